@@ -1,0 +1,114 @@
+"""Parsing of cell values as statistics offices write them (German number format)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+SUPPRESSED = "."
+"""Standard symbol for a confidential or unknown value: becomes NULL, never 0."""
+EXACT_ZERO = "-"
+"""Standard symbol for 'exactly zero' in German statistical tables."""
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as the expected type; the message is German."""
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    decimal: str = ","
+    thousands: str = "."
+
+    def pattern(self) -> re.Pattern[str]:
+        d, t = re.escape(self.decimal), re.escape(self.thousands)
+        return re.compile(rf"^[+-]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?$")
+
+
+def cell_text(value: object) -> str:
+    """The cell as text, stripped; empty for missing cells."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value).strip()
+
+
+def is_suppressed(value: object) -> bool:
+    return cell_text(value) == SUPPRESSED
+
+
+def parse_number(value: object, fmt: NumberFormat) -> float | None:
+    """A number from a cell; None for empty or suppressed cells, 0 for '-'."""
+    if isinstance(value, bool):
+        raise CellError(f"'{value}' ist keine Zahl")
+    if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+        return float(value)
+    text = cell_text(value).replace("\u00a0", "").replace(" ", "")
+    if text in ("", SUPPRESSED):
+        return None
+    if text == EXACT_ZERO:
+        return 0.0
+    if not fmt.pattern().match(text):
+        raise CellError(
+            f"'{text}' ist keine gültige Zahl (erwartet z. B. 1{fmt.thousands}234{fmt.decimal}5)"
+        )
+    return float(text.replace(fmt.thousands, "").replace(fmt.decimal, "."))
+
+
+def parse_count(value: object, fmt: NumberFormat) -> int | None:
+    """A whole number (a count) from a cell."""
+    number = parse_number(value, fmt)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise CellError(f"'{cell_text(value)}' ist keine ganze Zahl")
+    return int(number)
+
+
+_YEAR_FORMS = (
+    re.compile(r"^(?P<y>\d{4})$"),  # 2015
+    re.compile(r"^\d{1,2}\.\d{1,2}\.(?P<y>\d{4})$"),  # 31.12.2015
+    re.compile(r"^(?P<y>\d{4})-\d{2}-\d{2}$"),  # 2015-12-31
+    re.compile(r"^(?P<y>\d{4})\s*/\s*(\d{2}|\d{4})$"),  # school year 2015/16 or 2015/2016
+)
+
+
+def parse_year(value: object) -> int | None:
+    """A year from '2015', '31.12.2015', '2015-12-31' or a school year '2015/16' (-> 2015)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if float(value).is_integer():
+            return int(value)
+    text = cell_text(value)
+    if text == "":
+        return None
+    for form in _YEAR_FORMS:
+        match = form.match(text)
+        if match:
+            return int(match.group("y"))
+    raise CellError(
+        f"'{text}' ist keine gültige Jahresangabe (erwartet 2015, 31.12.2015 oder 2015/16)"
+    )
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date from 'dd.mm.yyyy' or ISO 'yyyy-mm-dd'."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    if text == "":
+        return None
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(f"'{text}' ist kein gültiges Datum (erwartet TT.MM.JJJJ)")

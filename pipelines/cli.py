@@ -1,0 +1,153 @@
+"""The ``kekiz`` command line: run the pipeline, check a delivery, start the UI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipelines.settings import (
+    PROJECT_ROOT,
+    Settings,
+    apply_dagster_environment,
+    dagster_environment,
+)
+
+console = Console(stderr=True)
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with one sub-folder per source (default: $KEKIZ_DATA_DIR or the sample).",
+)
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB file to write (default: $KEKIZ_WAREHOUSE or warehouse/kekiz.duckdb).",
+)
+
+
+@click.group()
+def main() -> None:
+    """kekiz: monitoring pipeline for municipal prevention chains."""
+
+
+@main.command()
+@data_dir_option
+@warehouse_option
+def run(data_dir: Path | None, warehouse: Path | None) -> None:
+    """Materialise every asset on the deliveries in the data folder."""
+    settings = Settings.from_env(data_dir=data_dir, warehouse=warehouse)
+    if not settings.data_dir.is_dir():
+        console.print(f"[red]Lieferordner nicht gefunden:[/red] {settings.data_dir}")
+        sys.exit(2)
+    settings.export_env()
+    apply_dagster_environment()
+    success = _run_with_progress(settings)
+    sys.exit(0 if success else 1)
+
+
+def _run_with_progress(settings: Settings) -> bool:
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(ALL_ASSETS_JOB)
+    run_id = str(uuid.uuid4())
+    console.print(f"Lieferungen: {settings.data_dir}\nWarehouse:   {settings.warehouse}")
+    done_types = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    with DagsterInstance.get() as instance:
+        outcome: dict[str, object] = {}
+
+        def execute() -> None:
+            try:
+                outcome["result"] = job.execute_in_process(
+                    run_config=QUIET_LOGS, instance=instance, run_id=run_id, raise_on_error=False
+                )
+            except BaseException as exc:  # reported below, after the progress bar closes
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=execute, daemon=True)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("Schritte", total=len(job.nodes))
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.25)
+                records = instance.all_logs(run_id, of_type=done_types)
+                last = records[-1].step_key if records else None
+                progress.update(task, completed=len(records), description=f"{last or 'Start'}")
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        result = outcome["result"]
+        failed = [
+            e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE
+        ]
+        checks = [
+            e.event_specific_data
+            for e in result.all_events
+            if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
+    warned = [c for c in checks if not c.passed]
+    for check in warned:
+        console.print(
+            f"[yellow]Prüfung nicht bestanden:[/yellow] {check.asset_check_key.to_user_string()}"
+        )
+    if failed:
+        console.print(f"[red]Lauf {run_id[:8]} mit Fehlern:[/red] {', '.join(failed)}")
+        return False
+    console.print(f"[green]Lauf {run_id[:8]} erfolgreich[/green] – {settings.warehouse}")
+    return True
+
+
+@main.command()
+@click.option(
+    "--source", "source_name", required=True, help="Source name, e.g. sozialstrukturatlas."
+)
+@data_dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
+    """Check one delivery without loading it; exit 0 valid, 1 invalid, 2 usage error."""
+    from indicators.delivery import check_delivery, references_from_files, report
+    from schemas.registry import SOURCES
+
+    if source_name not in SOURCES:
+        raise click.UsageError(f"Unbekannte Quelle '{source_name}'. Möglich: {', '.join(SOURCES)}")
+    if not file.exists():
+        raise click.UsageError(f"Datei nicht gefunden: {file}")
+    settings = Settings.from_env(data_dir=data_dir)
+    refs = references_from_files(settings.data_dir)
+    check = check_delivery(file, source_name, refs)
+    click.echo(report(check))
+    sys.exit(0 if check.rejection is None and not check.findings else 1)
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, help="Port of the web UI.")
+def dev(port: int) -> None:
+    """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
+    env = {
+        **os.environ,
+        **dagster_environment(),
+        **{k: v for k, v in os.environ.items() if k in dagster_environment()},
+    }
+    Settings.from_env().export_env()
+    env.update(
+        {k: os.environ[k] for k in ("KEKIZ_DATA_DIR", "KEKIZ_WAREHOUSE", "KEKIZ_ARCHIVE_DIR")}
+    )
+    command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
+    os.chdir(PROJECT_ROOT)
+    os.execvpe(command[0], command, env)

@@ -1,0 +1,78 @@
+"""Field constructors and row rules shared by the source schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+FIRST_YEAR = 2000
+
+
+def count(required: bool = True) -> pa.Field:
+    """A count of persons, households or cases: whole, not negative, unknown allowed."""
+    return pa.Field(ge=0, nullable=True, required=required)
+
+
+def year() -> pa.Field:
+    """A reporting year; accepts 2015, 31.12.2015 or a school year 2015/16 in deliveries."""
+    return pa.Field(
+        ge=FIRST_YEAR, le=dt.date.today().year + 1, nullable=False, metadata={"parse": "year"}
+    )
+
+
+def area_id() -> pa.Field:
+    return pa.Field(nullable=False, str_length={"min_value": 1})
+
+
+def text(required: bool = True, nullable: bool = True) -> pa.Field:
+    return pa.Field(nullable=nullable, required=required)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule over several fields of one row; ``holds`` is True where the row complies."""
+
+    name: str
+    columns: tuple[str, ...]
+    description: str
+
+    def holds(self, df: pd.DataFrame) -> pd.Series:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Compare(Rule):
+    """sum(parts) <= sum(wholes) or ==, evaluated where all fields are known."""
+
+    parts: tuple[str, ...] = ()
+    wholes: tuple[str, ...] = ()
+    exact: bool = False
+
+    def holds(self, df: pd.DataFrame) -> pd.Series:
+        if any(c not in df.columns for c in self.columns):
+            return pd.Series(True, index=df.index)
+        left = df[list(self.parts)].sum(axis=1)
+        right = df[list(self.wholes)].sum(axis=1)
+        result = (left == right) if self.exact else (left <= right)
+        unknown = df[list(self.columns)].isna().any(axis=1)
+        return (result.fillna(False).astype(bool) | unknown).astype(bool)
+
+
+def _fields(names: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (names,) if isinstance(names, str) else names
+
+
+def at_most(parts: str | tuple[str, ...], wholes: str | tuple[str, ...], description: str):
+    """A part cannot exceed its whole (e.g. findings <= children examined)."""
+    parts, wholes = _fields(parts), _fields(wholes)
+    name = f"{'+'.join(parts)} <= {'+'.join(wholes)}"
+    return Compare(name, parts + wholes, description, parts, wholes)
+
+
+def sums_to(parts: tuple[str, ...], total: str, description: str):
+    """The parts add up exactly to the total."""
+    name = f"{'+'.join(parts)} = {total}"
+    return Compare(name, (*parts, total), description, parts, (total,), exact=True)

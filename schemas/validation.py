@@ -1,0 +1,299 @@
+"""Typing and validating delivered rows against a source schema, with German findings.
+
+``validate_rows`` turns raw cells into typed columns (German number format, years, dates),
+runs the pandera schema lazily (every failure is collected) and returns the valid rows and
+one finding per failing cell or row, worded for the statistics office.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from indicators.numbers import (
+    CellError,
+    NumberFormat,
+    cell_text,
+    is_suppressed,
+    parse_count,
+    parse_date,
+    parse_number,
+    parse_year,
+)
+from schemas.source import SourceSchema
+
+SUPPRESSED_COLUMN = "gesperrte_felder"
+"""Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
+
+TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
+FALSE_WORDS = {"nein", "n", "0", "falsch", "false", "inaktiv", ""}
+_PANDAS_DTYPES = {"year": "Int64", "count": "Int64", "number": "Float64", "bool": "boolean"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a delivery: file row, canonical column (None: the whole row), rule."""
+
+    row: int
+    column: str | None
+    value: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data the rows are checked against."""
+
+    areas: pd.DataFrame | None = None
+    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis."""
+    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Source name -> known key values (e.g. measure ids from the register)."""
+
+
+@dataclass
+class ValidatedRows:
+    valid: pd.DataFrame
+    """Typed rows that passed, indexed by file row, with the SUPPRESSED_COLUMN."""
+    findings: list[Finding]
+
+    def failing_rows(self) -> list[int]:
+        return sorted({f.row for f in self.findings})
+
+
+def parse_kind(column: pa.Column) -> str:
+    if (column.metadata or {}).get("parse") == "year":
+        return "year"
+    dtype = str(column.dtype)
+    if dtype == "Int64":
+        return "count"
+    if dtype == "Float64":
+        return "number"
+    if dtype.startswith("datetime64"):
+        return "date"
+    if dtype == "boolean":
+        return "bool"
+    return "text"
+
+
+def _parse_bool(value: object) -> bool | None:
+    text = cell_text(value).casefold()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return None if text == "" else False
+    raise CellError(f"'{cell_text(value)}' ist kein Ja/Nein-Wert (erwartet ja oder nein)")
+
+
+def type_rows(
+    raw: pd.DataFrame, source: SourceSchema, fmt: NumberFormat
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Typed columns from raw cells; unreadable cells become NULL and a finding."""
+    findings: list[Finding] = []
+    typed: dict[str, pd.Series] = {}
+    suppressed: dict[int, list[str]] = {}
+    parsers = {
+        "year": parse_year,
+        "count": lambda v: parse_count(v, fmt),
+        "number": lambda v: parse_number(v, fmt),
+        "date": parse_date,
+        "bool": _parse_bool,
+        "text": lambda v: cell_text(v) or None,
+    }
+    for name, column in source.columns().items():
+        if name not in raw.columns:
+            continue
+        kind = parse_kind(column)
+        values = []
+        for row, cell in raw[name].items():
+            if kind in ("count", "number") and is_suppressed(cell):
+                suppressed.setdefault(row, []).append(name)
+            try:
+                values.append(parsers[kind](cell))
+            except CellError as exc:
+                findings.append(Finding(row, name, cell_text(cell), str(exc)))
+                values.append(None)
+        dtype = _PANDAS_DTYPES.get(kind, "string")
+        if kind == "date":
+            typed[name] = pd.to_datetime(pd.Series(values, index=raw.index, dtype="object"))
+        else:
+            typed[name] = pd.Series(values, index=raw.index, dtype="object").astype(dtype)
+    frame = pd.DataFrame(typed, index=raw.index)
+    frame[SUPPRESSED_COLUMN] = pd.Series(
+        {row: ",".join(names) for row, names in suppressed.items()}, dtype="string"
+    ).reindex(raw.index)
+    return frame, findings
+
+
+def full_schema(source: SourceSchema, refs: References) -> pa.DataFrameSchema:
+    """The source's pandera model plus key, row rules and reference checks."""
+    base = source.model.to_schema()
+    columns = dict(base.columns)
+    checks = [
+        pa.Check(rule.holds, error=f"rule:{rule.name}", name=rule.name) for rule in source.rules
+    ]
+    for column, other in source.references.items():
+        known = refs.keys.get(other, frozenset())
+        columns[column] = columns[column].set_checks(
+            [*columns[column].checks, pa.Check.isin(sorted(known), error=f"ref:{other}")]
+        )
+    if source.area_column and refs.areas is not None:
+        checks.append(
+            pa.Check(
+                _area_valid(source, refs.areas),
+                error=f"area:{source.area_column}",
+                name="gebiet_gueltig",
+            )
+        )
+    columns[SUPPRESSED_COLUMN] = pa.Column("string", nullable=True, required=False)
+    return pa.DataFrameSchema(
+        columns=columns,
+        checks=checks,
+        unique=list(source.key),
+        report_duplicates="all",
+        strict=True,
+        name=source.name,
+    )
+
+
+def _area_valid(source: SourceSchema, areas: pd.DataFrame):
+    month, day = source.reference_day
+    table = areas.set_index("gebiet_id")[["gueltig_ab", "gueltig_bis"]]
+
+    def holds(df: pd.DataFrame) -> pd.Series:
+        ids = df[source.area_column]
+        known = ids.isin(table.index)
+        dates = pd.to_datetime(
+            {"year": df["jahr"].astype("float"), "month": month, "day": day}, errors="coerce"
+        )
+        start = ids.map(table["gueltig_ab"])
+        end = ids.map(table["gueltig_bis"])
+        valid = (start <= dates) & (end.isna() | (dates <= end))
+        return (known & valid.fillna(False)).astype(bool)
+
+    return holds
+
+
+def validate_rows(
+    raw: pd.DataFrame,
+    source: SourceSchema,
+    fmt: NumberFormat,
+    refs: References,
+    structural: Mapping[int, list[str]] | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> ValidatedRows:
+    """Type and validate raw rows; every failure becomes a Finding, nothing is dropped."""
+    typed, findings = type_rows(raw, source, fmt)
+    for row, messages in (structural or {}).items():
+        findings.extend(Finding(row, None, "", message) for message in messages)
+    unreadable = {(f.row, f.column) for f in findings}
+    findings += [
+        f
+        for f in _schema_findings(typed, source, refs, titles or {})
+        if (f.row, f.column) not in unreadable
+    ]
+    failing = {f.row for f in findings}
+    valid = typed.loc[~typed.index.isin(failing)]
+    return ValidatedRows(
+        valid=valid, findings=sorted(findings, key=lambda f: (f.row, f.column or ""))
+    )
+
+
+def validate_typed(frame: pd.DataFrame, source: SourceSchema, refs: References) -> list[Finding]:
+    """Findings for an already typed table (e.g. a staging table read back from DuckDB)."""
+    typed = frame.reset_index(drop=True).copy()
+    for name, column in source.columns().items():
+        if name in typed.columns:
+            kind = parse_kind(column)
+            if kind == "date":
+                typed[name] = pd.to_datetime(typed[name])
+            else:
+                typed[name] = typed[name].astype(_PANDAS_DTYPES.get(kind, "string"))
+    if SUPPRESSED_COLUMN in typed.columns:
+        typed[SUPPRESSED_COLUMN] = typed[SUPPRESSED_COLUMN].astype("string")
+    return _schema_findings(typed, source, refs, {})
+
+
+def _schema_findings(
+    typed: pd.DataFrame, source: SourceSchema, refs: References, titles: Mapping[str, str]
+) -> list[Finding]:
+    try:
+        full_schema(source, refs).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _translate(exc.failure_cases, source, typed, refs, titles)
+    return []
+
+
+_BUILTIN = [
+    (re.compile(r"^not_nullable$"), lambda m: "Pflichtfeld ist leer"),
+    (re.compile(r"^greater_than_or_equal_to\(0\)$"), lambda m: "darf nicht negativ sein"),
+    (re.compile(r"^greater_than_or_equal_to\((.+)\)$"), lambda m: f"muss mindestens {m[1]} sein"),
+    (re.compile(r"^less_than_or_equal_to\((.+)\)$"), lambda m: f"darf höchstens {m[1]} sein"),
+    (re.compile(r"^greater_than\((.+)\)$"), lambda m: f"muss größer als {m[1]} sein"),
+    (re.compile(r"^isin\((.+)\)$"), lambda m: f"muss einer dieser Werte sein: {m[1]}"),
+    (re.compile(r"^str_matches\((.+)\)$"), lambda m: "hat nicht das erwartete Format"),
+    (re.compile(r"^str_length\((.+)\)$"), lambda m: "darf nicht leer sein"),
+]
+
+
+def _builtin_rule(check: str) -> str:
+    for pattern, render in _BUILTIN:
+        match = pattern.match(check)
+        if match:
+            return render(match)
+    return check
+
+
+def _translate(
+    cases: pd.DataFrame,
+    source: SourceSchema,
+    typed: pd.DataFrame,
+    refs: References,
+    titles: Mapping[str, str],
+) -> list[Finding]:
+    rules = {rule.name: rule for rule in source.rules}
+
+    def values(row: int, columns: tuple[str, ...]) -> str:
+        return "; ".join(f"{titles.get(c, c)} = {cell_text(typed.at[row, c])}" for c in columns)
+
+    out: list[Finding] = []
+    seen: set[tuple[int, str]] = set()
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            raise RuntimeError(f"Unerwarteter Schemafehler ohne Zeilenbezug: {case}")
+        row, check = int(case.index), str(case.check)
+        if check.startswith("rule:") or check == "multiple_fields_uniqueness":
+            if (row, check) in seen:
+                continue
+            seen.add((row, check))
+        value = cell_text(case.failure_case)
+        if check.startswith("rule:"):
+            rule = rules[check.removeprefix("rule:")]
+            out.append(
+                Finding(row, rule.columns[-1], values(row, rule.columns), f"Regel: {rule.description}")
+            )
+        elif check == "multiple_fields_uniqueness":
+            out.append(Finding(row, None, values(row, source.key), "Schlüssel kommt mehrfach vor"))
+        elif check.startswith("ref:"):
+            out.append(
+                Finding(
+                    row, case.column, value, f"unbekannt im {check.removeprefix('ref:')}-Register"
+                )
+            )
+        elif check.startswith("area:"):
+            column = source.area_column
+            area = cell_text(typed.at[row, column])
+            year = cell_text(typed.at[row, "jahr"])
+            if refs.areas is not None and area in set(refs.areas["gebiet_id"]):
+                rule = f"Gebiet war im Jahr {year} nicht gültig (siehe Gebietsreferenz)"
+            else:
+                rule = "Gebiet ist in der Gebietsreferenz unbekannt"
+            if (row, "area") not in seen:
+                seen.add((row, "area"))
+                out.append(Finding(row, column, area, rule))
+        else:
+            out.append(Finding(row, case.column, value, _builtin_rule(check)))
+    return out
