@@ -91,12 +91,12 @@ QUARTER_TABLE = (
     ("2201", "Holten/Barmingholten", 8400, 0.13, 4.8),
     ("2202", "Königshardt", 7600, 0.08, 4.6),
     ("2203", "Schmachtendorf", 9300, 0.09, 5.9),
-    ("2204", "Walsumer Mark", 2700, 0.07, 3.9),
+    ("2204", "Walsumer Mark", 3800, 0.07, 3.9),
     ("3101", "Osterfeld-Mitte/Vonderort", 10900, 0.37, 3.2),
     ("3102", "Vondern/Osterfeld-Süd", 5400, 0.33, 2.0),
     ("3103", "Rothebusch", 6700, 0.21, 2.3),
     ("3104", "Klosterhardt", 8800, 0.15, 3.6),
-    ("3105", "Eisenheim", 3500, 0.28, 1.4),
+    ("3105", "Eisenheim", 3900, 0.28, 1.4),
 )
 CITY_AREA_KM2 = 77.09
 CITY_POPULATION = dict(
@@ -127,8 +127,8 @@ UNEMPLOYMENT_FACTOR = dict(
 U3_CARE_TARGET = dict(
     zip(
         YEARS,
-        (12.0, 12.8, 13.6, 14.5, 15.6, 17.5, 19.5, 21.0,
-         22.0, 23.0, 24.0, 24.8, 25.5, 26.2, 27.0, 28.0),
+        (12.0, 12.6, 13.3, 14.0, 14.8, 16.4, 18.3, 19.8,
+         20.9, 21.9, 22.8, 23.6, 24.3, 25.0, 25.8, 26.7),
         strict=True,
     )
 )  # fmt: skip
@@ -301,11 +301,11 @@ MEASURES = (
     Measure("M02", "Familienhebammen", "Gesundheitsamt", F03, "0-2",
             "Familienhebammen begleiten belastete Familien im ersten Lebensjahr und unterstützen "
             "bei Vorsorge und Impfungen.",
-            "seu_masern", "steigt", 4.0, 0.05, 2600.0, min_pov=0.30),
+            "seu_masern", "steigt", 4.0, 0.08, 2600.0, min_pov=0.30),
     Measure("M03", "Alltagsintegrierte Sprachförderung in Kitas", "Jugendamt", K36, "3-5",
             "Zusätzliche Sprachfachkräfte verankern Sprachbildung im Kita-Alltag und "
             "qualifizieren die Teams.",
-            "seu_sprache", "sinkt", -5.0, 0.35, 480.0),
+            "seu_sprache", "sinkt", -5.0, 0.30, 480.0),
     Measure("M04", "Bewegungskita", "Stadtsportbund Oberhausen", K36, "3-5",
             "Kitas mit Bewegungsschwerpunkt bieten täglich angeleitete Bewegungszeiten in "
             "Kooperation mit Sportvereinen an.",
@@ -318,15 +318,15 @@ MEASURES = (
     Measure("M06", "Rucksack-Elternprogramm", "Kommunales Integrationszentrum", K36, "3-5",
             "Mehrsprachige Elternbegleiterinnen stärken Eltern, die Sprachentwicklung ihrer "
             "Kinder in Familiensprache und Deutsch zu fördern.",
-            "seu_deutsch_unzureichend", "sinkt", -4.0, 0.06, 650.0),
+            "seu_deutsch_unzureichend", "sinkt", -4.0, 0.10, 650.0),
     Measure("M07", "Gesunde Ernährung in Kitas", "Gesundheitsamt", K36, "3-5",
             "Kitas erhalten Beratung zu ausgewogener Verpflegung und gestalten "
             "Ernährungsbildung gemeinsam mit Eltern.",
-            "seu_uebergewicht", "sinkt", -2.5, 0.35, 240.0),
+            "seu_uebergewicht", "sinkt", -2.5, 0.30, 240.0),
     Measure("M08", "Lernförderung an Grundschulen", "Bildungsbüro", G610, "6-9",
             "Lernpatinnen und Lernpaten fördern Grundschulkinder in Kleingruppen in Deutsch "
             "und Mathematik.",
-            "uebergang_gymnasium", "steigt", 3.0, 0.10, 950.0),
+            "uebergang_gymnasium", "steigt", 3.0, 0.12, 950.0),
     Measure("M09", "Schulsozialarbeit an Grundschulen", "AWO Oberhausen", G610, "6-9",
             "Schulsozialarbeiterinnen und Schulsozialarbeiter beraten Kinder, Eltern und "
             "Lehrkräfte und vermitteln frühzeitig Hilfen.",
@@ -334,14 +334,14 @@ MEASURES = (
     Measure("M10", "Kita-Lotsen für Familien mit Kleinkindern", "Caritas Oberhausen", F03, "0-2",
             "Lotsinnen begleiten Familien bei der Suche nach einem Betreuungsplatz für Kinder "
             "unter drei Jahren.",
-            "betreuung_u3", "steigt", 5.0, 0.10, 420.0),
+            "betreuung_u3", "steigt", 5.0, 0.12, 420.0),
     Measure("M11", "Zahlenland in Kitas", "Bildungsbüro", K36, "3-5",
             "Spielerische Förderung von Zahlen- und Mengenvorwissen im letzten Kita-Jahr.",
             "seu_zahlen", "sinkt", -3.0, 0.25, 230.0),
     Measure("M12", "Stadtteilmütter", "Diakonie Oberhausen", K36, "3-5",
             "Geschulte Stadtteilmütter besuchen zugewanderte Familien und geben Anregungen "
             "zur Förderung im Vorschulalter.",
-            "seu_visuomotorik", "sinkt", -3.0, 0.07, 1150.0, min_pov=0.30, n_quarters=(1, 1)),
+            "seu_visuomotorik", "sinkt", -3.0, 0.10, 1150.0, min_pov=0.30, n_quarters=(1, 1)),
 )  # fmt: skip
 BAND_OF_AGE_GROUP = {"0-2": "einwohner_0_2", "3-5": "einwohner_3_5", "6-9": "einwohner_6_9",
                      "10-14": "einwohner_10_14", "15-17": "einwohner_15_17"}  # fmt: skip
@@ -456,7 +456,7 @@ def cohort_factor(ages: tuple[int, int], year: int) -> float:
 
 def age_shares(pov: np.ndarray, pop: np.ndarray) -> np.ndarray:
     """Expected age-band shares, quarters x SIM_YEARS x 7 (poorer quarters are younger)."""
-    child = 0.7 + 1.1 * pov
+    child = 0.8 + 0.8 * pov
     child = child / np.average(child, weights=pop)
     old = 1.3 - 1.1 * pov
     old = old / np.average(old, weights=pop)
@@ -489,10 +489,11 @@ def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
     city = np.array([CITY_POPULATION[y] for y in SIM_YEARS])
     a = {"einwohner": np.rint(raw / raw.sum(0) * city).astype(int)}
     shares = age_shares(pov, pop0)
-    bands = np.zeros((pov.size, years.size, 7), dtype=int)
-    for i in range(pov.size):
-        for k in range(years.size):
-            bands[i, k] = rng.multinomial(a["einwohner"][i, k], shares[i, k])
+    # stocks move smoothly: expected counts with small noise; 18-64 takes the remainder
+    expected = shares * a["einwohner"][:, :, None]
+    bands = np.rint(expected + rng.normal(0.0, 0.3, expected.shape) * np.sqrt(expected))
+    bands = bands.astype(int)
+    bands[:, :, 5] = a["einwohner"] - bands.sum(2) + bands[:, :, 5]
     a.update({key: bands[:, :, b] for b, key in enumerate(BAND_KEYS)})
     u15 = bands[:, :, :4].sum(2)
     u18 = bands[:, :, :5].sum(2)
@@ -510,10 +511,10 @@ def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
         age15_64, 0.5 * kinderarmut
     )
     unemployment = np.array([UNEMPLOYMENT_FACTOR[y] for y in SIM_YEARS])
-    a["arbeitslose"] = rng.binomial(age15_64, (0.035 + 0.25 * kinderarmut) * unemployment)
-    young = 0.07 + 0.06 * pov[:, None] - 0.001 * (years - 2008)
+    a["arbeitslose"] = rng.binomial(age15_64, (0.02 + 0.3 * kinderarmut) * unemployment)
+    young = 0.03 + 0.15 * pov[:, None] - 0.001 * (years - 2008)
     a["arbeitslose_u25"] = rng.binomial(a["arbeitslose"], young)
-    old_age = 0.1 * kinderarmut**1.3 * (1 + 0.03 * (years - 2008))
+    old_age = (0.0005 + 0.1 * kinderarmut**1.4) * (1 + 0.03 * (years - 2008))
     a["grundsicherung_alter"] = rng.binomial(bands[:, :, 6], old_age)
     foreign = (0.02 + 0.33 * pov[:, None]) * (1 + 0.04 * (years - 2008))
     a["nichtdeutsche"] = rng.binomial(a["einwohner"], foreign)
@@ -525,11 +526,11 @@ def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
     a["haushalte"] = rng.binomial(a["einwohner"], 1 / household_size)
     a["haushalte_mit_kindern"] = rng.binomial(u18, 0.62)
     a["haushalte_alleinerziehend"] = rng.binomial(
-        a["haushalte_mit_kindern"], 0.12 + 0.5 * kinderarmut
+        a["haushalte_mit_kindern"], 0.15 + 0.42 * kinderarmut
     )
-    a["haushalte_3_kinder"] = rng.binomial(a["haushalte_mit_kindern"], 0.045 + 0.33 * pov[:, None])
+    a["haushalte_3_kinder"] = rng.binomial(a["haushalte_mit_kindern"], 0.06 + 0.28 * pov[:, None])
     births = np.array([birth_factor(y) for y in SIM_YEARS])
-    child = (0.7 + 1.1 * pov) / np.average(0.7 + 1.1 * pov, weights=pop0)
+    child = (0.8 + 0.8 * pov) / np.average(0.8 + 0.8 * pov, weights=pop0)
     a["geburten"] = rng.binomial(a["einwohner"], 0.0082 * child[:, None] * births)
     influx = 0.055 + 0.06 * pov[:, None] + 0.012 * (years == 2015) + 0.006 * (years == 2016)
     a["zuzuege"] = rng.binomial(a["einwohner"], influx + 0.006 * (years == 2022))

@@ -31,6 +31,7 @@ SUPPRESSED_COLUMN = "gesperrte_felder"
 
 TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
 FALSE_WORDS = {"nein", "n", "0", "falsch", "false", "inaktiv", ""}
+EMPTY_COUNT = "Pflichtfeld ist leer (unbekannte oder gesperrte Werte bitte mit '.' angeben)"
 _PANDAS_DTYPES = {"year": "Int64", "count": "Int64", "number": "Float64", "bool": "boolean"}
 
 
@@ -108,9 +109,14 @@ def type_rows(
             continue
         kind = parse_kind(column)
         values = []
+        numeric = kind in ("count", "number")
         for row, cell in raw[name].items():
-            if kind in ("count", "number") and is_suppressed(cell):
+            if numeric and is_suppressed(cell):
                 suppressed.setdefault(row, []).append(name)
+            elif numeric and column.required and cell_text(cell) == "":
+                findings.append(Finding(row, name, "", EMPTY_COUNT))
+                values.append(None)
+                continue
             try:
                 values.append(parsers[kind](cell))
             except CellError as exc:

@@ -1,0 +1,31 @@
+# kekiz: every install step lives here, so a fresh clone needs only `make run` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: run test lint dev bench sample install clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: install  ## materialise every asset on the bundled sample into warehouse/kekiz.duckdb
+	$(UV) run kekiz run
+
+test: install lint  ## lint and the whole test suite
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+dev: install  ## Dagster UI (webserver + daemon) on http://127.0.0.1:3000
+	$(UV) run kekiz dev
+
+bench: install  ## every benchmark script under benchmarks/
+	@for script in benchmarks/*.py; do echo "== $$script"; $(UV) run python "$$script" || exit 1; done
+
+sample: install  ## regenerate the synthetic sample deliveries under raw_data/sample/
+	$(UV) run python -m raw_data.generate_sample
+
+clean:  ## remove the generated warehouse, archive and Dagster state (never raw_data/sample)
+	rm -rf warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/published raw_data/archive var

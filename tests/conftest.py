@@ -1,0 +1,111 @@
+"""Shared fixtures: tiny deliveries written the way offices write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indicators.delivery import check_delivery
+from indicators.mapping import load_mapping
+from schemas.validation import References
+
+AREAS = [
+    ("05119000", "Teststadt", "Stadt", "", "01.01.2000", ""),
+    ("1", "Nord", "Stadtbezirk", "05119000", "01.01.2000", ""),
+    ("11", "Nord-Mitte", "Sozialraum", "1", "01.01.2000", ""),
+    ("1101", "Altstadt", "Sozialquartier", "11", "01.01.2000", ""),
+    ("1102", "Hafen", "Sozialquartier", "11", "01.01.2000", ""),
+    ("1103", "Alter Zuschnitt", "Sozialquartier", "11", "01.01.2000", "31.12.2012"),
+]
+
+ATLAS = {
+    "gebiet_id": "1101",
+    "gebiet_name": "Altstadt",
+    "jahr": "31.12.2015",
+    "flaeche_km2": "2,75",
+    "einwohner": "7.000",
+    "einwohner_0_2": "300",
+    "einwohner_3_5": "300",
+    "einwohner_6_9": "400",
+    "einwohner_10_14": "500",
+    "einwohner_15_17": "300",
+    "einwohner_18_64": "4.200",
+    "einwohner_65_plus": "1.000",
+    "geburten": "70",
+    "zuzuege": "500",
+    "fortzuege": "480",
+    "nichtdeutsche": "900",
+    "migrationshintergrund": "1.500",
+    "haushalte": "3.500",
+    "haushalte_mit_kindern": "800",
+    "haushalte_alleinerziehend": "200",
+    "haushalte_3_kinder": "100",
+    "sgb2_leistungsberechtigte": "900",
+    "sgb2_kinder_u15": "350",
+    "sgb2_kinder_u15_ohne_anspruch": "20",
+    "arbeitslose": "400",
+    "arbeitslose_u25": "40",
+    "grundsicherung_alter": "60",
+}
+
+
+def titles(source: str) -> dict[str, str]:
+    return {name: t[0] for name, t in load_mapping(source).columns.items()}
+
+
+def write_csv(
+    path: Path,
+    source: str,
+    rows: list[dict[str, str]],
+    encoding: str = "utf-8",
+    sep: str = ";",
+    columns: list[str] | None = None,
+    total: bool = False,
+) -> Path:
+    """Write rows (canonical name -> cell text) under the office titles of the source."""
+    names = columns or list(rows[0])
+    head = titles(source)
+    lines = [sep.join(head.get(n, n) for n in names)]
+    lines += [sep.join(row.get(n, "") for n in names) for row in rows]
+    if total:
+        lines.append(sep.join("Stadt insgesamt" if n == "gebiet_name" else "" for n in names))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def write_areas(data_dir: Path) -> Path:
+    rows = [
+        dict(
+            zip(
+                [
+                    "gebiet_id",
+                    "gebiet_name",
+                    "ebene",
+                    "uebergeordnet_id",
+                    "gueltig_ab",
+                    "gueltig_bis",
+                ],
+                area,
+                strict=True,
+            )
+        )
+        for area in AREAS
+    ]
+    return write_csv(data_dir / "gebiete" / "gebiete.csv", "gebiete", rows)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A delivery folder holding only the reference areas."""
+    folder = tmp_path / "lieferungen"
+    write_areas(folder)
+    return folder
+
+
+@pytest.fixture
+def refs(data_dir: Path) -> References:
+    areas = check_delivery(data_dir / "gebiete" / "gebiete.csv", "gebiete", References())
+    assert areas.rows is not None and not areas.findings
+    return References(areas=areas.rows.valid, keys={"massnahmen": frozenset({"M01"})})

@@ -1,0 +1,192 @@
+"""Every kind of bad delivery gets a clear German finding and nothing is silently dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from conftest import ATLAS, titles, write_csv
+
+from indicators.delivery import STATUS_REJECTED, check_delivery
+from indicators.mapping import load_mapping
+
+SOURCE = "sozialstrukturatlas"
+
+
+def atlas(**changes: str) -> dict[str, str]:
+    return {**ATLAS, **changes}
+
+
+def check(path: Path, refs, source: str = SOURCE, mapping=None):
+    result = check_delivery(path, source, refs, mapping)
+    if result.rejection is None:
+        # nothing is silently dropped: every data row is either staged or quarantined
+        assert result.rows_read == result.rows_staged + result.rows_quarantined
+    return result
+
+
+def rules_for(result, row: int) -> list[str]:
+    return [f.rule for f in result.findings if f.row == row]
+
+
+def test_valid_file_with_decimal_comma_thousands_and_total_row(tmp_path, refs):
+    rows = [atlas(), atlas(gebiet_id="1102", gebiet_name="Hafen")]
+    path = write_csv(tmp_path / "a.csv", SOURCE, rows, encoding="cp1252", total=True)
+    result = check(path, refs)
+    assert result.rejection is None and result.findings == []
+    assert result.table.encoding == "cp1252" and result.table.total_rows_dropped == 1
+    valid = result.rows.valid
+    assert valid["einwohner"].tolist() == [7000, 7000]
+    assert valid["flaeche_km2"].iloc[0] == 2.75
+    assert valid["jahr"].tolist() == [2015, 2015]
+
+
+def test_suppressed_cells_become_null_with_flag_not_zero(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(arbeitslose_u25=".", einwohner_0_2=".")])
+    result = check(path, refs)
+    assert result.findings == []
+    row = result.rows.valid.iloc[0]
+    assert pd.isna(row["arbeitslose_u25"]) and pd.isna(row["einwohner_0_2"])
+    assert set(row["gesperrte_felder"].split(",")) == {"arbeitslose_u25", "einwohner_0_2"}
+
+
+def test_dash_means_exactly_zero(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(haushalte_3_kinder="-")])
+    assert check(path, refs).rows.valid["haushalte_3_kinder"].iloc[0] == 0
+
+
+def test_wrong_encoding_is_rejected_with_the_line(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(gebiet_name="Süd")], encoding="cp1252")
+    mapping = load_mapping(SOURCE)
+    utf8_only = type(mapping)(**{**mapping.__dict__, "encoding": "utf-8"})
+    result = check(path, refs, mapping=utf8_only)
+    assert result.status == STATUS_REJECTED
+    assert "a.csv" in result.rejection and "Zeichenkodierung" in result.rejection
+    # the first non-UTF-8 byte is the ä of "Fläche in km²" in the header line
+    assert "Zeile 1" in result.rejection and "0xE4" in result.rejection
+
+
+def test_utf16_is_rejected(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], encoding="utf-16")
+    assert "nicht lesbar" in check(path, refs).rejection
+
+
+def test_missing_required_column_names_the_column(tmp_path, refs):
+    columns = [c for c in ATLAS if c != "arbeitslose"]
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], columns=columns)
+    result = check(path, refs)
+    assert result.status == STATUS_REJECTED
+    assert "'Arbeitslose'" in result.rejection and "Pflichtspalte" in result.rejection
+
+
+def test_unknown_extra_column_is_reported_and_ignored(tmp_path, refs):
+    row = atlas(bemerkung="x")
+    path = write_csv(tmp_path / "a.csv", SOURCE, [row])
+    result = check(path, refs)
+    assert result.findings == [] and result.rows_staged == 1
+    assert any("'bemerkung'" in w for w in result.warnings)
+
+
+def test_duplicate_key_quarantines_both_rows(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(), atlas(), atlas(gebiet_id="1102")])
+    result = check(path, refs)
+    assert result.rows.failing_rows() == [2, 3]
+    assert rules_for(result, 2) == ["Schlüssel kommt mehrfach vor"]
+    assert result.rows_staged == 1
+
+
+def test_unknown_and_expired_areas(tmp_path, refs):
+    rows = [atlas(gebiet_id="9999"), atlas(gebiet_id="1103"), atlas(gebiet_id="1103", jahr="2012")]
+    result = check(write_csv(tmp_path / "a.csv", SOURCE, rows), refs)
+    assert rules_for(result, 2) == ["Gebiet ist in der Gebietsreferenz unbekannt"]
+    assert rules_for(result, 3) == ["Gebiet war im Jahr 2015 nicht gültig (siehe Gebietsreferenz)"]
+    assert rules_for(result, 4) == []  # 1103 was still valid on 31.12.2012
+
+
+def test_negative_count(tmp_path, refs):
+    rows = [atlas(geburten="-4")]
+    result = check(write_csv(tmp_path / "a.csv", SOURCE, rows), refs)
+    [finding] = result.findings
+    assert (finding.row, finding.column, finding.value) == (2, "geburten", "-4")
+    assert finding.rule == "darf nicht negativ sein"
+
+
+def test_age_bands_must_add_up(tmp_path, refs):
+    result = check(write_csv(tmp_path / "a.csv", SOURCE, [atlas(einwohner="7.001")]), refs)
+    [finding] = result.findings
+    assert "Altersgruppen" in finding.rule and "Einwohner insgesamt = 7001" in finding.value
+
+
+def test_numerator_above_denominator(tmp_path, refs):
+    rows = [atlas(arbeitslose_u25="401")]
+    [finding] = check(write_csv(tmp_path / "a.csv", SOURCE, rows), refs).findings
+    assert finding.column == "arbeitslose" and "Teilmenge" in finding.rule
+
+
+def test_implausible_year_and_unreadable_number(tmp_path, refs):
+    rows = [atlas(jahr="31.12.1985"), atlas(gebiet_id="1102", zuzuege="12a")]
+    result = check(write_csv(tmp_path / "a.csv", SOURCE, rows), refs)
+    assert "muss mindestens 2000 sein" in rules_for(result, 2)
+    assert rules_for(result, 3) == ["'12a' ist keine gültige Zahl (erwartet z. B. 1.234,5)"]
+
+
+def test_empty_file(tmp_path, refs):
+    path = tmp_path / "leer.csv"
+    path.write_bytes(b"")
+    result = check(path, refs)
+    assert result.status == STATUS_REJECTED and "leer.csv" in result.rejection
+    assert "leer" in result.rejection
+
+
+def test_header_only_file(tmp_path, refs):
+    path = tmp_path / "kopf.csv"
+    path.write_text(";".join(titles(SOURCE).values()) + "\r\n", encoding="utf-8")
+    result = check(path, refs)
+    assert "nur die Kopfzeile" in result.rejection
+
+
+def test_file_without_known_header(tmp_path, refs):
+    path = tmp_path / "fremd.csv"
+    path.write_text("a;b;c\r\n1;2;3\r\n", encoding="utf-8")
+    assert "keine Kopfzeile gefunden" in check(path, refs).rejection
+
+
+def test_truncated_file_quarantines_the_cut_row(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(), atlas(gebiet_id="1102")])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 60])  # cut inside the last row
+    result = check(path, refs)
+    assert result.rows_staged == 1 and result.rows.failing_rows() == [3]
+    assert any("Zeile unvollständig" in r for r in rules_for(result, 3))
+    assert any("abgeschnitten" in w for w in result.warnings)
+
+
+def test_xlsx_with_title_row_above_header(tmp_path, refs):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Sozialstrukturatlas 2015 – Statistikstelle"])
+    sheet.append([])
+    head = titles(SOURCE)
+    sheet.append([head[c] for c in ATLAS])
+    cells = {k: int(v.replace(".", "")) for k, v in ATLAS.items() if v.replace(".", "").isdigit()}
+    cells["jahr"] = dt.datetime(2015, 12, 31)  # a real Excel date cell
+    sheet.append([cells.get(c, ATLAS[c]) for c in ATLAS])
+    sheet.append(["1102", "Hafen", "31.12.2015", 1.5] + [None] * (len(ATLAS) - 4))
+    path = tmp_path / "atlas.xlsx"
+    workbook.save(path)
+    result = check(path, refs)
+    assert result.table.header_row == 3
+    assert result.rows.valid["einwohner"].tolist() == [7000]
+    assert result.rows.valid["gebiet_id"].tolist() == ["1101"]
+    assert result.rows.failing_rows() == [5]  # the row with empty required counts
+    assert all(r.startswith("Pflichtfeld ist leer") for r in rules_for(result, 5))
+    # every empty required count; the optional column without own entitlement may be empty
+    assert len(rules_for(result, 5)) == len(ATLAS) - 4 - 1
+
+
+def test_unsupported_file_type(tmp_path, refs):
+    path = tmp_path / "atlas.pdf"
+    path.write_bytes(b"%PDF")
+    assert "nicht unterstützt" in check(path, refs).rejection
