@@ -37,7 +37,9 @@ def ingestion_asset(source: SourceSchema) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         files = delivered_files(folders.source_dir(source.name))
         with warehouse.connect() as con:
-            loaded = ingest_source(con, source.name, files, folders.archive_path(), context.run_id)
+            loaded = ingest_source(
+                con, source.name, files, folders.archive_path(), context.run.run_id
+            )
             total = con.execute(f"SELECT count(*) FROM staging.{source.name}").fetchall()[0][0]
             preview = con.sql(f"SELECT * FROM staging.{source.name} LIMIT 10").df()
         summary = pd.DataFrame(

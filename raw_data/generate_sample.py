@@ -99,39 +99,34 @@ QUARTER_TABLE = (
     ("3105", "Eisenheim", 3900, 0.28, 1.4),
 )
 CITY_AREA_KM2 = 77.09
-CITY_POPULATION = dict(
-    zip(
-        SIM_YEARS,
-        (216900, 215700, 214300, 213000, 211800, 210400, 209300, 209100, 210800,
-         211400, 211100, 210800, 210700, 210400, 209800, 211200, 211000),
-        strict=True,
-    )
-)  # fmt: skip
-CHILD_POVERTY_TARGET = dict(
-    zip(
-        SIM_YEARS,
-        (0.255, 0.258, 0.263, 0.262, 0.257, 0.259, 0.263, 0.267, 0.272,
-         0.276, 0.278, 0.271, 0.285, 0.283, 0.277, 0.272, 0.276),
-        strict=True,
-    )
-)  # fmt: skip
-UNEMPLOYMENT_FACTOR = dict(
-    zip(
-        SIM_YEARS,
-        (1.02, 1.0, 1.08, 1.04, 0.98, 1.0, 1.02, 1.0, 0.97,
-         0.95, 0.92, 0.88, 0.86, 0.95, 0.93, 0.92, 0.97),
-        strict=True,
-    )
-)  # fmt: skip
+
+
+def by_year(years: list[int], values: str) -> dict[int, float]:
+    """Year series from a whitespace-separated string."""
+    return dict(zip(years, map(float, values.split()), strict=True))
+
+
+CITY_POPULATION = by_year(
+    SIM_YEARS,
+    """216900 215700 214300 213000 211800 210400 209300 209100
+    210800 211400 211100 210800 210700 210400 209800 211200 211000""",
+)
+CHILD_POVERTY_TARGET = by_year(
+    SIM_YEARS,
+    """0.255 0.258 0.263 0.262 0.257 0.259 0.263 0.267
+    0.272 0.276 0.278 0.271 0.285 0.283 0.277 0.272 0.276""",
+)
+UNEMPLOYMENT_FACTOR = by_year(
+    SIM_YEARS,
+    """1.02 1.0 1.08 1.04 0.98 1.0 1.02 1.0 0.97 0.95 0.92
+    0.88 0.86 0.95 0.93 0.92 0.97""",
+)
 # city share of under-3s in childcare (pp); the common year effect is solved to hit it
-U3_CARE_TARGET = dict(
-    zip(
-        YEARS,
-        (12.0, 12.6, 13.3, 14.0, 14.8, 16.4, 18.3, 19.8,
-         20.9, 21.9, 22.8, 23.6, 24.3, 25.0, 25.8, 26.7),
-        strict=True,
-    )
-)  # fmt: skip
+U3_CARE_TARGET = by_year(
+    YEARS,
+    """12.0 12.6 13.3 14.0 14.8 16.4 18.3 19.8 20.9 21.9 22.8 23.6
+    24.3 25.0 25.8 26.7""",
+)
 
 # --- column headers (first office title of each YAML mapping, in YAML order) ---------------
 
@@ -193,6 +188,8 @@ SEU_COLUMNS = (
     ("masern_2x", "Masern 2x geimpft"),
     ("kita_2jahre", "Kita-Besuch 2 Jahre und länger"),
 )
+SOPESS_DOMAINS = ("visuomotorik", "aufmerksamkeit", "zahlen", "wahrnehmen", "sprache",
+                  "koordination")  # fmt: skip
 TRANSITION_TYPES = ("gymnasium", "gesamtschule", "realschule", "hauptschule", "sekundarschule",
                     "foerderschule", "sonstige")  # fmt: skip
 TRANSITION_HEADER = ("Sozialquartier-Nr.", "Sozialquartier", "Schuljahr", "Übergänge insgesamt",
@@ -454,10 +451,15 @@ def cohort_factor(ages: tuple[int, int], year: int) -> float:
     return float(np.mean([birth_factor(year - a) for a in range(ages[0], ages[1] + 1)]))
 
 
+def child_factor(pov: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """Relative share of children per quarter (poorer quarters are younger), city mean 1."""
+    child = 0.8 + 0.8 * pov
+    return child / np.average(child, weights=pop)
+
+
 def age_shares(pov: np.ndarray, pop: np.ndarray) -> np.ndarray:
     """Expected age-band shares, quarters x SIM_YEARS x 7 (poorer quarters are younger)."""
-    child = 0.8 + 0.8 * pov
-    child = child / np.average(child, weights=pop)
+    child = child_factor(pov, pop)
     old = 1.3 - 1.1 * pov
     old = old / np.average(old, weights=pop)
     shares = np.empty((pov.size, len(SIM_YEARS), 7))
@@ -530,8 +532,8 @@ def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
     )
     a["haushalte_3_kinder"] = rng.binomial(a["haushalte_mit_kindern"], 0.06 + 0.28 * pov[:, None])
     births = np.array([birth_factor(y) for y in SIM_YEARS])
-    child = (0.8 + 0.8 * pov) / np.average(0.8 + 0.8 * pov, weights=pop0)
-    a["geburten"] = rng.binomial(a["einwohner"], 0.0082 * child[:, None] * births)
+    child = child_factor(pov, pop0)[:, None]
+    a["geburten"] = rng.binomial(a["einwohner"], 0.0082 * child * births)
     influx = 0.055 + 0.06 * pov[:, None] + 0.012 * (years == 2015) + 0.006 * (years == 2016)
     a["zuzuege"] = rng.binomial(a["einwohner"], influx + 0.006 * (years == 2022))
     a["fortzuege"] = rng.binomial(a["einwohner"], 0.055 + 0.055 * pov[:, None])
@@ -565,8 +567,7 @@ def simulate_seu(rng, quarters, atlas, tau) -> dict[str, np.ndarray]:
     coverage = np.where(years == 2022, 0.22 + 0.45 * pov[:, None], rng.uniform(0.97, 0.99, shape))
     n = s["untersuchte"] = rng.binomial(s["jahrgang"], coverage)
     linked = {field: ind for ind, (src, field) in INDICATOR_FIELD.items() if src == "seu"}
-    for domain in ("visuomotorik", "aufmerksamkeit", "zahlen", "wahrnehmen", "sprache",
-                   "koordination"):  # fmt: skip
+    for domain in SOPESS_DOMAINS:
         p_a = p(f"{domain}_auffaellig", linked.get(f"{domain}_auffaellig"))
         p_g = p(f"{domain}_grenzwertig")
         s[f"{domain}_auffaellig"] = rng.binomial(n, p_a)
@@ -701,11 +702,12 @@ def check_consistency(atlas, seu, trans, kita, umsetzung) -> None:
         (kita["betreut_u3"], kita["kinder_u3"]),
         (kita["betreut_3_5"], kita["kinder_3_5"]),
     ]
-    for domain in ("visuomotorik", "aufmerksamkeit", "zahlen", "wahrnehmen", "sprache",
-                   "koordination"):  # fmt: skip
+    for domain in SOPESS_DOMAINS:
         pairs.append(
             (seu[f"{domain}_auffaellig"] + seu[f"{domain}_grenzwertig"], seu["untersuchte"])
         )
+    for data in (atlas, seu, trans, kita):
+        require(all((v >= 0).all() for v in data.values()), "negative count")
     for number, (part, whole) in enumerate(pairs):
         require((part <= whole).all(), f"subset rule {number} violated")
     german = sum(seu[k] for k in ("deutsch_keine", "deutsch_radebrechend", "deutsch_fehlerhaft",
@@ -914,7 +916,7 @@ def main(out_dir: Path = DEFAULT_OUT) -> None:
                        kita, ("kinder_u3", "betreut_u3", "kinder_3_5", "betreut_3_5"), str,
                        "cp1252")  # fmt: skip
     write_measures(out, quarters, umsetzung, planted_effects(assignment, observed))
-    (out / "README.md").write_text(README, encoding="utf-8")
+    (out / "README.md").write_text(README, encoding="utf-8", newline="\n")
     print(f"Beispieldaten geschrieben nach {out}")
 
 

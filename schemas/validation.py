@@ -279,7 +279,9 @@ def _translate(
         if check.startswith("rule:"):
             rule = rules[check.removeprefix("rule:")]
             out.append(
-                Finding(row, rule.columns[-1], values(row, rule.columns), f"Regel: {rule.description}")
+                Finding(
+                    row, rule.columns[-1], values(row, rule.columns), f"Regel: {rule.description}"
+                )
             )
         elif check == "multiple_fields_uniqueness":
             out.append(Finding(row, None, values(row, source.key), "Schlüssel kommt mehrfach vor"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from conftest import ATLAS, titles, write_csv
 
+from conftest import ATLAS, titles, write_csv
 from indicators.delivery import STATUS_REJECTED, check_delivery
 from indicators.mapping import load_mapping
 

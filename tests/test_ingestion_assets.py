@@ -1,0 +1,181 @@
+"""Ingestion assets and their checks, materialised with Dagster on a temporary DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.ingestion import INGESTION_ASSETS, staging_key
+from conftest import ATLAS, write_csv
+from indicators import loading
+from pipelines.definitions import build_definitions
+from pipelines.resources import DeliveryFolders, Warehouse
+from pipelines.settings import Settings
+
+ATLAS_KEY = staging_key("sozialstrukturatlas")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir, warehouse=tmp_path / "wh.duckdb", archive_dir=tmp_path / "archiv"
+    )
+
+
+def materialize(settings: Settings, keys=None, raise_on_error: bool = True):
+    defs = build_definitions(settings)
+    checks = list(defs.asset_checks or [])
+    selection = None
+    if keys is not None:
+        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks_for_assets(*keys)
+    return dg.materialize(
+        [*INGESTION_ASSETS, *checks],
+        resources={
+            "warehouse": Warehouse(path=str(settings.warehouse)),
+            "folders": DeliveryFolders(
+                data_dir=str(settings.data_dir), archive_dir=str(settings.archive_dir)
+            ),
+        },
+        selection=selection,
+        raise_on_error=raise_on_error,
+    )
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def write_atlas(settings: Settings, name: str, rows: list[dict[str, str]]) -> Path:
+    return write_csv(settings.data_dir / "sozialstrukturatlas" / name, "sozialstrukturatlas", rows)
+
+
+def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_valid_rows_staged_invalid_quarantined_and_reported(settings):
+    write_atlas(
+        settings,
+        "atlas_2015.csv",
+        [ATLAS, {**ATLAS, "gebiet_id": "1102"}, {**ATLAS, "gebiet_id": "1103", "geburten": "-1"}],
+    )
+    result = materialize(settings, [staging_key("gebiete"), ATLAS_KEY])
+    assert result.success
+
+    assert query(settings, "SELECT gebiet_id FROM staging.sozialstrukturatlas ORDER BY 1") == [
+        ("1101",),
+        ("1102",),
+    ]
+    [(row, reason)] = query(
+        settings, "SELECT source_row, grund FROM quarantine.sozialstrukturatlas"
+    )
+    assert row == 4
+    assert "Lebendgeborene" in reason and "darf nicht negativ sein" in reason
+    assert "nicht gültig" in reason  # 1103 expired at the end of 2012
+
+    [(read, staged, quarantined, status)] = query(
+        settings,
+        "SELECT rows_read, rows_staged, rows_quarantined, status FROM raw.deliveries "
+        "WHERE source = 'sozialstrukturatlas'",
+    )
+    assert (read, staged, quarantined, status) == (3, 2, 1, "teilweise geladen")
+
+    checks = check_results(result)
+    assert checks["schema_gueltig"].passed
+    warning = checks["lieferungen_ohne_befund"]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+    listing = warning.metadata["befundliste"].value
+    assert "atlas_2015.csv" in listing and "| 4 |" in listing and "Lebendgeborene" in listing
+
+    [materialization] = [
+        m for m in result.get_asset_materialization_events() if m.asset_key == ATLAS_KEY
+    ]
+    metadata = materialization.materialization.metadata
+    assert metadata["dagster/row_count"].value == 2
+    assert metadata["zeilen_quarantaene"].value == 1
+
+
+def test_delivery_archived_by_hash_and_never_loaded_twice(settings):
+    path = write_atlas(settings, "atlas_2015.csv", [ATLAS])
+    materialize(settings)
+    shutil.copy(path, path.with_name("atlas_2015_kopie.csv"))  # same content, other name
+    materialize(settings)
+    materialize(settings)
+
+    [(sha, archive_path)] = query(
+        settings,
+        "SELECT sha256, archive_path FROM raw.deliveries WHERE source = 'sozialstrukturatlas'",
+    )
+    archived = Path(archive_path)
+    assert archived.name == f"{sha}.csv" and archived.read_bytes() == path.read_bytes()
+    assert query(settings, "SELECT count(*) FROM staging.sozialstrukturatlas") == [(1,)]
+
+
+def test_corrected_redelivery_replaces_the_rows_and_keeps_history(settings):
+    write_atlas(settings, "atlas_2015.csv", [ATLAS, {**ATLAS, "gebiet_id": "1102"}])
+    materialize(settings)
+    corrected = {**ATLAS, "einwohner": "7.100", "einwohner_18_64": "4.300"}
+    write_atlas(settings, "atlas_2015_korrektur.csv", [corrected])
+    materialize(settings)
+
+    rows = query(
+        settings,
+        "SELECT gebiet_id, einwohner FROM staging.sozialstrukturatlas ORDER BY gebiet_id",
+    )
+    assert rows == [("1101", 7100), ("1102", 7000)]
+    deliveries = query(
+        settings,
+        "SELECT file_name FROM raw.deliveries WHERE source = 'sozialstrukturatlas' ORDER BY 1",
+    )
+    assert deliveries == [("atlas_2015.csv",), ("atlas_2015_korrektur.csv",)]
+
+
+def test_failed_write_leaves_the_last_good_state(settings, monkeypatch):
+    write_atlas(settings, "atlas_2015.csv", [ATLAS])
+    materialize(settings)
+    before = query(settings, "SELECT * FROM staging.sozialstrukturatlas")
+    deliveries_before = query(settings, "SELECT count(*) FROM raw.deliveries")
+
+    write_atlas(settings, "atlas_2016.csv", [{**ATLAS, "jahr": "31.12.2016"}])
+    write_atlas(settings, "atlas_2017.csv", [{**ATLAS, "jahr": "31.12.2017"}])
+    real_stage = loading._stage
+
+    def stage_then_fail(con, source, check, sha):
+        real_stage(con, source, check, sha)
+        if check.path.name == "atlas_2017.csv":
+            raise OSError("Datenträger voll")
+
+    monkeypatch.setattr(loading, "_stage", stage_then_fail)
+    result = materialize(settings, [ATLAS_KEY], raise_on_error=False)
+    assert not result.success
+    assert query(settings, "SELECT * FROM staging.sozialstrukturatlas") == before
+    assert query(settings, "SELECT count(*) FROM raw.deliveries") == deliveries_before
+
+    monkeypatch.setattr(loading, "_stage", real_stage)
+    assert materialize(settings, [ATLAS_KEY]).success
+    assert query(settings, "SELECT count(*) FROM staging.sozialstrukturatlas") == [(3,)]
+
+
+def test_blocking_schema_check_stops_downstream_assets(settings):
+    write_atlas(settings, "atlas_2015.csv", [ATLAS])
+    materialize(settings, [staging_key("gebiete")])
+    with duckdb.connect(str(settings.warehouse)) as con:  # a broken reference table
+        con.execute(
+            "INSERT INTO staging.gebiete (gebiet_id, gebiet_name, ebene, uebergeordnet_id, "
+            "gueltig_ab, delivery_sha256, source_row) "
+            "VALUES ('1199', 'Waise', 'Sozialquartier', '77', DATE '2000-01-01', 'x', 99)"
+        )
+    result = materialize(settings, [staging_key("gebiete"), ATLAS_KEY], raise_on_error=False)
+
+    evaluation = check_results(result)["schema_gueltig"]
+    assert evaluation.asset_key == staging_key("gebiete") and not evaluation.passed
+    listing = evaluation.metadata["befundliste"].value
+    assert "| 99 |" in listing and "übergeordnete Gebiet" in listing
+    materialized = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert ATLAS_KEY not in materialized
+    assert query(settings, "SELECT count(*) FROM staging.sozialstrukturatlas") == [(0,)]

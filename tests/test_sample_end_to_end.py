@@ -1,0 +1,167 @@
+"""The whole graph on the bundled sample, and the sample's realism against DOMAIN targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from assets.ingestion import INGESTION_ASSETS
+from pipelines.definitions import build_definitions
+from pipelines.settings import PROJECT_ROOT, Settings
+from schemas.registry import SOURCES
+
+SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Path]:
+    tmp = tmp_path_factory.mktemp("sample")
+    settings = Settings(data_dir=SAMPLE, warehouse=tmp / "wh.duckdb", archive_dir=tmp / "archiv")
+    defs = build_definitions(settings)
+    result = dg.materialize(
+        [*INGESTION_ASSETS, *defs.asset_checks],
+        resources=defs.resources,
+    )
+    return result, settings.warehouse
+
+
+def sql(warehouse: Path, query: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(query).df()
+
+
+def test_every_asset_materialised_and_every_check_passed(loaded):
+    result, _ = loaded
+    assert result.success
+    keys = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
+    assert keys == set(SOURCES)
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 2 * len(SOURCES)
+    assert [e.asset_check_key for e in evaluations if not e.passed] == []
+
+
+def test_rows_read_equal_staged_plus_quarantined_for_every_delivery(loaded):
+    _, warehouse = loaded
+    deliveries = sql(warehouse, "SELECT * FROM raw.deliveries")
+    on_disk = sorted(p.name for p in SAMPLE.glob("*/*") if p.suffix in (".csv", ".xlsx"))
+    assert sorted(deliveries["file_name"]) == on_disk
+    assert (
+        deliveries["rows_read"] == deliveries["rows_staged"] + deliveries["rows_quarantined"]
+    ).all()
+    staged = sql(
+        warehouse,
+        " UNION ALL ".join(
+            f"SELECT '{s}' AS source, count(*) AS n FROM staging.{s}" for s in SOURCES
+        ),
+    ).set_index("source")["n"]
+    per_source = deliveries.groupby("source")["rows_staged"].sum()
+    pd.testing.assert_series_equal(
+        staged.sort_index(), per_source.sort_index(), check_names=False, check_dtype=False
+    )
+    assert set(deliveries["encoding"].dropna()) == {"utf-8", "cp1252"}
+
+
+def test_area_hierarchy(loaded):
+    _, warehouse = loaded
+    levels = sql(warehouse, "SELECT ebene, count(*) AS n FROM staging.gebiete GROUP BY 1")
+    assert dict(zip(levels["ebene"], levels["n"], strict=True)) == {
+        "Stadt": 1,
+        "Stadtbezirk": 3,
+        "Sozialraum": 6,
+        "Sozialquartier": 27,
+    }
+    assert sql(warehouse, "SELECT gebiet_id FROM staging.gebiete WHERE ebene = 'Stadt'")[
+        "gebiet_id"
+    ].tolist() == ["05119000"]
+
+
+def test_city_totals_near_reference_values(loaded):
+    _, warehouse = loaded
+    atlas = sql(
+        warehouse,
+        """
+        SELECT jahr, sum(einwohner) AS einwohner,
+               sum(sgb2_kinder_u15) / sum(einwohner_0_2 + einwohner_3_5 + einwohner_6_9
+                                          + einwohner_10_14) AS kinderarmut
+        FROM staging.sozialstrukturatlas GROUP BY jahr ORDER BY jahr
+        """,
+    )
+    assert atlas["jahr"].tolist() == list(range(2008, 2024))
+    assert atlas["einwohner"].between(200_000, 222_000).all()
+    assert atlas["kinderarmut"].between(0.24, 0.30).all()
+    quarters = sql(
+        warehouse,
+        """
+        SELECT sgb2_kinder_u15 / (einwohner_0_2 + einwohner_3_5 + einwohner_6_9
+                                  + einwohner_10_14) AS kinderarmut
+        FROM staging.sozialstrukturatlas
+        """,
+    )["kinderarmut"]
+    assert quarters.min() < 0.10 and quarters.max() > 0.45
+
+
+def test_school_entry_years_and_coverage(loaded):
+    _, warehouse = loaded
+    seu = sql(
+        warehouse,
+        "SELECT jahr, sum(untersuchte) AS untersuchte, sum(jahrgang) AS jahrgang "
+        "FROM staging.schuleingang GROUP BY jahr ORDER BY jahr",
+    ).set_index("jahr")
+    assert seu.index.tolist() == [y for y in range(2008, 2024) if y not in (2020, 2021)]
+    regular = seu.drop(index=2022)
+    assert regular["untersuchte"].between(1_500, 1_950).all()
+    assert (regular["untersuchte"] / regular["jahrgang"]).min() > 0.9
+    assert seu.loc[2022, "untersuchte"] / seu.loc[2022, "jahrgang"] < 0.5
+
+
+def test_findings_rise_with_child_poverty(loaded):
+    _, warehouse = loaded
+    frame = sql(
+        warehouse,
+        """
+        SELECT sum(s.sprache_auffaellig) / sum(s.untersuchte) AS sprache,
+               sum(a.sgb2_kinder_u15) / sum(a.einwohner_0_2 + a.einwohner_3_5
+                                            + a.einwohner_6_9 + a.einwohner_10_14) AS armut
+        FROM staging.schuleingang s
+        JOIN staging.sozialstrukturatlas a USING (gebiet_id, jahr)
+        GROUP BY s.gebiet_id
+        """,
+    )
+    assert frame["sprache"].corr(frame["armut"]) > 0.5
+
+
+def test_measures_register_and_staggered_starts(loaded):
+    _, warehouse = loaded
+    starts = sql(
+        warehouse,
+        "SELECT massnahme_id, gebiet_id, min(jahr) AS start FROM staging.massnahmen_umsetzung "
+        "WHERE aktiv GROUP BY ALL",
+    )
+    assert starts["massnahme_id"].nunique() >= 10
+    assert starts["start"].min() == 2012 and starts["start"].max() == 2017
+    planted = pd.read_csv(SAMPLE / "planted_effects.csv", sep=";")
+    assert list(planted.columns) == ["massnahme_id", "indikator_id", "effekt_pp"]
+    links = sql(
+        warehouse, "SELECT massnahme_id, indikator_id FROM staging.massnahmen_wirkindikatoren"
+    )
+    assert set(map(tuple, planted[["massnahme_id", "indikator_id"]].values)) == set(
+        map(tuple, links.values)
+    )
+    assert (planted["effekt_pp"] == 0).sum() >= 1  # a measure without effect
+
+
+def test_suppressed_cells_are_null_and_flagged(loaded):
+    _, warehouse = loaded
+    flagged = sql(
+        warehouse,
+        "SELECT jahr, sgb2_kinder_u15_ohne_anspruch, gesperrte_felder "
+        "FROM staging.sozialstrukturatlas WHERE gesperrte_felder IS NOT NULL",
+    )
+    before_2016 = flagged[flagged["jahr"] < 2016]
+    assert len(before_2016) == 8 * 27
+    assert before_2016["sgb2_kinder_u15_ohne_anspruch"].isna().all()
+    assert before_2016["gesperrte_felder"].str.contains("sgb2_kinder_u15_ohne_anspruch").all()
