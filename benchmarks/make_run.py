@@ -1,0 +1,53 @@
+"""Wall time and peak memory of `kekiz run` on the bundled sample (target: under 60 s).
+
+Each repetition starts from an empty warehouse, archive and Dagster storage in a temporary
+folder, i.e. what `make run` does on a fresh clone once the environment is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPETITIONS = 3
+TARGET_SECONDS = 60.0
+KEKIZ = str(Path(sys.executable).parent / "kekiz")
+
+
+def one_run(folder: Path) -> float:
+    env = {
+        **os.environ,
+        "KEKIZ_WAREHOUSE": str(folder / "kekiz.duckdb"),
+        "KEKIZ_ARCHIVE_DIR": str(folder / "archive"),
+        "KEKIZ_STATE_DIR": str(folder / "state"),
+    }
+    start = time.perf_counter()
+    subprocess.run([KEKIZ, "run"], env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    times = []
+    for i in range(REPETITIONS):
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds = one_run(Path(tmp))
+        times.append(seconds)
+        print(f"run {i + 1}: {seconds:.1f} s", flush=True)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    median = statistics.median(times)
+    print(
+        f"kekiz run on the sample: median {median:.1f} s (min {min(times):.1f}, "
+        f"max {max(times):.1f}) over {REPETITIONS} runs; peak RSS {peak_mib:.0f} MiB; "
+        f"{os.cpu_count()} CPUs; target < {TARGET_SECONDS:.0f} s"
+    )
+    return 0 if median < TARGET_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
