@@ -104,8 +104,6 @@ def ingest_source(
             check = check_delivery(path, source_name, refs)
             _write_delivery(con, check, sha, archived, run_id)
             results.append(LoadedDelivery(path.name, sha, check))
-            if source_name in ("gebiete", "massnahmen"):
-                refs = warehouse_references(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -27,7 +27,6 @@ class TotalRowRule:
 @dataclass(frozen=True)
 class SourceMapping:
     source: str
-    title: str
     columns: dict[str, tuple[str, ...]]
     total_rows: TotalRowRule | None = None
     encoding: str = "auto"
@@ -62,7 +61,6 @@ def load_mapping(source: str, mappings_dir: Path = MAPPINGS_DIR) -> SourceMappin
     file_opts = raw.get("file", {})
     return SourceMapping(
         source=raw["source"],
-        title=raw["title"],
         columns=columns,
         total_rows=TotalRowRule(total["column"], tuple(total["values"])) if total else None,
         encoding=file_opts.get("encoding", "auto"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,11 @@ def _csv_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
 
 def _read_xlsx(path: Path, mapping: SourceMapping) -> RawTable:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DeliveryRejected(
             f"Datei {path.name}: die Excel-Datei kann nicht geöffnet werden ({exc})."
         ) from exc
@@ -182,6 +184,7 @@ def _build_table(path: Path, rows: list[tuple[int, list]], mapping: SourceMappin
         else:
             positions[canonical] = index
     width = max((i for i, t in enumerate(header) if cell_text(t)), default=-1) + 1
+    is_text = path.suffix.lower() in (".csv", ".txt")  # XLSX rows have no field count
 
     records: list[dict[str, object]] = []
     numbers: list[int] = []
@@ -199,7 +202,7 @@ def _build_table(path: Path, rows: list[tuple[int, list]], mapping: SourceMappin
             total_found = True
             continue
         filled = max((i for i, c in enumerate(cells) if cell_text(c)), default=-1) + 1
-        if isinstance(cells, list) and path.suffix.lower() in (".csv", ".txt"):
+        if is_text:
             if len(cells) < width:
                 problems[line] = [
                     f"Zeile unvollständig: {len(cells)} von {width} Feldern "

@@ -190,3 +190,11 @@ def test_unsupported_file_type(tmp_path, refs):
     path = tmp_path / "atlas.pdf"
     path.write_bytes(b"%PDF")
     assert "nicht unterstützt" in check(path, refs).rejection
+
+
+def test_corrupt_xlsx_is_rejected(tmp_path, refs):
+    path = tmp_path / "seu.xlsx"
+    path.write_bytes(b"PK\x03\x04 kaputt")
+    result = check(path, refs, source="schuleingang")
+    assert result.status == STATUS_REJECTED
+    assert "seu.xlsx" in result.rejection and "kann nicht geöffnet werden" in result.rejection
