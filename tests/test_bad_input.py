@@ -198,3 +198,9 @@ def test_corrupt_xlsx_is_rejected(tmp_path, refs):
     result = check(path, refs, source="schuleingang")
     assert result.status == STATUS_REJECTED
     assert "seu.xlsx" in result.rejection and "kann nicht geöffnet werden" in result.rejection
+
+
+def test_separator_is_detected(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], sep="\t")
+    result = check(path, refs)
+    assert result.table.separator == "\t" and result.rows_staged == 1 and result.findings == []
