@@ -54,10 +54,7 @@ class DeliveryCheck:
         return [] if self.rows is None else self.rows.findings
 
     def column_title(self, column: str | None) -> str:
-        if column is None:
-            return "(ganze Zeile)"
-        titles = self.mapping.columns.get(column)
-        return titles[0] if titles else column
+        return "(ganze Zeile)" if column is None else self.mapping.title_of(column)
 
     def reasons_by_row(self) -> dict[int, str]:
         """One German reason per quarantined row, naming every failed column and rule."""
@@ -88,7 +85,7 @@ def check_delivery(
         mapping.number_format,
         refs,
         check.table.row_problems,
-        titles={name: titles[0] for name, titles in mapping.columns.items()},
+        titles=mapping.titles(),
     )
     return check
 

@@ -36,7 +36,11 @@ class SourceMapping:
 
     def title_of(self, canonical: str) -> str:
         """The office column title shown to the office in messages."""
-        return self.columns[canonical][0]
+        return self.titles().get(canonical, canonical)
+
+    def titles(self) -> dict[str, str]:
+        """Canonical field -> the first (preferred) office title."""
+        return {name: titles[0] for name, titles in self.columns.items()}
 
     def canonical_by_title(self) -> dict[str, str]:
         return {

@@ -261,6 +261,7 @@ def _translate(
     titles: Mapping[str, str],
 ) -> list[Finding]:
     rules = {rule.name: rule for rule in source.rules}
+    known_areas = set() if refs.areas is None else set(refs.areas["gebiet_id"])
 
     def values(row: int, columns: tuple[str, ...]) -> str:
         return "; ".join(f"{titles.get(c, c)} = {cell_text(typed.at[row, c])}" for c in columns)
@@ -295,7 +296,7 @@ def _translate(
             column = source.area_column
             area = cell_text(typed.at[row, column])
             year = cell_text(typed.at[row, "jahr"])
-            if refs.areas is not None and area in set(refs.areas["gebiet_id"]):
+            if area in known_areas:
                 rule = f"Gebiet war im Jahr {year} nicht gültig (siehe Gebietsreferenz)"
             else:
                 rule = "Gebiet ist in der Gebietsreferenz unbekannt"
