@@ -11,6 +11,8 @@ import pandas as pd
 
 from indicators.archive import archive_file, sha256_of
 from indicators.delivery import STATUS_REJECTED, DeliveryCheck, check_delivery
+from indicators.duckdb_io import insert_frame, sql_literal, transaction
+from indicators.mapping import load_mapping
 from indicators.numbers import cell_text
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
@@ -26,6 +28,12 @@ DUCKDB_TYPES = {
     "text": "VARCHAR",
 }
 LINEAGE_COLUMNS = {"delivery_sha256": "VARCHAR NOT NULL", "source_row": "INTEGER NOT NULL"}
+FIXED_COMMENTS = {
+    SUPPRESSED_COLUMN: "Felder, die in der Lieferung gesperrt oder unbekannt ('.') waren.",
+    "delivery_sha256": "SHA-256 der Lieferung, aus der die Zeile stammt (siehe raw.deliveries).",
+    "source_row": "Zeilennummer in der gelieferten Datei (bei XLSX: Excel-Zeile).",
+    "grund": "Warum die Zeile nicht übernommen wurde: verletzte Regeln mit Spalte und Wert.",
+}
 
 
 @dataclass
@@ -47,6 +55,29 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     for source in SOURCES.values():
         con.execute(staging_ddl(source))
         con.execute(quarantine_ddl(source))
+        con.execute(";\n".join(source_comments(source)))
+
+
+def source_comments(source: SourceSchema) -> list[str]:
+    """German comments on the staging and quarantine table of a source and their columns."""
+    titles = load_mapping(source.name).titles()
+    staged = f"Gültige Zeilen aller Lieferungen: {source.description}"
+    rejected = f"Abgelehnte Zeilen der Quelle {source.title}, Zellen als gelieferter Text."
+    statements = [
+        f"COMMENT ON TABLE staging.{source.name} IS {sql_literal(staged)}",
+        f"COMMENT ON TABLE quarantine.{source.name} IS {sql_literal(rejected)}",
+    ]
+    layouts = {
+        "staging": [*source.columns(), SUPPRESSED_COLUMN, *LINEAGE_COLUMNS],
+        "quarantine": [*source.columns(), *LINEAGE_COLUMNS, "grund"],
+    }
+    for table, columns in layouts.items():
+        for column in columns:
+            text = FIXED_COMMENTS.get(column) or f"Lieferspalte '{titles.get(column, column)}'."
+            statements.append(
+                f"COMMENT ON COLUMN {table}.{source.name}.{column} IS {sql_literal(text)}"
+            )
+    return statements
 
 
 def staging_ddl(source: SourceSchema) -> str:
@@ -92,8 +123,7 @@ def ingest_source(
     refs = warehouse_references(con)
     seen = known_deliveries(con, source_name)
     results: list[LoadedDelivery] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for path in files:
             sha = sha256_of(path)
             if sha in seen:
@@ -104,10 +134,6 @@ def ingest_source(
             check = check_delivery(path, source_name, refs)
             _write_delivery(con, check, sha, archived, run_id)
             results.append(LoadedDelivery(path.name, sha, check))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return results
 
 
@@ -159,7 +185,7 @@ def _write_delivery(
             [[source.name, sha, path.name, None, None, None, None, check.rejection]],
             columns=findings.columns,
         )
-    _insert(con, "quarantine.findings", findings)
+    insert_frame(con, "quarantine.findings", findings)
     if check.rows is None:
         return
     _stage(con, source, check, sha)
@@ -197,14 +223,4 @@ def _quarantine(
     rows["delivery_sha256"] = sha
     rows["source_row"] = raw.index.astype("int64")
     rows["grund"] = [reasons[r] for r in raw.index]
-    _insert(con, f"quarantine.{source.name}", rows)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    con.register("_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
-    finally:
-        con.unregister("_rows")
+    insert_frame(con, f"quarantine.{source.name}", rows)

@@ -110,6 +110,7 @@ def _run_with_progress(settings: Settings) -> bool:
         console.print(f"[red]Lauf {run_id[:8]} mit Fehlern:[/red] {', '.join(failed)}")
         return False
     console.print(f"[green]Lauf {run_id[:8]} erfolgreich[/green] – {settings.warehouse}")
+    console.print(f"Analysekopie (nur lesend öffnen): {settings.published}")
     return True
 
 

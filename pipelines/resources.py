@@ -17,6 +17,8 @@ class Warehouse(dg.ConfigurableResource):
     """The live DuckDB file; every writer shares the pool ``duckdb_writer`` (limit 1)."""
 
     path: str
+    published_path: str
+    """Where the read-only copy for analysts is published."""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

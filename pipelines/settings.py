@@ -17,6 +17,8 @@ class Settings:
     """The live DuckDB file written by the pipeline (KEKIZ_WAREHOUSE)."""
     archive_dir: Path
     """Immutable archive of every delivered file, named by sha256 (KEKIZ_ARCHIVE_DIR)."""
+    published: Path
+    """Read-only copy for analysts, replaced after each successful run (KEKIZ_PUBLISHED)."""
 
     @classmethod
     def from_env(cls, **overrides: Path | str | None) -> Settings:
@@ -24,13 +26,16 @@ class Settings:
             value = overrides.get(name) or os.environ.get(env) or default
             return Path(value).expanduser().resolve()
 
+        default_warehouse = PROJECT_ROOT / "warehouse" / "kekiz.duckdb"
+        warehouse = pick("warehouse", "KEKIZ_WAREHOUSE", default_warehouse)
         return cls(
             data_dir=pick("data_dir", "KEKIZ_DATA_DIR", PROJECT_ROOT / "raw_data" / "sample"),
-            warehouse=pick(
-                "warehouse", "KEKIZ_WAREHOUSE", PROJECT_ROOT / "warehouse" / "kekiz.duckdb"
-            ),
+            warehouse=warehouse,
             archive_dir=pick(
                 "archive_dir", "KEKIZ_ARCHIVE_DIR", PROJECT_ROOT / "raw_data" / "archive"
+            ),
+            published=pick(
+                "published", "KEKIZ_PUBLISHED", warehouse.parent / "published" / warehouse.name
             ),
         )
 
@@ -39,6 +44,7 @@ class Settings:
         os.environ["KEKIZ_DATA_DIR"] = str(self.data_dir)
         os.environ["KEKIZ_WAREHOUSE"] = str(self.warehouse)
         os.environ["KEKIZ_ARCHIVE_DIR"] = str(self.archive_dir)
+        os.environ["KEKIZ_PUBLISHED"] = str(self.published)
 
 
 def dagster_environment() -> dict[str, str]:

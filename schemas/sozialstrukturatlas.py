@@ -18,6 +18,7 @@ AGE_BANDS = (
 )
 
 UNDER_15 = AGE_BANDS[:4]
+UNDER_65 = AGE_BANDS[:6]
 
 
 class Sozialstrukturatlas(pa.DataFrameModel):
@@ -74,7 +75,6 @@ SOZIALSTRUKTURATLAS = SourceSchema(
             UNDER_15,
             "Kinder unter 15 mit SGB-II-Anspruch können nicht mehr sein als alle Kinder unter 15",
         ),
-        at_most("sgb2_leistungsberechtigte", "einwohner", "mehr SGB-II-Berechtigte als Einwohner"),
         at_most("nichtdeutsche", "einwohner", "mehr Nichtdeutsche als Einwohner"),
         at_most(
             "migrationshintergrund",
@@ -86,7 +86,6 @@ SOZIALSTRUKTURATLAS = SourceSchema(
             "arbeitslose",
             "Arbeitslose unter 25 sind eine Teilmenge aller Arbeitslosen",
         ),
-        at_most("arbeitslose", "einwohner", "mehr Arbeitslose als Einwohner"),
         at_most("haushalte_mit_kindern", "haushalte", "mehr Haushalte mit Kindern als Haushalte"),
         at_most(
             "haushalte_alleinerziehend",
@@ -98,6 +97,20 @@ SOZIALSTRUKTURATLAS = SourceSchema(
             "haushalte_mit_kindern",
             "Haushalte mit 3 und mehr Kindern sind eine Teilmenge der Haushalte mit Kindern",
         ),
-        at_most("grundsicherung_alter", "einwohner", "mehr Grundsicherungsempfänger als Einwohner"),
+        at_most(
+            "grundsicherung_alter",
+            "einwohner_65_plus",
+            "Grundsicherung im Alter erhalten nur Einwohner ab 65 Jahren",
+        ),
+        at_most(
+            "arbeitslose",
+            ("einwohner_15_17", "einwohner_18_64"),
+            "Arbeitslose können nicht mehr sein als die Einwohner von 15 bis unter 65 Jahren",
+        ),
+        at_most(
+            "sgb2_leistungsberechtigte",
+            UNDER_65,
+            "SGB-II-Leistungsberechtigte können nicht mehr sein als die Einwohner unter 65 Jahren",
+        ),
     ),
 )

@@ -8,6 +8,7 @@ import pytest
 
 from indicators.delivery import check_delivery
 from indicators.mapping import load_mapping
+from pipelines.settings import Settings
 from schemas.validation import References
 
 AREAS = [
@@ -109,3 +110,13 @@ def refs(data_dir: Path) -> References:
     areas = check_delivery(data_dir / "gebiete" / "gebiete.csv", "gebiete", References())
     assert areas.rows is not None and not areas.findings
     return References(areas=areas.rows.valid, keys={"massnahmen": frozenset({"M01"})})
+
+
+def temporary_settings(tmp: Path, data_dir: Path) -> Settings:
+    """Warehouse, archive and published copy inside ``tmp``, deliveries from ``data_dir``."""
+    return Settings(
+        data_dir=data_dir,
+        warehouse=tmp / "wh.duckdb",
+        archive_dir=tmp / "archiv",
+        published=tmp / "published" / "wh.duckdb",
+    )

@@ -10,10 +10,9 @@ import duckdb
 import pytest
 
 from assets.ingestion import INGESTION_ASSETS, staging_key
-from conftest import ATLAS, write_csv
+from conftest import ATLAS, temporary_settings, write_csv
 from indicators import loading
 from pipelines.definitions import build_definitions
-from pipelines.resources import DeliveryFolders, Warehouse
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
@@ -21,26 +20,17 @@ ATLAS_KEY = staging_key("sozialstrukturatlas")
 
 @pytest.fixture
 def settings(tmp_path: Path, data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir, warehouse=tmp_path / "wh.duckdb", archive_dir=tmp_path / "archiv"
-    )
+    return temporary_settings(tmp_path, data_dir)
 
 
 def materialize(settings: Settings, keys=None, raise_on_error: bool = True):
+    """Materialise ingestion assets (all, or ``keys``) with their checks."""
+    keys = keys or [a.key for a in INGESTION_ASSETS]
     defs = build_definitions(settings)
-    checks = list(defs.asset_checks or [])
-    selection = None
-    if keys is not None:
-        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks_for_assets(*keys)
     return dg.materialize(
-        [*INGESTION_ASSETS, *checks],
-        resources={
-            "warehouse": Warehouse(path=str(settings.warehouse)),
-            "folders": DeliveryFolders(
-                data_dir=str(settings.data_dir), archive_dir=str(settings.archive_dir)
-            ),
-        },
-        selection=selection,
+        [*defs.assets, *defs.asset_checks],
+        resources=defs.resources,
+        selection=dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks_for_assets(*keys),
         raise_on_error=raise_on_error,
     )
 

@@ -9,9 +9,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS
-from pipelines.definitions import build_definitions
-from pipelines.settings import PROJECT_ROOT, Settings
+from assets.publishing import PUBLISHED_KEY
+from conftest import temporary_settings
+from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
+from pipelines.settings import PROJECT_ROOT
 from schemas.registry import SOURCES
 
 SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
@@ -19,13 +22,9 @@ SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Path]:
-    tmp = tmp_path_factory.mktemp("sample")
-    settings = Settings(data_dir=SAMPLE, warehouse=tmp / "wh.duckdb", archive_dir=tmp / "archiv")
-    defs = build_definitions(settings)
-    result = dg.materialize(
-        [*INGESTION_ASSETS, *defs.asset_checks],
-        resources=defs.resources,
-    )
+    settings = temporary_settings(tmp_path_factory.mktemp("sample"), SAMPLE)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     return result, settings.warehouse
 
 
@@ -37,10 +36,14 @@ def sql(warehouse: Path, query: str) -> pd.DataFrame:
 def test_every_asset_materialised_and_every_check_passed(loaded):
     result, _ = loaded
     assert result.success
-    keys = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
-    assert keys == set(SOURCES)
+    keys = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert keys == {
+        *(a.key for a in INGESTION_ASSETS),
+        *(a.key for a in INDICATOR_ASSETS),
+        PUBLISHED_KEY,
+    }
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 2 * len(SOURCES)
+    assert len(evaluations) == 2 * len(SOURCES) + len(INDICATOR_CHECKS)
     assert [e.asset_check_key for e in evaluations if not e.passed] == []
 
 

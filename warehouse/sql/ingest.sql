@@ -35,3 +35,26 @@ CREATE TABLE IF NOT EXISTS quarantine.findings (
     rule            VARCHAR NOT NULL
 );
 COMMENT ON TABLE quarantine.findings IS 'Jeder Befund der Prüfung einer Lieferung: Datei, Zeile, Spalte, Wert und verletzte Regel.';
+COMMENT ON COLUMN raw.deliveries.source IS 'Quelle (Lieferordner), z. B. sozialstrukturatlas.';
+COMMENT ON COLUMN raw.deliveries.sha256 IS 'SHA-256 des Dateiinhalts; gleicher Inhalt wird nie zweimal geladen.';
+COMMENT ON COLUMN raw.deliveries.file_name IS 'Dateiname bei Eingang.';
+COMMENT ON COLUMN raw.deliveries.size_bytes IS 'Dateigröße in Byte.';
+COMMENT ON COLUMN raw.deliveries.received_at IS 'Eingang: Änderungszeit der gelieferten Datei.';
+COMMENT ON COLUMN raw.deliveries.loaded_at IS 'Zeitpunkt der Übernahme in das Warehouse.';
+COMMENT ON COLUMN raw.deliveries.archive_path IS 'Pfad der unveränderlichen Archivkopie.';
+COMMENT ON COLUMN raw.deliveries.encoding IS 'Erkannte Zeichenkodierung der Datei.';
+COMMENT ON COLUMN raw.deliveries.rows_read IS 'Gelesene Datenzeilen (ohne Kopf- und Summenzeilen).';
+COMMENT ON COLUMN raw.deliveries.rows_staged IS 'Gültige, übernommene Zeilen.';
+COMMENT ON COLUMN raw.deliveries.rows_quarantined IS 'Ungültige Zeilen in der Quarantäne.';
+COMMENT ON COLUMN raw.deliveries.total_rows_dropped IS 'Ausdrücklich verworfene Summenzeilen (z. B. Stadt insgesamt).';
+COMMENT ON COLUMN raw.deliveries.status IS 'geladen, teilweise geladen oder abgelehnt.';
+COMMENT ON COLUMN raw.deliveries.message IS 'Grund der Ablehnung oder Warnungen beim Lesen.';
+COMMENT ON COLUMN raw.deliveries.run_id IS 'Kennung des Dagster-Laufs, der die Datei geladen hat.';
+COMMENT ON COLUMN quarantine.findings.source IS 'Quelle der Lieferung.';
+COMMENT ON COLUMN quarantine.findings.delivery_sha256 IS 'SHA-256 der Lieferung.';
+COMMENT ON COLUMN quarantine.findings.file_name IS 'Dateiname bei Eingang.';
+COMMENT ON COLUMN quarantine.findings.source_row IS 'Zeilennummer in der Datei (leer bei Befunden zur ganzen Datei).';
+COMMENT ON COLUMN quarantine.findings.column_name IS 'Feldname im Warehouse.';
+COMMENT ON COLUMN quarantine.findings.column_title IS 'Spaltenüberschrift in der Lieferung.';
+COMMENT ON COLUMN quarantine.findings.value IS 'Gelieferter Wert.';
+COMMENT ON COLUMN quarantine.findings.rule IS 'Verletzte Regel in Worten.';

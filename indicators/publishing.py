@@ -1,0 +1,31 @@
+"""Publishing the warehouse as a read-only copy for analysts, swapped in atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+
+def publish(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> Path:
+    """Copy the live warehouse (held open by ``con``) to ``target`` in one atomic rename.
+
+    The checkpoint writes every committed change into the file first. Analysts who have the
+    old copy open keep reading it; new connections see the new copy, never a partial one.
+    """
+    con.execute("CHECKPOINT")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(live, temporary)
+        check = duckdb.connect(str(temporary), read_only=True)
+        try:
+            check.sql("SELECT count(*) FROM core.indikatorwerte").fetchall()
+        finally:
+            check.close()
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
