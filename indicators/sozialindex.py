@@ -22,10 +22,11 @@ COMPONENT_COLUMNS = ["gebiet_id", "jahr", "indikator_id", "wert", "z_status", "v
                      "z_dynamik"]  # fmt: skip
 
 
-def standardise(values: pd.DataFrame) -> pd.DataFrame:
-    """z-scores of each column across rows; a column without spread gives 0."""
-    sd = values.std(ddof=0)
-    return (values - values.mean()) / sd.where(sd > 0, np.inf)
+def standardise_by_year(values: pd.DataFrame) -> pd.DataFrame:
+    """z-scores of each column across the quarters of each year; no spread gives 0."""
+    by_year = values.groupby(level="jahr")
+    sd = by_year.transform("std", ddof=0)
+    return (values - by_year.transform("mean")) / sd.where(sd > 0, np.inf)
 
 
 def sozialindex(
@@ -41,10 +42,10 @@ def sozialindex(
     )
     wide = wide.reindex(columns=list(components))
     complete = wide.dropna()
-    status_z = complete.groupby(level="jahr", group_keys=False).apply(standardise)
+    status_z = standardise_by_year(complete)
     earlier = complete.rename(index=lambda y: y + dynamic_years, level="jahr")
     change = (complete - earlier).dropna()
-    dynamic_z = change.groupby(level="jahr", group_keys=False).apply(standardise)
+    dynamic_z = standardise_by_year(change)
 
     index = pd.DataFrame(
         {

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from indicators.delivery import check_delivery
 from indicators.mapping import load_mapping
-from pipelines.settings import Settings
+from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
+from pipelines.settings import PROJECT_ROOT, Settings
 from schemas.validation import References
+
+SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
 
 AREAS = [
     ("05119000", "Teststadt", "Stadt", "", "01.01.2000", ""),
@@ -120,3 +124,13 @@ def temporary_settings(tmp: Path, data_dir: Path) -> Settings:
         archive_dir=tmp / "archiv",
         published=tmp / "published" / "wh.duckdb",
     )
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Settings]:
+    """The main job once on the bundled sample, shared by every test that reads its results."""
+    settings = temporary_settings(tmp_path_factory.mktemp("sample"), SAMPLE)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return result, settings

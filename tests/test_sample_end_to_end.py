@@ -12,19 +12,13 @@ import pytest
 from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS
 from assets.publishing import PUBLISHED_KEY
-from conftest import temporary_settings
-from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
-from pipelines.settings import PROJECT_ROOT
+from conftest import SAMPLE
 from schemas.registry import SOURCES
-
-SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Path]:
-    settings = temporary_settings(tmp_path_factory.mktemp("sample"), SAMPLE)
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+def loaded(sample_run) -> tuple[dg.ExecuteInProcessResult, Path]:
+    result, settings = sample_run
     return result, settings.warehouse
 
 

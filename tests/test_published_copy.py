@@ -1,0 +1,100 @@
+"""The published read-only copy: readable during a run, replaced atomically, kept on failure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+import assets.indicators
+from conftest import SAMPLE, temporary_settings
+from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
+from pipelines.settings import Settings
+
+READER = """
+import json, sys, time
+from pathlib import Path
+import duckdb
+
+published, stop = sys.argv[1], Path(sys.argv[2])
+while not stop.exists():
+    with duckdb.connect(published, read_only=True) as con:
+        facts, runs, run_id = con.sql(
+            "SELECT count(*), count(DISTINCT run_id), min(run_id) FROM core.indikatorwerte"
+        ).fetchall()[0]
+        mart = con.sql("SELECT count(*) FROM mart.indikatoren").fetchall()[0][0]
+        index = con.sql("SELECT count(*) FROM mart.sozialindex").fetchall()[0][0]
+    print(json.dumps([facts, runs, run_id, mart, index]), flush=True)
+    time.sleep(0.05)
+"""
+
+
+@pytest.fixture
+def settings(sample_run, tmp_path: Path) -> Settings:
+    """A copy of the sample warehouse and its published copy, to run the job on again."""
+    _, loaded = sample_run
+    copied = temporary_settings(tmp_path, SAMPLE)
+    shutil.copy(loaded.warehouse, copied.warehouse)
+    copied.published.parent.mkdir(parents=True)
+    shutil.copy(loaded.published, copied.published)
+    return copied
+
+
+def run_job(settings: Settings) -> dg.ExecuteInProcessResult:
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_analysts_read_the_copy_without_error_while_a_run_writes(settings, sample_run, tmp_path):
+    first_run = sample_run[0].run_id
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(settings.published), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        result = run_job(settings)
+        assert result.success
+        time.sleep(1.0)  # let the reader query the new copy a few times
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    seen = [json.loads(line) for line in out.splitlines()]
+    assert len(seen) >= 10
+    facts = {row[0] for row in seen}
+    assert len(facts) == 1 and facts.pop() > 15_000  # always the complete table
+    assert all(row[1] == 1 and row[3] == row[0] and row[4] > 0 for row in seen)
+    run_ids = [row[2] for row in seen]
+    assert run_ids[0] == first_run and run_ids[-1] == result.run_id  # swapped during the run
+    assert run_ids == sorted(run_ids, key=[first_run, result.run_id].index)  # never back
+
+
+def test_a_failing_blocking_check_keeps_the_last_good_copy(settings, monkeypatch):
+    before = hashlib.sha256(settings.published.read_bytes()).hexdigest()
+    compute = assets.indicators.indicator_values
+
+    def broken(*args) -> pd.DataFrame:
+        values = compute(*args)
+        values.loc[values.index[0], "wert"] = 250.0  # a share above 100 %
+        return values
+
+    monkeypatch.setattr(assets.indicators, "indicator_values", broken)
+    result = run_job(settings)
+
+    assert not result.success
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert failed == {"werte_im_bereich", "intervalle_geordnet"}  # 250 % is outside its CI
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "veroeffentlichte_kopie" not in materialized
+    assert hashlib.sha256(settings.published.read_bytes()).hexdigest() == before
