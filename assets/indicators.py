@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.ingestion import POOL, staging_key
 from assets.metadata import markdown_table
+from assets.plots import trend_chart
 from indicators.aggregation import indicator_values
 from indicators.areas import QUARTER
 from indicators.catalogue import load_catalogue
@@ -23,6 +24,7 @@ GROUP = "indikatoren"
 VALUES_KEY = dg.AssetKey(["core", "indikatorwerte"])
 SOZIALINDEX_KEY = dg.AssetKey(["core", "sozialindex"])
 CATALOGUE = load_catalogue()
+CHARTED = ("kinderarmut_sgb2", "seu_sprache", "seu_deutsch_unzureichend", "betreuung_u3")
 
 
 @dg.asset(
@@ -67,6 +69,13 @@ def indikatorwerte(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             ORDER BY indikator_id
             """
         ).df()
+        trends = con.sql(
+            f"""
+            SELECT indikator_name AS label, jahr, wert, ki_unten, ki_oben, teilerhebung
+            FROM mart.indikatoren
+            WHERE ebene = 'Stadt' AND indikator_id IN ({", ".join(map(repr, CHARTED))})
+            """
+        ).df()
     quarter_ids = areas.loc[areas["ebene"] == QUARTER, "gebiet_id"]
     return dg.MaterializeResult(
         metadata={
@@ -77,6 +86,7 @@ def indikatorwerte(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             "werte_unbekannt": int(values["wert"].isna().sum()),
             "werte_kleiner_nenner": int(values["kleiner_nenner"].sum()),
             "stadt_aktuell": markdown_table(latest, limit=len(CATALOGUE.indicators)),
+            "stadt_verlauf": trend_chart(trends, "Stadt: ausgewählte Indikatoren mit 95-%-KI"),
         }
     )
 
