@@ -144,10 +144,7 @@ def dev(port: int) -> None:
         **dagster_environment(),
         **{k: v for k, v in os.environ.items() if k in dagster_environment()},
     }
-    Settings.from_env().export_env()
-    env.update(
-        {k: os.environ[k] for k in ("KEKIZ_DATA_DIR", "KEKIZ_WAREHOUSE", "KEKIZ_ARCHIVE_DIR")}
-    )
+    env.update(Settings.from_env().env())
     command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
     os.chdir(PROJECT_ROOT)
     os.execvpe(command[0], command, env)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.freshness import FRESHNESS_CHECKS
 from assets.ingestion import INGESTION_ASSETS, POOL, staging_key
+from pipelines.automation import AUTOMATION_SENSOR, follow_deliveries
 from pipelines.resources import DeliveryFolders, Warehouse
+from pipelines.schedules import build_schedules
+from pipelines.sensors import DELIVERY_SENSORS
 from pipelines.settings import Settings
 from schemas.checks import schema_checks
 from schemas.registry import SOURCES
@@ -19,9 +23,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         for source in SOURCES.values()
         for check in schema_checks(source, staging_key(source.name), POOL)
     ]
+    assets = follow_deliveries(INGESTION_ASSETS)
     return dg.Definitions(
-        assets=INGESTION_ASSETS,
-        asset_checks=checks,
+        assets=assets,
+        asset_checks=[*checks, *FRESHNESS_CHECKS],
         jobs=[
             dg.define_asset_job(
                 ALL_ASSETS_JOB,
@@ -29,11 +34,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 description="Alle Lieferungen einlesen, prüfen und alle Assets berechnen.",
             )
         ],
+        schedules=build_schedules(assets),
+        sensors=[*DELIVERY_SENSORS, AUTOMATION_SENSOR],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse)),
-            "folders": DeliveryFolders(
-                data_dir=str(settings.data_dir), archive_dir=str(settings.archive_dir)
-            ),
+            "folders": DeliveryFolders.from_settings(settings),
         },
         executor=dg.in_process_executor,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LANDING_ROOT = PROJECT_ROOT / "raw_data"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,11 @@ class Settings:
     """The live DuckDB file written by the pipeline (KEKIZ_WAREHOUSE)."""
     archive_dir: Path
     """Immutable archive of every delivered file, named by sha256 (KEKIZ_ARCHIVE_DIR)."""
+    incoming_dir: Path = LANDING_ROOT / "incoming"
+    """Landing folder watched by the sensors, one sub-folder per source (KEKIZ_INCOMING_DIR)."""
+    rejected_dir: Path = LANDING_ROOT / "rejected"
+    """Rejected deliveries with their German report, one sub-folder per source
+    (KEKIZ_REJECTED_DIR)."""
 
     @classmethod
     def from_env(cls, **overrides: Path | str | None) -> Settings:
@@ -29,16 +35,24 @@ class Settings:
             warehouse=pick(
                 "warehouse", "KEKIZ_WAREHOUSE", PROJECT_ROOT / "warehouse" / "kekiz.duckdb"
             ),
-            archive_dir=pick(
-                "archive_dir", "KEKIZ_ARCHIVE_DIR", PROJECT_ROOT / "raw_data" / "archive"
-            ),
+            archive_dir=pick("archive_dir", "KEKIZ_ARCHIVE_DIR", LANDING_ROOT / "archive"),
+            incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
+            rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
         )
+
+    def env(self) -> dict[str, str]:
+        """These settings as the environment variables they are read from."""
+        return {
+            "KEKIZ_DATA_DIR": str(self.data_dir),
+            "KEKIZ_WAREHOUSE": str(self.warehouse),
+            "KEKIZ_ARCHIVE_DIR": str(self.archive_dir),
+            "KEKIZ_INCOMING_DIR": str(self.incoming_dir),
+            "KEKIZ_REJECTED_DIR": str(self.rejected_dir),
+        }
 
     def export_env(self) -> None:
         """Make these settings visible to Dagster processes started from here."""
-        os.environ["KEKIZ_DATA_DIR"] = str(self.data_dir)
-        os.environ["KEKIZ_WAREHOUSE"] = str(self.warehouse)
-        os.environ["KEKIZ_ARCHIVE_DIR"] = str(self.archive_dir)
+        os.environ.update(self.env())
 
 
 def dagster_environment() -> dict[str, str]:

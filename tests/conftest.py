@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from indicators.delivery import check_delivery
@@ -109,3 +110,12 @@ def refs(data_dir: Path) -> References:
     areas = check_delivery(data_dir / "gebiete" / "gebiete.csv", "gebiete", References())
     assert areas.rows is not None and not areas.findings
     return References(areas=areas.rows.valid, keys={"massnahmen": frozenset({"M01"})})
+
+
+def job_targets(defs: dg.Definitions, job_name: str) -> dict[str, list[str]]:
+    """The asset keys and check keys a job of ``defs`` executes, as sorted strings."""
+    layer = defs.resolve_job_def(job_name).asset_layer
+    return {
+        "assets": sorted(k.to_user_string() for k in layer.selected_asset_keys),
+        "checks": sorted(k.to_user_string() for k in layer.asset_graph.asset_check_keys),
+    }

@@ -13,7 +13,6 @@ from assets.ingestion import INGESTION_ASSETS, staging_key
 from conftest import ATLAS, write_csv
 from indicators import loading
 from pipelines.definitions import build_definitions
-from pipelines.resources import DeliveryFolders, Warehouse
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
@@ -34,12 +33,7 @@ def materialize(settings: Settings, keys=None, raise_on_error: bool = True):
         selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks_for_assets(*keys)
     return dg.materialize(
         [*INGESTION_ASSETS, *checks],
-        resources={
-            "warehouse": Warehouse(path=str(settings.warehouse)),
-            "folders": DeliveryFolders(
-                data_dir=str(settings.data_dir), archive_dir=str(settings.archive_dir)
-            ),
-        },
+        resources=defs.resources,
         selection=selection,
         raise_on_error=raise_on_error,
     )
