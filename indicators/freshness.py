@@ -1,4 +1,4 @@
-"""Is the newest delivered year recent enough? Reference dates and their age in months."""
+"""Is the newest delivered year recent enough? Reference dates against a limit in months."""
 
 from __future__ import annotations
 

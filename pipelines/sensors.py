@@ -42,7 +42,11 @@ def last_run(instance: dg.DagsterInstance, source: str, sha: str) -> dg.DagsterR
 def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
     @dg.sensor(
         name=sensor_name(source.name),
-        target=[staging_key(source.name)],
+        job=dg.define_asset_job(
+            f"lieferung_{source.name}",
+            selection=[staging_key(source.name)],
+            description=f"Lädt eine gelieferte Datei ({source.title}) aus dem Eingangsordner.",
+        ),
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
@@ -72,7 +76,6 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
             if run is None and sha not in requests:
                 requests[sha] = dg.RunRequest(
                     run_key=sha,
-                    asset_selection=[staging_key(source.name)],
                     run_config=incoming_run_config(source.name, path.name),
                     tags={SOURCE_TAG: source.name, SHA_TAG: sha, FILE_TAG: path.name},
                 )

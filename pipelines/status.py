@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from dagster import DagsterInstance, DagsterRunStatus, RunRecord
 from rich.console import Console
 from rich.table import Table
@@ -38,10 +39,11 @@ ORDER BY source, loaded_at DESC, file_name DESC
 """
 
 
-def latest_deliveries(warehouse: Path, per_source: int) -> pd.DataFrame:
-    """The newest ``per_source`` deliveries of every source, from ``raw.deliveries``."""
+def latest_deliveries(warehouse: Path, per_source: int) -> dict[str, list[tuple]]:
+    """The newest ``per_source`` rows of ``raw.deliveries`` for every source, newest first."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(LATEST_DELIVERIES, [per_source]).df()
+        rows = con.execute(LATEST_DELIVERIES, [per_source]).fetchall()
+    return {source: [row[1:] for row in group] for source, group in groupby(rows, itemgetter(0))}
 
 
 def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
@@ -71,23 +73,22 @@ def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
         table.add_column(column, justify="right")
     table.add_column("Status")
     table.add_column("Meldung", overflow="fold")
-    by_source = dict(iter(deliveries.groupby("source")))
     for source in SOURCES:
-        rows = by_source.get(source)
-        if rows is None:
+        if source not in deliveries:
             table.add_row(source, "[dim]noch keine Lieferung[/dim]", *[""] * 6)
             continue
-        for first, row in enumerate(rows.itertuples(index=False)):
-            style = DELIVERY_STATUS_STYLE.get(row.status, "")
+        for index, row in enumerate(deliveries[source]):
+            file_name, loaded_at, read, staged, quarantined, status, message = row
+            style = DELIVERY_STATUS_STYLE.get(status, "default")
             table.add_row(
-                "" if first else source,
-                row.file_name,
-                f"{row.loaded_at:%d.%m.%Y %H:%M}",
-                str(row.rows_read),
-                str(row.rows_staged),
-                str(row.rows_quarantined),
-                f"[{style}]{row.status}[/{style}]" if style else row.status,
-                row.message or "",
+                "" if index else source,
+                file_name,
+                f"{loaded_at:%d.%m.%Y %H:%M}",
+                str(read),
+                str(staged),
+                str(quarantined),
+                f"[{style}]{status}[/{style}]",
+                message or "",
             )
     out.print(table)
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.ingestion import staging_key
-from conftest import ATLAS, write_csv
+from conftest import ATLAS, job_targets, write_csv
 from pipelines.definitions import build_definitions
 from pipelines.sensors import FILE_TAG, SHA_TAG, SOURCE_TAG, sensor_name
 from pipelines.settings import Settings
@@ -67,12 +67,11 @@ class Ticker:
         return data
 
     def run(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
-        """Execute a requested run as the daemon would: its selection, config and tags."""
-        job = self.defs.resolve_implicit_global_asset_job_def()
+        """Execute a requested run as the daemon would: the sensor's job, config and tags."""
+        job = self.defs.resolve_job_def(self.sensor.job_name)
         return job.execute_in_process(
             run_config=request.run_config,
             tags=request.tags,
-            asset_selection=request.asset_selection,
             instance=self.instance,
             raise_on_error=False,
         )
@@ -80,7 +79,7 @@ class Ticker:
     def create(self, request: dg.RunRequest) -> dg.DagsterRun:
         """Record a requested run that has not started yet, as the daemon does first."""
         return self.instance.create_run_for_job(
-            self.defs.resolve_implicit_global_asset_job_def(),
+            self.defs.resolve_job_def(self.sensor.job_name),
             run_config=request.run_config,
             tags=request.tags,
             status=dg.DagsterRunStatus.NOT_STARTED,
@@ -113,7 +112,15 @@ def test_complete_file_gives_one_run_request(settings, atlas):
 
     [request] = atlas.tick().run_requests
     assert request.run_key == sha256(path)
-    assert request.asset_selection == [ATLAS_KEY]
+    assert request.asset_selection is None
+    assert job_targets(atlas.defs, atlas.sensor.job_name) == {
+        "assets": ["staging/sozialstrukturatlas"],
+        "checks": [
+            "staging/sozialstrukturatlas:daten_aktuell",
+            "staging/sozialstrukturatlas:lieferungen_ohne_befund",
+            "staging/sozialstrukturatlas:schema_gueltig",
+        ],
+    }
     expected_tags = {
         SOURCE_TAG: "sozialstrukturatlas",
         SHA_TAG: sha256(path),
