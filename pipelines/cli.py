@@ -162,12 +162,7 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
 @click.option("--port", default=3000, show_default=True, help="Port of the web UI.")
 def dev(port: int) -> None:
     """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
-    env = {
-        **os.environ,
-        **dagster_environment(),
-        **{k: v for k, v in os.environ.items() if k in dagster_environment()},
-    }
-    env.update(Settings.from_env().env())
+    env = {**os.environ, **dagster_environment(), **Settings.from_env().env()}
     command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
     os.chdir(PROJECT_ROOT)
     os.execvpe(command[0], command, env)

@@ -56,15 +56,18 @@ class Settings:
 
 
 def dagster_environment() -> dict[str, str]:
-    """DAGSTER_HOME and storage folders for the instance configured in dagster.yaml."""
+    """DAGSTER_HOME and storage folders for the instance configured in dagster.yaml.
+
+    Variables already set win; otherwise the storage folders lie under KEKIZ_STATE_DIR.
+    """
     state = Path(os.environ.get("KEKIZ_STATE_DIR", PROJECT_ROOT / "var")).resolve()
-    return {
-        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(PROJECT_ROOT)),
+    defaults = {
+        "DAGSTER_HOME": str(PROJECT_ROOT),
         "KEKIZ_DAGSTER_STORAGE": str(state / "dagster"),
         "KEKIZ_DAGSTER_LOGS": str(state / "logs"),
     }
+    return {name: os.environ.get(name, value) for name, value in defaults.items()}
 
 
 def apply_dagster_environment() -> None:
-    for name, value in dagster_environment().items():
-        os.environ.setdefault(name, value)
+    os.environ.update(dagster_environment())
