@@ -65,6 +65,12 @@ def ingestion_asset(source: SourceSchema) -> dg.AssetsDefinition:
         files = [incoming / name for name in config.incoming_files] or delivered_files(
             folders.source_dir(source.name)
         )
+        missing = [path.name for path in files if not path.is_file()]
+        if missing:
+            raise dg.Failure(
+                f"Nicht (mehr) im Eingangsordner {incoming}: {', '.join(missing)}. Eine schon "
+                "verarbeitete Datei wird nicht erneut geladen."
+            )
         with warehouse.connect() as con:
             loaded = ingest_source(
                 con, source.name, files, folders.archive_path(), context.run.run_id

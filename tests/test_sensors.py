@@ -173,6 +173,12 @@ def test_loaded_file_leaves_incoming_and_is_archived(settings, atlas, areas_load
     ) == [("atlas_2015.csv", "geladen", result.run_id)]
     assert not (settings.rejected_dir / "sozialstrukturatlas").exists()
 
+    again = atlas.run(request)  # e.g. re-executed in the UI: the file is gone
+    assert not again.success
+    [failure] = [e for e in again.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "Nicht (mehr) im Eingangsordner" in failure.step_failure_data.error.message
+    assert "atlas_2015.csv" in failure.step_failure_data.error.message
+
 
 def test_same_content_twice_loads_once(settings, atlas, areas_loaded):
     first = incoming(settings, "atlas_2015.csv")
