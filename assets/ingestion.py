@@ -2,9 +2,11 @@
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from assets.metadata import markdown_table
 from indicators.delivery import delivered_files
+from indicators.landing import settle
 from indicators.loading import ingest_source
 from pipelines.resources import DeliveryFolders, Warehouse
 from schemas.registry import SOURCES
@@ -18,14 +20,35 @@ def staging_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", source])
 
 
+class IngestionConfig(dg.Config):
+    """Which files a run loads: by default every file in the delivery folder of the source."""
+
+    incoming_files: list[str] = Field(
+        default=[],
+        description=(
+            "Dateinamen im Eingangsordner der Quelle (vom Eingangs-Sensor gesetzt). Diese "
+            "Dateien werden geladen und verlassen danach den Eingangsordner. Leer: alle "
+            "Dateien des Lieferordners werden gelesen."
+        ),
+    )
+
+
+def incoming_run_config(source: str, file_name: str) -> dg.RunConfig:
+    """Run configuration that loads one file from the incoming folder of a source."""
+    op_name = staging_key(source).to_python_identifier()
+    return dg.RunConfig(ops={op_name: IngestionConfig(incoming_files=[file_name])})
+
+
 def ingestion_asset(source: SourceSchema) -> dg.AssetsDefinition:
     @dg.asset(
         key=staging_key(source.name),
         description=(
-            f"{source.description}\n\nLiest neue Dateien aus dem Lieferordner "
-            f"`{source.name}/`, archiviert sie unveränderlich (SHA-256), prüft sie und "
+            f"{source.description}\n\nLiest neue Dateien – die vom Sensor gemeldete Datei im "
+            f"Eingangsordner `incoming/{source.name}/` oder sonst alle Dateien im Lieferordner "
+            f"`{source.name}/` –, archiviert sie unveränderlich (SHA-256), prüft sie und "
             f"übernimmt gültige Zeilen nach `staging.{source.name}`; ungültige Zeilen gehen "
-            f"mit Begründung nach `quarantine.{source.name}`."
+            f"mit Begründung nach `quarantine.{source.name}`. Eine abgelehnte Datei kommt mit "
+            f"Prüfbericht nach `rejected/{source.name}/`."
         ),
         group_name=GROUP,
         kinds={"duckdb", "pandas"},
@@ -33,9 +56,21 @@ def ingestion_asset(source: SourceSchema) -> dg.AssetsDefinition:
         pool=POOL,
     )
     def _ingest(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, folders: DeliveryFolders
+        context: dg.AssetExecutionContext,
+        config: IngestionConfig,
+        warehouse: Warehouse,
+        folders: DeliveryFolders,
     ) -> dg.MaterializeResult:
-        files = delivered_files(folders.source_dir(source.name))
+        incoming = folders.incoming(source.name)
+        files = [incoming / name for name in config.incoming_files] or delivered_files(
+            folders.source_dir(source.name)
+        )
+        missing = [path.name for path in files if not path.is_file()]
+        if missing:
+            raise dg.Failure(
+                f"Nicht (mehr) im Eingangsordner {incoming}: {', '.join(missing)}. Eine schon "
+                "verarbeitete Datei wird nicht erneut geladen."
+            )
         with warehouse.connect() as con:
             loaded = ingest_source(
                 con, source.name, files, folders.archive_path(), context.run.run_id
@@ -58,6 +93,11 @@ def ingestion_asset(source: SourceSchema) -> dg.AssetsDefinition:
         for check in new:
             if check.rejection:
                 context.log.warning(check.rejection)
+        if config.incoming_files:
+            for path, delivery in zip(files, loaded, strict=True):
+                rejected = settle(path, delivery, folders.rejected(source.name))
+                if rejected is not None:
+                    context.log.warning(f"{path.name} abgelegt unter {rejected}")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": int(total),

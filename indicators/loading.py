@@ -44,6 +44,8 @@ class LoadedDelivery:
     sha256: str
     check: DeliveryCheck | None
     """None when the same content was loaded before and is skipped."""
+    duplicate_of: str | None = None
+    """For a skipped file: the name under which its content was delivered first."""
 
     @property
     def skipped(self) -> bool:
@@ -94,9 +96,12 @@ def quarantine_ddl(source: SourceSchema) -> str:
     return f"CREATE TABLE IF NOT EXISTS quarantine.{source.name} ({', '.join(columns)})"
 
 
-def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
-    rows = con.execute("SELECT sha256 FROM raw.deliveries WHERE source = ?", [source]).fetchall()
-    return {sha for (sha,) in rows}
+def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """The sha256 of every recorded delivery of a source, with its file name."""
+    rows = con.execute(
+        "SELECT sha256, file_name FROM raw.deliveries WHERE source = ?", [source]
+    ).fetchall()
+    return dict(rows)
 
 
 def warehouse_references(con: duckdb.DuckDBPyConnection) -> References:
@@ -127,9 +132,9 @@ def ingest_source(
         for path in files:
             sha = sha256_of(path)
             if sha in seen:
-                results.append(LoadedDelivery(path.name, sha, None))
+                results.append(LoadedDelivery(path.name, sha, None, duplicate_of=seen[sha]))
                 continue
-            seen.add(sha)
+            seen[sha] = path.name
             archived = archive_file(path, sha, source_name, archive_dir)
             check = check_delivery(path, source_name, refs)
             _write_delivery(con, check, sha, archived, run_id)

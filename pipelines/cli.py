@@ -20,6 +20,8 @@ from pipelines.settings import (
 )
 
 console = Console(stderr=True)
+PIPED_WIDTH = 200
+"""Columns of rich tables written to a file or pipe, where no terminal width is known."""
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 data_dir_option = click.option(
@@ -137,18 +139,31 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
 
 
 @main.command()
+@warehouse_option
+@click.option(
+    "--deliveries", "per_source", default=3, show_default=True, help="Deliveries per source."
+)
+@click.option("--runs", "run_count", default=10, show_default=True, help="Latest runs shown.")
+def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
+    """Show the latest deliveries per source, waiting and rejected files, and the last runs."""
+    from dagster import DagsterInstance
+
+    from pipelines.status import show_deliveries, show_landing, show_runs
+
+    settings = Settings.from_env(warehouse=warehouse)
+    apply_dagster_environment()
+    out = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+    show_deliveries(out, settings.warehouse, per_source)
+    show_landing(out, settings)
+    with DagsterInstance.get() as instance:
+        show_runs(out, instance, run_count)
+
+
+@main.command()
 @click.option("--port", default=3000, show_default=True, help="Port of the web UI.")
 def dev(port: int) -> None:
     """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
-    env = {
-        **os.environ,
-        **dagster_environment(),
-        **{k: v for k, v in os.environ.items() if k in dagster_environment()},
-    }
-    Settings.from_env().export_env()
-    env.update(
-        {k: os.environ[k] for k in ("KEKIZ_DATA_DIR", "KEKIZ_WAREHOUSE", "KEKIZ_ARCHIVE_DIR")}
-    )
+    env = {**os.environ, **dagster_environment(), **Settings.from_env().env()}
     command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
     os.chdir(PROJECT_ROOT)
     os.execvpe(command[0], command, env)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.freshness import FRESHNESS_CHECKS
 from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS, POOL, staging_key
 from assets.publishing import published_copy_asset
+from pipelines.automation import AUTOMATION_SENSOR, follow_deliveries
 from pipelines.resources import DeliveryFolders, Warehouse
+from pipelines.schedules import build_schedules
+from pipelines.sensors import DELIVERY_SENSORS
 from pipelines.settings import Settings
 from schemas.checks import schema_checks
 from schemas.registry import SOURCES
@@ -23,9 +27,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     derived = INDICATOR_ASSETS
     published = published_copy_asset([key for a in derived for key in a.keys])
+    assets = follow_deliveries([*INGESTION_ASSETS, *derived, published])
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, *derived, published],
-        asset_checks=[*checks, *INDICATOR_CHECKS],
+        assets=assets,
+        asset_checks=[*checks, *INDICATOR_CHECKS, *FRESHNESS_CHECKS],
         jobs=[
             dg.define_asset_job(
                 ALL_ASSETS_JOB,
@@ -33,13 +38,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 description="Alle Lieferungen einlesen, prüfen und alle Assets berechnen.",
             )
         ],
+        schedules=build_schedules(assets),
+        sensors=[*DELIVERY_SENSORS, AUTOMATION_SENSOR],
         resources={
             "warehouse": Warehouse(
                 path=str(settings.warehouse), published_path=str(settings.published)
             ),
-            "folders": DeliveryFolders(
-                data_dir=str(settings.data_dir), archive_dir=str(settings.archive_dir)
-            ),
+            "folders": DeliveryFolders.from_settings(settings),
         },
         executor=dg.in_process_executor,
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.settings import Settings
+
 LOCK_WAIT_SECONDS = 60.0
 
 
@@ -43,13 +45,31 @@ def _connect_waiting(path: str) -> duckdb.DuckDBPyConnection:
 
 
 class DeliveryFolders(dg.ConfigurableResource):
-    """Delivered files (one sub-folder per source) and the archive they are copied to."""
+    """Where deliveries come from and go to: the bulk delivery folder and the landing zone
+    (incoming, rejected), one sub-folder per source, and the archive files are copied to."""
 
     data_dir: str
     archive_dir: str
+    incoming_dir: str
+    rejected_dir: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryFolders:
+        return cls(
+            data_dir=str(settings.data_dir),
+            archive_dir=str(settings.archive_dir),
+            incoming_dir=str(settings.incoming_dir),
+            rejected_dir=str(settings.rejected_dir),
+        )
 
     def source_dir(self, source: str) -> Path:
         return Path(self.data_dir) / source
+
+    def incoming(self, source: str) -> Path:
+        return Path(self.incoming_dir) / source
+
+    def rejected(self, source: str) -> Path:
+        return Path(self.rejected_dir) / source
 
     def archive_path(self) -> Path:
         return Path(self.archive_dir)

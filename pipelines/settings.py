@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LANDING_ROOT = PROJECT_ROOT / "raw_data"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Settings:
     """Immutable archive of every delivered file, named by sha256 (KEKIZ_ARCHIVE_DIR)."""
     published: Path
     """Read-only copy for analysts, replaced after each successful run (KEKIZ_PUBLISHED)."""
+    incoming_dir: Path = LANDING_ROOT / "incoming"
+    """Landing folder watched by the sensors, one sub-folder per source (KEKIZ_INCOMING_DIR)."""
+    rejected_dir: Path = LANDING_ROOT / "rejected"
+    """Rejected deliveries with their German report, one sub-folder per source
+    (KEKIZ_REJECTED_DIR)."""
 
     @classmethod
     def from_env(cls, **overrides: Path | str | None) -> Settings:
@@ -31,32 +37,43 @@ class Settings:
         return cls(
             data_dir=pick("data_dir", "KEKIZ_DATA_DIR", PROJECT_ROOT / "raw_data" / "sample"),
             warehouse=warehouse,
-            archive_dir=pick(
-                "archive_dir", "KEKIZ_ARCHIVE_DIR", PROJECT_ROOT / "raw_data" / "archive"
-            ),
+            archive_dir=pick("archive_dir", "KEKIZ_ARCHIVE_DIR", LANDING_ROOT / "archive"),
             published=pick(
                 "published", "KEKIZ_PUBLISHED", warehouse.parent / "published" / warehouse.name
             ),
+            incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
+            rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
         )
+
+    def env(self) -> dict[str, str]:
+        """These settings as the environment variables they are read from."""
+        return {
+            "KEKIZ_DATA_DIR": str(self.data_dir),
+            "KEKIZ_WAREHOUSE": str(self.warehouse),
+            "KEKIZ_ARCHIVE_DIR": str(self.archive_dir),
+            "KEKIZ_PUBLISHED": str(self.published),
+            "KEKIZ_INCOMING_DIR": str(self.incoming_dir),
+            "KEKIZ_REJECTED_DIR": str(self.rejected_dir),
+        }
 
     def export_env(self) -> None:
         """Make these settings visible to Dagster processes started from here."""
-        os.environ["KEKIZ_DATA_DIR"] = str(self.data_dir)
-        os.environ["KEKIZ_WAREHOUSE"] = str(self.warehouse)
-        os.environ["KEKIZ_ARCHIVE_DIR"] = str(self.archive_dir)
-        os.environ["KEKIZ_PUBLISHED"] = str(self.published)
+        os.environ.update(self.env())
 
 
 def dagster_environment() -> dict[str, str]:
-    """DAGSTER_HOME and storage folders for the instance configured in dagster.yaml."""
+    """DAGSTER_HOME and storage folders for the instance configured in dagster.yaml.
+
+    Variables already set win; otherwise the storage folders lie under KEKIZ_STATE_DIR.
+    """
     state = Path(os.environ.get("KEKIZ_STATE_DIR", PROJECT_ROOT / "var")).resolve()
-    return {
-        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(PROJECT_ROOT)),
+    defaults = {
+        "DAGSTER_HOME": str(PROJECT_ROOT),
         "KEKIZ_DAGSTER_STORAGE": str(state / "dagster"),
         "KEKIZ_DAGSTER_LOGS": str(state / "logs"),
     }
+    return {name: os.environ.get(name, value) for name, value in defaults.items()}
 
 
 def apply_dagster_environment() -> None:
-    for name, value in dagster_environment().items():
-        os.environ.setdefault(name, value)
+    os.environ.update(dagster_environment())

@@ -134,3 +134,57 @@ def sample_run(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Settings]:
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
     return result, settings
+
+
+def job_targets(defs: dg.Definitions, job_name: str) -> dict[str, list[str]]:
+    """The asset keys and check keys a job of ``defs`` executes, as sorted strings."""
+    layer = defs.resolve_job_def(job_name).asset_layer
+    return {
+        "assets": sorted(k.to_user_string() for k in layer.selected_asset_keys),
+        "checks": sorted(k.to_user_string() for k in layer.asset_graph.asset_check_keys),
+    }
+
+
+def describe(defs: dg.Definitions) -> dict:
+    """The graph of ``defs`` as plain data: assets, checks, jobs, schedules and sensors."""
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
+
+    def sensor_target(sensor: dg.SensorDefinition) -> str:
+        if sensor.asset_selection is not None:  # an automation condition sensor
+            return f"assets {sensor.asset_selection}"
+        return f"job {sensor.job_name}"
+
+    return {
+        "assets": {
+            node.key.to_user_string(): {
+                "group": node.group_name,
+                "deps": sorted(k.to_user_string() for k in node.parent_keys),
+                "automation": node.automation_condition and node.automation_condition.get_label(),
+            }
+            for node in graph.asset_nodes
+        },
+        "checks": sorted(k.to_user_string() for k in graph.asset_check_keys),
+        "jobs": {
+            job.name: job_targets(defs, job.name)
+            for job in repo.get_all_jobs()
+            if not job.name.startswith("__")
+        },
+        "schedules": {
+            s.name: {
+                "cron": s.cron_schedule,
+                "timezone": s.execution_timezone,
+                "job": s.job_name,
+                "default_status": s.default_status.value,
+            }
+            for s in repo.schedule_defs
+        },
+        "sensors": {
+            s.name: {
+                "target": sensor_target(s),
+                "interval_seconds": s.minimum_interval_seconds,
+                "default_status": s.default_status.value,
+            }
+            for s in repo.sensor_defs
+        },
+    }

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from conftest import ATLAS, write_csv
@@ -61,25 +62,67 @@ def test_validate_usage_errors_exit_2(tmp_path):
     )
 
 
-def test_run_uses_environment_paths_and_records_the_run(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> tuple[dict[str, str], subprocess.CompletedProcess]:
+    """``kekiz run`` on the sample, once for the tests of this module that need a warehouse."""
+    tmp = tmp_path_factory.mktemp("run")
     env = {
         "KEKIZ_DATA_DIR": str(SAMPLE),
-        "KEKIZ_WAREHOUSE": str(tmp_path / "lager" / "kekiz.duckdb"),
-        "KEKIZ_ARCHIVE_DIR": str(tmp_path / "archiv"),
-        "KEKIZ_STATE_DIR": str(tmp_path / "state"),
+        "KEKIZ_WAREHOUSE": str(tmp / "lager" / "kekiz.duckdb"),
+        "KEKIZ_ARCHIVE_DIR": str(tmp / "archiv"),
+        "KEKIZ_INCOMING_DIR": str(tmp / "incoming"),
+        "KEKIZ_REJECTED_DIR": str(tmp / "rejected"),
+        "KEKIZ_STATE_DIR": str(tmp / "state"),
     }
-    done = kekiz("run", env=env)
+    return env, kekiz("run", env=env)
+
+
+def test_run_uses_environment_paths_and_records_the_run(sample_run, monkeypatch):
+    env, done = sample_run
     assert done.returncode == 0, done.stderr[-3000:]
     assert "erfolgreich" in done.stderr
     with duckdb.connect(env["KEKIZ_WAREHOUSE"], read_only=True) as con:
         assert con.sql("SELECT count(*) FROM raw.deliveries").fetchall() == [(36,)]
-    assert len(list((tmp_path / "archiv").glob("*/*"))) == 36
+    assert len(list(Path(env["KEKIZ_ARCHIVE_DIR"]).glob("*/*"))) == 36
     # Dagster's run storage is persistent, in the configured state folder
-    assert (tmp_path / "state" / "dagster" / "history" / "runs.db").exists()
+    state = Path(env["KEKIZ_STATE_DIR"])
+    assert (state / "dagster" / "history" / "runs.db").exists()
     monkeypatch.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
-    monkeypatch.setenv("KEKIZ_DAGSTER_STORAGE", str(tmp_path / "state" / "dagster"))
-    monkeypatch.setenv("KEKIZ_DAGSTER_LOGS", str(tmp_path / "state" / "logs"))
+    monkeypatch.setenv("KEKIZ_DAGSTER_STORAGE", str(state / "dagster"))
+    monkeypatch.setenv("KEKIZ_DAGSTER_LOGS", str(state / "logs"))
     with DagsterInstance.get() as instance:
         [run] = instance.get_runs()
         assert run.job_name == "alles_materialisieren"
         assert run.status == DagsterRunStatus.SUCCESS
+
+
+def test_status_shows_latest_deliveries_waiting_files_and_runs(sample_run):
+    env, _ = sample_run
+    waiting = Path(env["KEKIZ_INCOMING_DIR"]) / "schulwechsel" / "uebergaenge_2024.csv"
+    waiting.parent.mkdir(parents=True, exist_ok=True)
+    waiting.write_text("noch unvollständig")
+    done = kekiz("status", "--deliveries", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = [cells(line) for line in done.stdout.splitlines() if line.startswith("│")]
+    atlas = [row for row in rows if row[1].startswith("sozialstrukturatlas_20")]
+    assert [row[1] for row in atlas] == [
+        "sozialstrukturatlas_2023.csv",
+        "sozialstrukturatlas_2022.csv",
+    ]
+    assert [row[0] for row in atlas] == ["sozialstrukturatlas", ""]
+    assert all(row[3:7] == ["27", "27", "0", "geladen"] for row in atlas)
+    assert ["schulwechsel", "1", "0"] in rows
+    [run] = [row for row in rows if row[1] == "alles_materialisieren"]
+    assert run[2:4] == ["erfolgreich", "manuell"]
+
+
+def cells(table_line: str) -> list[str]:
+    return [cell.strip() for cell in table_line.split("│")[1:-1]]
+
+
+def test_status_without_warehouse_says_so(tmp_path):
+    env = {"KEKIZ_WAREHOUSE": str(tmp_path / "fehlt.duckdb"), "KEKIZ_STATE_DIR": str(tmp_path)}
+    done = kekiz("status", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Noch kein Warehouse unter" in done.stdout
+    assert "Noch keine Dagster-Läufe." in done.stdout

@@ -1,0 +1,54 @@
+"""Calendar runs: the monthly refresh of derived assets and the yearly evaluation export.
+
+The yearly schedule exists as soon as an asset is tagged ``kekiz/schedule: yearly``
+(see ``pipelines/automation.py``); until the export is built there is none.
+"""
+
+import dagster as dg
+
+from assets.freshness import FRESHNESS_CHECKS
+from pipelines.automation import DERIVED, YEARLY_EXPORTS, Assets, is_yearly_export, specs
+
+TIMEZONE = "Europe/Berlin"
+MONTHLY_CRON = "0 5 1 * *"
+"""05:00 on the first day of every month."""
+YEARLY_EXPORT_CRON = "0 6 1 3 *"
+"""06:00 on 1 March: the evaluation export of the previous year."""
+
+MONTHLY_SELECTION = DERIVED | dg.AssetSelection.checks(*FRESHNESS_CHECKS)
+
+
+def calendar_schedule(
+    name: str, selection: dg.AssetSelection, cron: str, description: str
+) -> dg.ScheduleDefinition:
+    """A schedule (on by default) with an asset job of the same name."""
+    job = dg.define_asset_job(name, selection=selection, description=description)
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+
+
+def build_schedules(assets: Assets) -> list[dg.ScheduleDefinition]:
+    schedules = [
+        calendar_schedule(
+            "monatliche_aktualisierung",
+            MONTHLY_SELECTION,
+            MONTHLY_CRON,
+            "Berechnet alle abgeleiteten Assets neu und prüft, ob Sozialstrukturatlas und "
+            "Schuleingangsuntersuchung noch aktuell sind.",
+        )
+    ]
+    if any(is_yearly_export(spec) for spec in specs(assets)):
+        schedules.append(
+            calendar_schedule(
+                "jaehrlicher_export",
+                YEARLY_EXPORTS,
+                YEARLY_EXPORT_CRON,
+                "Erstellt zum 1. März das Auswertungspaket für die Landesevaluation.",
+            )
+        )
+    return schedules

@@ -1,0 +1,155 @@
+"""``kekiz status``: the latest deliveries per source, the landing folders and the last runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance, DagsterRunStatus, RunRecord
+from rich.console import Console
+from rich.table import Table
+
+from indicators.delivery import delivered_files
+from indicators.landing import REPORT_SUFFIX
+from pipelines.sensors import FILE_TAG
+from pipelines.settings import Settings
+from schemas.registry import SOURCES
+
+RUN_STATUS = {
+    DagsterRunStatus.QUEUED: "in Warteschlange",
+    DagsterRunStatus.NOT_STARTED: "nicht gestartet",
+    DagsterRunStatus.STARTING: "startet",
+    DagsterRunStatus.STARTED: "läuft",
+    DagsterRunStatus.SUCCESS: "[green]erfolgreich[/green]",
+    DagsterRunStatus.FAILURE: "[red]fehlgeschlagen[/red]",
+    DagsterRunStatus.CANCELING: "wird abgebrochen",
+    DagsterRunStatus.CANCELED: "[yellow]abgebrochen[/yellow]",
+    DagsterRunStatus.MANAGED: "extern",
+}
+DELIVERY_STATUS_STYLE = {"geladen": "green", "teilweise geladen": "yellow", "abgelehnt": "red"}
+
+LATEST_DELIVERIES = """
+SELECT source, file_name, loaded_at, rows_read, rows_staged, rows_quarantined, status, message
+FROM raw.deliveries
+QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC, file_name DESC) <= ?
+ORDER BY source, loaded_at DESC, file_name DESC
+"""
+
+
+def latest_deliveries(warehouse: Path, per_source: int) -> dict[str, list[tuple]]:
+    """The newest ``per_source`` rows of ``raw.deliveries`` for every source, newest first."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(LATEST_DELIVERIES, [per_source]).fetchall()
+    return {source: [row[1:] for row in group] for source, group in groupby(rows, itemgetter(0))}
+
+
+def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
+    if not warehouse.exists():
+        out.print(
+            f"[yellow]Noch kein Warehouse unter {warehouse}[/yellow] – es wurde noch keine "
+            "Lieferung geladen."
+        )
+        return
+    try:
+        deliveries = latest_deliveries(warehouse, per_source)
+    except duckdb.CatalogException:
+        out.print(f"[yellow]Das Warehouse {warehouse} enthält noch keine Lieferungen.[/yellow]")
+        return
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        out.print(
+            "[yellow]Das Warehouse wird gerade von einem Lauf beschrieben; bitte gleich noch "
+            "einmal versuchen.[/yellow]"
+        )
+        return
+    table = Table(title=f"Letzte Lieferungen je Quelle ({warehouse})")
+    for column in ("Quelle", "Datei", "geladen am"):
+        table.add_column(column)
+    for column in ("gelesen", "übernommen", "Quarantäne"):
+        table.add_column(column, justify="right")
+    table.add_column("Status")
+    table.add_column("Meldung", overflow="fold")
+    for source in SOURCES:
+        if source not in deliveries:
+            table.add_row(source, "[dim]noch keine Lieferung[/dim]", *[""] * 6)
+            continue
+        for index, row in enumerate(deliveries[source]):
+            file_name, loaded_at, read, staged, quarantined, status, message = row
+            style = DELIVERY_STATUS_STYLE.get(status, "default")
+            table.add_row(
+                "" if index else source,
+                file_name,
+                f"{loaded_at:%d.%m.%Y %H:%M}",
+                str(read),
+                str(staged),
+                str(quarantined),
+                f"[{style}]{status}[/{style}]",
+                message or "",
+            )
+    out.print(table)
+
+
+def show_landing(out: Console, settings: Settings) -> None:
+    """Files waiting in ``incoming/`` and rejected files, per source (only if there are any)."""
+    counts = {
+        source: (
+            len(delivered_files(settings.incoming_dir / source)),
+            len(list((settings.rejected_dir / source).glob(f"*{REPORT_SUFFIX}"))),
+        )
+        for source in SOURCES
+    }
+    if not any(waiting or rejected for waiting, rejected in counts.values()):
+        out.print(f"Keine Dateien in {settings.incoming_dir} und {settings.rejected_dir}.")
+        return
+    table = Table(title="Eingangs- und Ablehnungsordner")
+    table.add_column("Quelle")
+    table.add_column(f"wartend in {settings.incoming_dir}", justify="right")
+    table.add_column(f"abgelehnt in {settings.rejected_dir}", justify="right")
+    for source, (waiting, rejected) in counts.items():
+        if waiting or rejected:
+            table.add_row(source, str(waiting), str(rejected))
+    out.print(table)
+
+
+def trigger(tags: dict[str, str]) -> str:
+    if "dagster/sensor_name" in tags:
+        return f"Sensor {tags['dagster/sensor_name']}"
+    if "dagster/schedule_name" in tags:
+        return f"Zeitplan {tags['dagster/schedule_name']}"
+    return "manuell"
+
+
+def local_time(timestamp: float | None) -> str:
+    return "" if timestamp is None else f"{dt.datetime.fromtimestamp(timestamp):%d.%m.%Y %H:%M}"
+
+
+def duration(record: RunRecord) -> str:
+    if record.start_time is None or record.end_time is None:
+        return ""
+    return str(dt.timedelta(seconds=round(record.end_time - record.start_time)))
+
+
+def show_runs(out: Console, instance: DagsterInstance, limit: int) -> None:
+    records = instance.get_run_records(limit=limit)
+    if not records:
+        out.print("Noch keine Dagster-Läufe.")
+        return
+    table = Table(title=f"Letzte {len(records)} Läufe")
+    for column in ("Lauf", "Auftrag", "Status", "Auslöser", "Datei", "Start", "Dauer"):
+        table.add_column(column)
+    for record in records:
+        run = record.dagster_run
+        table.add_row(
+            run.run_id[:8],
+            run.job_name,
+            RUN_STATUS.get(run.status, run.status.value),
+            trigger(run.tags),
+            run.tags.get(FILE_TAG, ""),
+            local_time(record.start_time or record.create_timestamp.timestamp()),
+            duration(record),
+        )
+    out.print(table)

@@ -1,0 +1,76 @@
+"""Schedules: the monthly refresh of derived assets and the hook for the yearly export."""
+
+import dagster as dg
+
+from assets.freshness import FRESHNESS_CHECKS
+from assets.ingestion import GROUP, INGESTION_ASSETS, staging_key
+from conftest import job_targets
+from pipelines.automation import SCHEDULE_TAG, YEARLY, follow_deliveries
+from pipelines.definitions import build_definitions
+from pipelines.schedules import build_schedules
+from pipelines.settings import Settings
+
+ATLAS_KEY = staging_key("sozialstrukturatlas")
+FRESHNESS = [
+    "staging/schuleingang:daten_aktuell",
+    "staging/sozialstrukturatlas:daten_aktuell",
+]
+
+
+@dg.asset(key=["indikatoren", "kinderarmut"], deps=[ATLAS_KEY], group_name="indikatoren")
+def child_poverty() -> None: ...
+
+
+@dg.asset_check(asset=child_poverty)
+def child_poverty_complete() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+@dg.asset(key=["export", "paket"], deps=[child_poverty], tags={SCHEDULE_TAG: YEARLY})
+def evaluation_package() -> None: ...
+
+
+def definitions(*extra: dg.AssetsDefinition) -> dg.Definitions:
+    """Like the project's definitions, with extra assets the way a new module adds them."""
+    assets = follow_deliveries([*INGESTION_ASSETS, *extra])
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=[*FRESHNESS_CHECKS, child_poverty_complete],
+        schedules=build_schedules(assets),
+        resources=build_definitions(Settings.from_env()).resources,
+    )
+
+
+def test_monthly_refresh_runs_on_the_first_at_five_in_german_time(tmp_path):
+    defs = build_definitions(Settings.from_env(warehouse=tmp_path / "wh.duckdb"))
+    [schedule] = defs.schedules
+    assert schedule.name == "monatliche_aktualisierung"
+    assert schedule.cron_schedule == "0 5 1 * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    # every derived asset with its checks, and the freshness checks; no ingestion asset
+    derived = sorted(
+        s.key.to_user_string() for s in defs.resolve_all_asset_specs() if s.group_name != GROUP
+    )
+    targets = job_targets(defs, schedule.job_name)
+    assert targets["assets"] == derived and "veroeffentlichte_kopie" in derived
+    assert set(FRESHNESS) <= set(targets["checks"])
+    assert "core/indikatorwerte:summen_stimmen" in targets["checks"]
+
+
+def test_monthly_refresh_selects_derived_assets_but_neither_ingestion_nor_export():
+    defs = definitions(child_poverty, evaluation_package)
+    assert job_targets(defs, "monatliche_aktualisierung") == {
+        "assets": ["indikatoren/kinderarmut"],
+        "checks": sorted(["indikatoren/kinderarmut:child_poverty_complete", *FRESHNESS]),
+    }
+
+
+def test_yearly_export_schedule_appears_with_the_first_tagged_asset():
+    assert [s.name for s in definitions(child_poverty).schedules] == ["monatliche_aktualisierung"]
+
+    defs = definitions(child_poverty, evaluation_package)
+    yearly = defs.resolve_schedule_def("jaehrlicher_export")
+    assert yearly.cron_schedule == "0 6 1 3 *"
+    assert yearly.execution_timezone == "Europe/Berlin"
+    assert job_targets(defs, yearly.job_name) == {"assets": ["export/paket"], "checks": []}
