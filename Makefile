@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: run test lint dev bench sample install clean
+.PHONY: run test lint dev bench montecarlo sample install clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -23,6 +23,9 @@ dev: install  ## Dagster UI (webserver + daemon) on http://127.0.0.1:3000
 
 bench: install  ## every benchmark script under benchmarks/
 	@for script in benchmarks/*.py; do echo "== $$script"; $(UV) run python "$$script" || exit 1; done
+
+montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), writes simulations/monte_carlo_report.md
+	$(UV) run python simulations/monte_carlo.py
 
 sample: install  ## regenerate the synthetic sample deliveries under raw_data/sample/
 	$(UV) run python -m raw_data.generate_sample

@@ -46,3 +46,27 @@ def trend_chart(series: pd.DataFrame, title: str) -> dg.MetadataValue:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return figure_markdown(fig, title)
+
+
+def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> dg.MetadataValue:
+    """Effects by years since start with 95 % intervals; placebo years in grey."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
+        ax.errorbar(
+            rows["jahre_seit_start"],
+            rows["effekt_pp"],
+            yerr=[rows["effekt_pp"] - rows["ki_unten"], rows["ki_oben"] - rows["effekt_pp"]],
+            fmt="o",
+            capsize=3,
+            color="grey" if placebo else "tab:blue",
+            label="Placebo vor Beginn" if placebo else "Effekt",
+        )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.axhline(effect, color="tab:blue", linestyle="--", linewidth=1, label="Gesamteffekt")
+    ax.axvline(-0.5, color="grey", linestyle=":", linewidth=0.8)
+    ax.set_xlabel("Jahre seit Beginn")
+    ax.set_ylabel("Prozentpunkte")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return figure_markdown(fig, title)

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.freshness import FRESHNESS_CHECKS
 from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS, POOL, staging_key
+from assets.measures import MEASURE_ASSETS
 from assets.publishing import published_copy_asset
 from pipelines.automation import AUTOMATION_SENSOR, follow_deliveries
 from pipelines.resources import DeliveryFolders, Warehouse
@@ -25,7 +26,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         for source in SOURCES.values()
         for check in schema_checks(source, staging_key(source.name), POOL)
     ]
-    derived = INDICATOR_ASSETS
+    derived = [*INDICATOR_ASSETS, *MEASURE_ASSETS]
     published = published_copy_asset([key for a in derived for key in a.keys])
     assets = follow_deliveries([*INGESTION_ASSETS, *derived, published])
     return dg.Definitions(

@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.fields import area_id, at_most, count, text, year
+from schemas.fields import Rule, area_id, at_most, count, text, year
 from schemas.source import SourceSchema
 
 LIFE_PHASES = (
@@ -45,6 +45,15 @@ class MassnahmenUmsetzung(pa.DataFrameModel):
     kosten_eur: Series[pd.Float64Dtype] = pa.Field(ge=0, nullable=True)
 
 
+class IndicatorInCatalogue(Rule):
+    """The linked outcome must be an indicator of the catalogue (indicators/catalogue.yaml)."""
+
+    def holds(self, df: pd.DataFrame) -> pd.Series:
+        from indicators.catalogue import load_catalogue  # the catalogue is checked against us
+
+        return df["indikator_id"].isin(list(load_catalogue().by_id())).astype(bool)
+
+
 MASSNAHMEN = SourceSchema(
     name="massnahmen",
     title="Maßnahmenregister",
@@ -64,6 +73,13 @@ MASSNAHMEN_WIRKINDIKATOREN = SourceSchema(
     key=("massnahme_id", "indikator_id"),
     area_column=None,
     references={"massnahme_id": "massnahmen"},
+    rules=(
+        IndicatorInCatalogue(
+            "indikator_im_katalog",
+            ("indikator_id",),
+            "der Wirkindikator muss im Indikatorenkatalog stehen (indicators/catalogue.yaml)",
+        ),
+    ),
 )
 
 MASSNAHMEN_UMSETZUNG = SourceSchema(

@@ -204,3 +204,16 @@ def test_separator_is_detected(tmp_path, refs):
     path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], sep="\t")
     result = check(path, refs)
     assert result.table.separator == "\t" and result.rows_staged == 1 and result.findings == []
+
+
+def test_measure_linked_to_an_indicator_outside_the_catalogue_is_quarantined(tmp_path, refs):
+    link = {"massnahme_id": "M01", "richtung": "sinkt", "verzoegerung_jahre": "1"}
+    path = write_csv(
+        tmp_path / "wirk.csv",
+        "massnahmen_wirkindikatoren",
+        [{**link, "indikator_id": "seu_sprache"}, {**link, "indikator_id": "seu_glueck"}],
+    )
+    result = check(path, refs, source="massnahmen_wirkindikatoren")
+    assert (result.rows_staged, result.rows_quarantined) == (1, 1)
+    [finding] = result.findings
+    assert finding.row == 3 and "Indikatorenkatalog" in finding.rule

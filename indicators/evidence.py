@@ -1,0 +1,74 @@
+"""Evidence grades for a measure's effect on a linked outcome, with the reason in German.
+
+Rules, checked in this order:
+
+1. **nicht schätzbar**: fewer than 2 treated areas, no never-treated comparison area, no
+   treated area with at least 2 years before its start, or no year after the start. No number
+   is reported.
+2. **kein Nachweis**: the primary p-value is 0.10 or more.
+3. **belastbar**: the primary p-value is below 0.05, the effect goes in the expected direction
+   and the pre-trend test does not reject (p ≥ 0.10).
+4. **Hinweis**: everything else, i.e. p below 0.10 but one of the conditions for "belastbar"
+   fails (0.05 ≤ p < 0.10, effect against the expected direction, pre-trend rejected or not
+   testable); the reason names which.
+
+The primary p-value is from randomization inference when fewer than 5 areas are treated
+(a bootstrap with so few treated clusters over-rejects), otherwise from the wild cluster
+bootstrap with Webb weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+RELIABLE = "belastbar"
+HINT = "Hinweis"
+NO_EVIDENCE = "kein Nachweis"
+NOT_ESTIMABLE = "nicht schätzbar"
+GRADES = (RELIABLE, HINT, NO_EVIDENCE, NOT_ESTIMABLE)
+
+MIN_TREATED = 2
+RANDOMIZATION_BELOW = 5
+MIN_PRE_YEARS = 2
+ALPHA = 0.05
+HINT_ALPHA = 0.10
+PRETREND_ALPHA = 0.10
+
+
+def not_estimable_reason(
+    n_treated: int, n_never: int, max_pre_years: int, post_observations: int
+) -> str | None:
+    if n_treated < MIN_TREATED:
+        return (
+            f"nur {n_treated} behandeltes Gebiet mit Daten: ein Effekt lässt sich nicht von "
+            "Besonderheiten dieses Gebiets trennen"
+        )
+    if n_never == 0:
+        return "kein Vergleichsgebiet ohne die Maßnahme"
+    if max_pre_years < MIN_PRE_YEARS:
+        return f"zu wenige Jahre vor Beginn (mindestens {MIN_PRE_YEARS} nötig)"
+    if post_observations == 0:
+        return "keine Beobachtung nach Beginn der Maßnahme"
+    return None
+
+
+def grade(
+    effect: float, p_value: float, p_method: str, pretrend_p: float, expected_direction: str
+) -> tuple[str, str]:
+    """Grade and German reason for an estimated effect."""
+    stated = f"p = {p_value:.3f} ({p_method})"
+    if p_value >= HINT_ALPHA:
+        return NO_EVIDENCE, f"{stated}: kein statistisch gesicherter Effekt"
+    problems = []
+    if p_value >= ALPHA:
+        problems.append("p zwischen 0,05 und 0,10")
+    expected_sign = 1 if expected_direction == "steigt" else -1
+    if math.copysign(1, effect) != expected_sign:
+        problems.append(f"Effekt entgegen der erwarteten Richtung ({expected_direction})")
+    if math.isnan(pretrend_p):
+        problems.append("Vortrend nicht prüfbar")
+    elif pretrend_p < PRETREND_ALPHA:
+        problems.append(f"Vortrendtest verletzt (p = {pretrend_p:.3f})")
+    if problems:
+        return HINT, f"{stated}; " + "; ".join(problems)
+    return RELIABLE, f"{stated}; Vortrendtest unauffällig (p = {pretrend_p:.3f})"

@@ -1,0 +1,185 @@
+"""Effect of each measure on each linked outcome indicator: panel, estimators, inference, grade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from indicators import evidence
+from indicators.did import Panel, identified, imputation, jackknife_se, pretrend, twfe
+from indicators.inference import (
+    pretrend_bootstrap_p,
+    randomization_p,
+    wild_cluster_bootstrap_p,
+)
+
+ESTIMATOR = "Imputation (Borusyak/Jaravel/Spiess), Punktschätzer wie did2s"
+CI_METHOD = "Cluster-Jackknife-SE (CV3), t-Verteilung mit G−1 Freiheitsgraden"
+WEIGHTINGS = {"gebiete": "jedes Sozialquartier gleich", "kinder": "nach Nenner (Kinderzahl)"}
+
+
+@dataclass(frozen=True)
+class EffectOptions:
+    weighting: str = "gebiete"
+    """'gebiete': every quarter-year counts equally; 'kinder': weighted by the denominator."""
+    include_partial_surveys: bool = False
+    bootstrap_reps: int = 9_999
+    permutations: int = 999
+    seed: int = 20_240_601
+    leads: int = 3
+    """Placebo years before the start in the pre-trend test."""
+
+
+def adoption_years(umsetzung: pd.DataFrame) -> pd.DataFrame:
+    """First year each measure is active in each quarter (later pauses are ignored: ITT)."""
+    active = umsetzung[umsetzung["aktiv"].astype(bool)]
+    return (
+        active.groupby(["massnahme_id", "gebiet_id"], as_index=False)["jahr"]
+        .min()
+        .rename(columns={"jahr": "beginn"})
+    )
+
+
+def build_panel(
+    outcome: pd.DataFrame, starts: pd.Series, lag: int, options: EffectOptions
+) -> Panel:
+    """Panel of one outcome's quarter values; ``starts`` maps gebiet_id → adoption year."""
+    rows = outcome[outcome["wert"].notna()]
+    if not options.include_partial_surveys:
+        rows = rows[~rows["teilerhebung"].astype(bool)]
+    rows = rows.sort_values(["gebiet_id", "jahr"]).reset_index(drop=True)
+    codes, _ = pd.factorize(rows["gebiet_id"], sort=True)
+    start = rows["gebiet_id"].map(starts).astype(float).fillna(np.inf) + lag
+    weight = rows["nenner"] if options.weighting == "kinder" else pd.Series(1.0, index=rows.index)
+    panel = Panel(
+        unit=codes,
+        year=rows["jahr"].to_numpy(int),
+        y=rows["wert"].to_numpy(float),
+        weight=weight.to_numpy(float),
+        start=start.to_numpy(float),
+    )
+    return panel.subset(identified(panel))
+
+
+def estimate_effect(
+    link: pd.Series, outcome: pd.DataFrame, starts: pd.Series, options: EffectOptions
+) -> tuple[dict, list[dict]]:
+    """One row for the effect table and the event-study rows for one measure × outcome."""
+    panel = build_panel(outcome, starts, int(link["verzoegerung_jahre"]), options)
+    treated_units = np.unique(panel.unit[panel.treated])
+    ever = np.isfinite(panel.start)
+    pre_years = pd.Series(panel.year < panel.start).groupby(panel.unit).sum()
+    base = {
+        "massnahme_id": link["massnahme_id"],
+        "indikator_id": link["indikator_id"],
+        "schaetzer": ESTIMATOR,
+        "erwartete_richtung": link["richtung"],
+        "verzoegerung_jahre": int(link["verzoegerung_jahre"]),
+        "gewichtung": WEIGHTINGS[options.weighting],
+        "schaetzgroesse": estimand(options, int(link["verzoegerung_jahre"])),
+        "n_behandelt": len(treated_units),
+        "n_vergleich": len(np.unique(panel.unit[~ever])),
+        "n_beobachtungen": len(panel.y),
+    }
+    reason = evidence.not_estimable_reason(
+        n_treated=len(treated_units),
+        n_never=base["n_vergleich"],
+        max_pre_years=int(pre_years[treated_units].max()) if len(treated_units) else 0,
+        post_observations=int(panel.treated.sum()),
+    )
+    if reason:
+        return {**base, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}, []
+
+    rng = np.random.default_rng(options.seed)
+    imp = imputation(panel)
+    se = jackknife_se(panel, imp.names)
+    df = panel.n_units - 1
+    t_crit = stats.t.ppf(0.975, df)
+    p_cluster = 2 * stats.t.sf(np.abs(imp.estimate / se), df)
+    p_boot = wild_cluster_bootstrap_p(imp, 0, options.bootstrap_reps, rng)
+    p_ri = randomization_p(panel, options.permutations, rng)
+    trend = pretrend(panel, options.leads)
+    trend_p = pretrend_bootstrap_p(panel, options.leads, options.bootstrap_reps, rng)
+    diagnostic = twfe(panel)
+    effect = float(imp.estimate[0])
+    if len(treated_units) < evidence.RANDOMIZATION_BELOW:
+        p, p_method = p_ri, f"Randomisierungsinferenz ({options.permutations} Permutationen)"
+    else:
+        p = p_boot
+        p_method = f"Wild-Cluster-Bootstrap, Webb-Gewichte ({options.bootstrap_reps} Wdh.)"
+    grade, why = evidence.grade(effect, p, p_method, trend_p, link["richtung"])
+    row = {
+        **base,
+        "effekt_pp": effect,
+        "se": float(se[0]),
+        "ki_unten": effect - t_crit * float(se[0]),
+        "ki_oben": effect + t_crit * float(se[0]),
+        "ki_methode": CI_METHOD,
+        "p_wert": float(p),
+        "p_methode": p_method,
+        "p_cluster": float(p_cluster[0]),
+        "p_bootstrap": p_boot,
+        "p_randomisierung": p_ri,
+        "pretrend_p": trend_p,
+        "pretrend_p_f": trend.p_value,
+        "twfe_effekt_pp": float(diagnostic.coef[0]),
+        "twfe_se": float(np.sqrt(diagnostic.vcov[0, 0])),
+        "bewertung": grade,
+        "begruendung": why,
+    }
+    course = _course(link, "Placebo (vor Beginn)", trend.event_times, trend.coef, trend.se, t_crit)
+    course += _course(link, "Effekt", imp.names[1:], imp.estimate[1:], se[1:], t_crit)
+    return row, course
+
+
+def _course(link: pd.Series, kind: str, times, effects, ses, t_crit: float) -> list[dict]:
+    return [
+        {
+            "massnahme_id": link["massnahme_id"],
+            "indikator_id": link["indikator_id"],
+            "jahre_seit_start": int(k),
+            "art": kind,
+            "effekt_pp": float(b),
+            "ki_unten": float(b - t_crit * s),
+            "ki_oben": float(b + t_crit * s),
+        }
+        for k, b, s in zip(times, effects, ses, strict=True)
+    ]
+
+
+def estimand(options: EffectOptions, lag: int) -> str:
+    partial = "einbezogen" if options.include_partial_surveys else "ausgeschlossen"
+    return (
+        "ATT auf den Anteil in Prozentpunkten: mittlerer Unterschied zwischen beobachtetem und "
+        f"ohne Maßnahme erwartetem Wert in behandelten Quartiersjahren ab Beginn + {lag} "
+        f"Jahr(en) Verzögerung ({WEIGHTINGS[options.weighting]}); Annahme parallele Trends auf "
+        "Anteilen (nicht auf Log-Odds); Vergleich: nie und noch nicht behandelte Quartiere; "
+        f"Teilerhebungen {partial}; Beginn = erstes aktives Jahr, Pausen zählen als behandelt."
+    )
+
+
+def measure_effects(
+    links: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    umsetzung: pd.DataFrame,
+    options: EffectOptions = EffectOptions(),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Effect table (one row per link) and event-study table for every measure × outcome.
+
+    ``outcomes``: quarter rows of the indicator values (gebiet_id, jahr, indikator_id, wert,
+    nenner, teilerhebung).
+    """
+    adoption = adoption_years(umsetzung)
+    rows, courses = [], []
+    for _, link in links.sort_values(["massnahme_id", "indikator_id"]).iterrows():
+        starts = adoption[adoption["massnahme_id"] == link["massnahme_id"]].set_index("gebiet_id")[
+            "beginn"
+        ]
+        outcome = outcomes[outcomes["indikator_id"] == link["indikator_id"]]
+        row, course = estimate_effect(link, outcome, starts, options)
+        rows.append(row)
+        courses.extend(course)
+    return pd.DataFrame(rows), pd.DataFrame(courses)

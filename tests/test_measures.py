@@ -1,0 +1,262 @@
+"""Measures: evidence grades, reach and costs by hand, and the effects on the bundled sample."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import SAMPLE
+from indicators import evidence
+from indicators.measure_effects import adoption_years
+from indicators.measure_outputs import measure_costs, measure_output, quarter_inputs
+
+# --- evidence grades -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("effect", "p", "pretrend", "direction", "grade", "reason"),
+    [
+        (-4.0, 0.01, 0.5, "sinkt", evidence.RELIABLE, "Vortrendtest unauffällig"),
+        (-4.0, 0.30, 0.5, "sinkt", evidence.NO_EVIDENCE, "kein statistisch gesicherter"),
+        (-4.0, 0.07, 0.5, "sinkt", evidence.HINT, "p zwischen 0,05 und 0,10"),
+        (4.0, 0.01, 0.5, "sinkt", evidence.HINT, "entgegen der erwarteten Richtung"),
+        (-4.0, 0.01, 0.02, "sinkt", evidence.HINT, "Vortrendtest verletzt"),
+        (-4.0, 0.01, float("nan"), "sinkt", evidence.HINT, "Vortrend nicht prüfbar"),
+    ],
+)
+def test_grade_rules(effect, p, pretrend, direction, grade, reason):
+    got, why = evidence.grade(effect, p, "Testmethode", pretrend, direction)
+    assert got == grade and reason in why and "Testmethode" in why
+
+
+def test_not_estimable_reasons():
+    assert "nur 1 behandeltes Gebiet" in evidence.not_estimable_reason(1, 20, 5, 10)
+    assert "kein Vergleichsgebiet" in evidence.not_estimable_reason(6, 0, 5, 10)
+    assert "zu wenige Jahre" in evidence.not_estimable_reason(6, 20, 1, 10)
+    assert "keine Beobachtung nach Beginn" in evidence.not_estimable_reason(6, 20, 5, 0)
+    assert evidence.not_estimable_reason(6, 20, 5, 10) is None
+
+
+# --- reach and costs on a hand-made example --------------------------------------------------
+
+AREAS = pd.DataFrame(
+    [
+        ("S", "Stadt", "Stadt", None, "2000-01-01", None),
+        ("B1", "Nord", "Stadtbezirk", "S", "2000-01-01", None),
+        ("R1", "Nord-Mitte", "Sozialraum", "B1", "2000-01-01", None),
+        ("Q1", "Altstadt", "Sozialquartier", "R1", "2000-01-01", None),
+        ("Q2", "Hafen", "Sozialquartier", "R1", "2000-01-01", None),
+    ],
+    columns=["gebiet_id", "gebiet_name", "ebene", "uebergeordnet_id", "gueltig_ab", "gueltig_bis"],
+)
+
+
+@pytest.fixture
+def cells() -> pd.DataFrame:
+    atlas = pd.DataFrame(
+        {
+            "gebiet_id": ["Q1", "Q2"],
+            "jahr": [2020, 2020],
+            "einwohner_0_2": [90, 40],
+            "einwohner_3_5": [100, 50],
+            "einwohner_6_9": [110, 60],
+            "einwohner_10_14": [100, 50],  # under 15: Q1 400, Q2 200
+            "sgb2_kinder_u15": [120, 20],
+        }
+    )
+    measures = pd.DataFrame({"massnahme_id": ["M"], "zielgruppe_alter": ["3-5"]})
+    umsetzung = pd.DataFrame(
+        {
+            "massnahme_id": ["M"],
+            "gebiet_id": ["Q1"],
+            "jahr": [2020],
+            "aktiv": [True],
+            "teilnehmende": [20],
+            "teilnehmende_sgb2": [10],
+            "kosten_eur": [5000.0],
+        }
+    )
+    return quarter_inputs(measures, umsetzung, atlas)
+
+
+def test_reach_by_hand(cells):
+    out = measure_output(cells, AREAS).set_index("gebiet_id")
+    assert set(out.index) == {"Q1", "R1", "B1", "S"}  # Q2 has no activity
+    assert out.loc["Q1", "reichweite"] == pytest.approx(20.0)  # 20 of 100 children aged 3–5
+    assert out.loc["S", "reichweite"] == pytest.approx(100 * 20 / 150)  # all 150 of the city
+    assert out.loc["S", "zielgruppe"] == 150 and out.loc["S", "quartiere_abgedeckt"] == 1
+    assert out.loc["Q1", "sgb2_anteil_teilnehmende"] == pytest.approx(50.0)
+    assert out.loc["Q1", "sgb2_anteil_zielgruppe"] == pytest.approx(30.0)  # 120 / 400
+    assert out.loc["S", "sgb2_anteil_zielgruppe"] == pytest.approx(100 * 140 / 600)
+    assert out.loc["Q1", "ki_unten"] < 20.0 < out.loc["Q1", "ki_oben"]
+
+
+def test_costs_by_hand(cells):
+    effects = pd.DataFrame(
+        {
+            "massnahme_id": ["M"],
+            "indikator_id": ["seu_sprache"],
+            "effekt_pp": [-5.0],
+            "verzoegerung_jahre": [0],
+            "bewertung": [evidence.RELIABLE],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "gebiet_id": ["Q1", "Q2"],
+            "jahr": [2020, 2020],
+            "indikator_id": ["seu_sprache"] * 2,
+            "nenner": [60.0, 40.0],
+        }
+    )
+    starts = pd.DataFrame({"massnahme_id": ["M"], "gebiet_id": ["Q1"], "beginn": [2019]})
+    [row] = measure_costs(cells, effects, outcomes, starts, {"seu_sprache": 2500.0}).to_dict(
+        "records"
+    )
+    assert row["kosten_je_teilnehmende"] == pytest.approx(250.0)
+    assert row["kosten_je_erreichtem_kind"] == pytest.approx(50.0)  # 5000 / 100 children
+    assert row["vermiedene_faelle"] == pytest.approx(3.0)  # 5 % of 60 examined in Q1
+    assert row["kosten_je_vermiedenem_fall"] == pytest.approx(5000 / 3)
+    assert row["netto_nutzen_je_euro"] == pytest.approx((3 * 2500 - 5000) / 5000)
+    not_reliable = effects.assign(bewertung=evidence.HINT)
+    [row] = measure_costs(cells, not_reliable, outcomes, starts).to_dict("records")
+    assert np.isnan(row["kosten_je_vermiedenem_fall"]) and np.isnan(row["netto_nutzen_je_euro"])
+
+
+# --- the bundled sample ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def con(sample_run):
+    _, settings = sample_run
+    with duckdb.connect(str(settings.published), read_only=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def effects(con) -> pd.DataFrame:
+    planted = pd.read_csv(SAMPLE / "planted_effects.csv", sep=";")
+    table = con.sql("SELECT * FROM mart.massnahmen_wirkung").df()
+    return table.merge(planted, on=["massnahme_id", "indikator_id"], suffixes=("", "_wahr"))
+
+
+def test_planted_effects_lie_in_their_intervals(effects):
+    """11 independent 95 % intervals all cover with probability 0.57: allow one miss, which
+    must then lie inside the 99 % interval (see simulations/monte_carlo_report.md)."""
+    estimated = effects[effects["bewertung"] != evidence.NOT_ESTIMABLE]
+    assert len(estimated) == 11
+    inside = (estimated["ki_unten"] <= estimated["effekt_pp_wahr"]) & (
+        estimated["effekt_pp_wahr"] <= estimated["ki_oben"]
+    )
+    assert inside.sum() >= 10
+    t99 = stats.t.ppf(0.995, 26)
+    missed = estimated[~inside]
+    assert (abs(missed["effekt_pp"] - missed["effekt_pp_wahr"]) <= t99 * missed["se"]).all()
+
+
+def test_grades_on_the_sample(effects):
+    grade = effects.set_index("massnahme_id")["bewertung"]
+    assert grade["M04"] != evidence.RELIABLE  # planted: no effect
+    single = effects.set_index("massnahme_id").loc["M12"]
+    assert single["bewertung"] == evidence.NOT_ESTIMABLE and pd.isna(single["effekt_pp"])
+    assert "nur 1 behandeltes Gebiet" in single["begruendung"]
+    estimated = effects[effects["bewertung"] != evidence.NOT_ESTIMABLE]
+    few = estimated["n_behandelt"] < evidence.RANDOMIZATION_BELOW
+    assert estimated.loc[few, "p_methode"].str.startswith("Randomisierungsinferenz").all()
+    assert estimated.loc[~few, "p_methode"].str.startswith("Wild-Cluster-Bootstrap").all()
+    assert (
+        estimated["p_wert"] == estimated["p_randomisierung"].where(few, estimated["p_bootstrap"])
+    ).all()
+    assert estimated["schaetzgroesse"].str.contains("Prozentpunkten").all()
+    assert (effects["n_vergleich"] >= 8).all()
+
+
+def test_mart_columns_as_documented(con):
+    expected = {
+        "massnahmen_output": "massnahme_id gebiet_id jahr aktiv teilnehmende zielgruppe reichweite "
+        "ki_unten ki_oben sgb2_anteil_teilnehmende sgb2_anteil_zielgruppe",
+        "massnahmen_wirkung": "massnahme_id indikator_id schaetzer effekt_pp se ki_unten ki_oben "
+        "p_wert p_methode n_behandelt n_vergleich pretrend_p bewertung begruendung",
+        "massnahmen_wirkung_verlauf": "massnahme_id indikator_id jahre_seit_start effekt_pp "
+        "ki_unten ki_oben",
+        "massnahmen_kosten": "massnahme_id jahr kosten_eur teilnehmende kosten_je_teilnehmende "
+        "kosten_je_erreichtem_kind kosten_je_vermiedenem_fall",
+    }
+    for view, columns in expected.items():
+        actual = con.sql(f"SELECT * FROM mart.{view} LIMIT 0").columns
+        assert actual[: len(columns.split())] == columns.split(), view
+
+
+def test_event_study_has_placebo_and_effect_years(con):
+    course = con.sql(
+        "SELECT massnahme_id, min(jahre_seit_start) AS erstes, max(jahre_seit_start) AS letztes, "
+        "count(*) FILTER (WHERE jahre_seit_start < 0 AND art LIKE 'Placebo%') AS placebo "
+        "FROM mart.massnahmen_wirkung_verlauf GROUP BY 1"
+    ).df()
+    assert len(course) == 11 and (course["placebo"] == 3).all()
+    assert (course["erstes"] == -3).all() and (course["letztes"] >= 5).all()
+
+
+def test_reach_and_costs_equal_independent_sql(con):
+    city = con.sql(
+        """
+        SELECT o.massnahme_id, o.jahr, o.teilnehmende, o.zielgruppe, o.reichweite
+        FROM mart.massnahmen_output o WHERE o.ebene = 'Stadt' ORDER BY ALL
+        """
+    ).df()
+    independent = con.sql(
+        """
+        SELECT u.massnahme_id, u.jahr, sum(u.teilnehmende) AS teilnehmende,
+               any_value(CASE m.zielgruppe_alter WHEN '0-2' THEN z.a WHEN '3-5' THEN z.b
+                                                 WHEN '6-9' THEN z.c END) AS zielgruppe
+        FROM staging.massnahmen_umsetzung u
+        JOIN staging.massnahmen m USING (massnahme_id)
+        JOIN (SELECT jahr, sum(einwohner_0_2) AS a, sum(einwohner_3_5) AS b,
+                     sum(einwohner_6_9) AS c
+              FROM staging.sozialstrukturatlas GROUP BY jahr) z USING (jahr)
+        WHERE u.aktiv GROUP BY ALL ORDER BY ALL
+        """
+    ).df()
+    merged = city.merge(independent, on=["massnahme_id", "jahr"], suffixes=("", "_sql"))
+    assert len(merged) == len(city) > 100
+    assert (merged["teilnehmende"] == merged["teilnehmende_sql"]).all()
+    assert (merged["zielgruppe"] == merged["zielgruppe_sql"]).all()
+    np.testing.assert_allclose(
+        merged["reichweite"], 100 * merged["teilnehmende"] / merged["zielgruppe"]
+    )
+    costs = con.sql(
+        """
+        SELECT k.kosten_eur, s.kosten
+        FROM mart.massnahmen_kosten k
+        JOIN (SELECT massnahme_id, jahr, sum(kosten_eur) AS kosten
+              FROM staging.massnahmen_umsetzung WHERE aktiv GROUP BY ALL) s
+          USING (massnahme_id, jahr)
+        """
+    ).df()
+    np.testing.assert_allclose(costs["kosten_eur"], costs["kosten"])
+    reliable = con.sql(
+        "SELECT count(*) FROM mart.massnahmen_kosten k JOIN mart.massnahmen_wirkung w "
+        "ON w.massnahme_id = k.massnahme_id AND w.indikator_id = k.fall_indikator_id "
+        "WHERE k.kosten_je_vermiedenem_fall IS NOT NULL AND w.bewertung = 'belastbar'"
+    ).fetchall()[0][0]
+    total = con.sql(
+        "SELECT count(*) FROM mart.massnahmen_kosten WHERE kosten_je_vermiedenem_fall IS NOT NULL"
+    ).fetchall()[0][0]
+    assert reliable == total > 0
+
+
+def test_adoption_is_the_first_active_year():
+    umsetzung = pd.DataFrame(
+        {
+            "massnahme_id": ["M"] * 3,
+            "gebiet_id": ["Q1", "Q1", "Q2"],
+            "jahr": [2016, 2014, 2019],
+            "aktiv": [True, True, False],
+        }
+    )
+    assert adoption_years(umsetzung).to_dict("records") == [
+        {"massnahme_id": "M", "gebiet_id": "Q1", "beginn": 2014}
+    ]
