@@ -11,7 +11,12 @@ from assets.metadata import markdown_table
 from assets.plots import event_study_chart
 from indicators.core_tables import replace_tables
 from indicators.loading import SQL_DIR
-from indicators.measure_effects import EffectOptions, adoption_years, measure_effects
+from indicators.measure_effects import (
+    WEIGHTINGS,
+    EffectOptions,
+    adoption_years,
+    measure_effects,
+)
 from indicators.measure_outputs import measure_costs, measure_output, quarter_inputs
 from pipelines.resources import Warehouse
 
@@ -41,6 +46,10 @@ class EffectConfig(dg.Config):
     startwert: int = 20_240_601
 
     def options(self) -> EffectOptions:
+        if self.gewichtung not in WEIGHTINGS:
+            raise ValueError(
+                f"Unbekannte Gewichtung '{self.gewichtung}': erlaubt sind {', '.join(WEIGHTINGS)}"
+            )
         return EffectOptions(
             weighting=self.gewichtung,
             include_partial_surveys=self.teilerhebungen_einbeziehen,
@@ -145,7 +154,7 @@ def massnahmen_wirkung(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(effects),
-            "schaetzgroesse": config.options().weighting,
+            "gewichtung": config.gewichtung,
             "ergebnisse": markdown_table(headline, limit=len(headline)),
             **{
                 f"bewertung_{grade}": int((effects["bewertung"] == grade).sum())
