@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+# openpyxl writes different (equally valid) XML when lxml is installed; the stdlib writer keeps
+# the sample byte-identical on every machine. Must be set before openpyxl is imported.
+os.environ["OPENPYXL_LXML"] = "False"
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 

@@ -12,6 +12,7 @@ import pytest
 
 from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS
+from assets.measures import MEASURE_ASSETS
 from assets.publishing import PUBLISHED_KEY
 from conftest import SAMPLE
 from schemas.registry import SOURCES
@@ -35,6 +36,7 @@ def test_every_asset_materialised_and_every_check_passed(loaded):
     assert keys == {
         *(a.key for a in INGESTION_ASSETS),
         *(a.key for a in INDICATOR_ASSETS),
+        *(a.key for a in MEASURE_ASSETS),
         PUBLISHED_KEY,
     }
     evaluations = result.get_asset_check_evaluations()
