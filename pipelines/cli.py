@@ -57,7 +57,7 @@ def run(data_dir: Path | None, warehouse: Path | None) -> None:
 
 
 def _run_with_progress(settings: Settings) -> bool:
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
     from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 
@@ -103,11 +103,13 @@ def _run_with_progress(settings: Settings) -> bool:
             for e in result.all_events
             if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
         ]
-    warned = [c for c in checks if not c.passed]
-    for check in warned:
-        console.print(
-            f"[yellow]Prüfung nicht bestanden:[/yellow] {check.asset_check_key.to_user_string()}"
+    for check in (c for c in checks if not c.passed):
+        label = (
+            "[yellow]Warnung (Lauf geht weiter):[/yellow]"
+            if check.severity == AssetCheckSeverity.WARN
+            else "[red]Prüfung nicht bestanden:[/red]"
         )
+        console.print(f"{label} {check.asset_check_key.to_user_string()}")
     if failed:
         console.print(f"[red]Lauf {run_id[:8]} mit Fehlern:[/red] {', '.join(failed)}")
         return False
