@@ -117,12 +117,15 @@ def refs(data_dir: Path) -> References:
 
 
 def temporary_settings(tmp: Path, data_dir: Path) -> Settings:
-    """Warehouse, archive and published copy inside ``tmp``, deliveries from ``data_dir``."""
+    """Warehouse, archive, published copy and landing folders inside ``tmp``, deliveries
+    from ``data_dir``."""
     return Settings(
         data_dir=data_dir,
         warehouse=tmp / "wh.duckdb",
         archive_dir=tmp / "archiv",
         published=tmp / "published" / "wh.duckdb",
+        incoming_dir=tmp / "incoming",
+        rejected_dir=tmp / "rejected",
     )
 
 

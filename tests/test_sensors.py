@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.ingestion import staging_key
-from conftest import ATLAS, job_targets, write_csv
+from conftest import ATLAS, job_targets, temporary_settings, write_csv
 from pipelines.definitions import build_definitions
 from pipelines.sensors import FILE_TAG, SHA_TAG, SOURCE_TAG, sensor_name
 from pipelines.settings import Settings
@@ -20,14 +20,7 @@ ATLAS_SENSOR = sensor_name("sozialstrukturatlas")
 
 @pytest.fixture
 def settings(tmp_path: Path, data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        warehouse=tmp_path / "wh.duckdb",
-        archive_dir=tmp_path / "archiv",
-        published=tmp_path / "published" / "wh.duckdb",
-        incoming_dir=tmp_path / "incoming",
-        rejected_dir=tmp_path / "rejected",
-    )
+    return temporary_settings(tmp_path, data_dir)
 
 
 @pytest.fixture

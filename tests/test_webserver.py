@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import describe
+from conftest import describe, temporary_settings
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT, Settings
 
@@ -69,14 +69,7 @@ def graphql(port: int, query: str) -> dict:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "lieferungen",
-        warehouse=tmp_path / "wh.duckdb",
-        archive_dir=tmp_path / "archiv",
-        published=tmp_path / "published" / "wh.duckdb",
-        incoming_dir=tmp_path / "incoming",
-        rejected_dir=tmp_path / "rejected",
-    )
+    return temporary_settings(tmp_path, tmp_path / "lieferungen")
 
 
 @pytest.fixture
