@@ -80,8 +80,12 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.D
             f"Tabelle {table.name}: {table.view} ist keine aggregierte Sicht im Schema mart."
         )
     columns, keys = ", ".join(table.columns), ", ".join(table.primary_key)
-    frame = con.sql(f"SELECT {columns} FROM {table.view} ORDER BY {keys}").df()
-    return frame.convert_dtypes(convert_floating=False).reset_index(drop=True)
+    relation = con.sql(f"SELECT {columns} FROM {table.view} ORDER BY {keys}")
+    dates = [c for c, t in zip(relation.columns, relation.types, strict=True) if t == "DATE"]
+    frame = relation.df().convert_dtypes(convert_floating=False).reset_index(drop=True)
+    for column in dates:
+        frame[column] = frame[column].dt.date.astype(object).where(frame[column].notna(), None)
+    return frame
 
 
 def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
