@@ -39,10 +39,10 @@ def suppress_counts(
     """
     hidden = pd.DataFrame({c: primary(frame[c], threshold) for c in counts}, index=frame.index)
     for column in hidden.columns:
+        mask = hidden[column].copy()
         for _, rows in frame.groupby(group_by, sort=True, dropna=False):
-            _secondary(
-                rows[area], rows[column], hidden[column], parent_of, threshold
-            )  # updates ``hidden`` in place
+            _secondary(rows[area], rows[column], mask, parent_of, threshold)
+        hidden[column] = mask
     return hidden
 
 
@@ -53,6 +53,7 @@ def _secondary(
     parent_of: Mapping[str, str],
     threshold: int,
 ) -> None:
+    """Hide further cells of one group in ``hidden`` (updated in place)."""
     index_of = dict(zip(areas, areas.index, strict=True))
     children: dict[str, list[str]] = {}
     for child in sorted(index_of):

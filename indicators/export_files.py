@@ -21,7 +21,9 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 PROFILE = "tabular-data-package"
 
 
-def field_type(series: pd.Series) -> str:
+def field_type(series: pd.Series, is_date: bool = False) -> str:
+    if is_date:
+        return "date"
     if pd.api.types.is_bool_dtype(series):
         return "boolean"
     if pd.api.types.is_integer_dtype(series):
@@ -30,8 +32,6 @@ def field_type(series: pd.Series) -> str:
         return "number"
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime"
-    if series.map(lambda v: hasattr(v, "isoformat"), na_action="ignore").any():
-        return "date"
     return "string"
 
 
@@ -66,7 +66,7 @@ def _resource(table: Table, tables: ExportTables) -> dict:
     for column in frame.columns:
         spec = {
             "name": column,
-            "type": field_type(frame[column]),
+            "type": field_type(frame[column], (table.name, column) in tables.dates),
             "title": TITLES[column],
             "description": tables.descriptions.get((table.name, column), TITLES[column]),
         }

@@ -18,6 +18,9 @@ IMPLIED_SGB2 = "sgb2_teilnehmende"
 """Participants from SGB II families, implied by share × participants in mart.massnahmen_output."""
 
 
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+
+
 class NotAggregateError(RuntimeError):
     """An export table would read something other than an aggregate ``mart`` view."""
 
@@ -29,6 +32,8 @@ class ExportTables:
     suppressed: dict[str, pd.DataFrame]
     """Per table with disclosure control: boolean frame of the suppressed cells."""
     descriptions: dict[tuple[str, str], str]
+    dates: frozenset[tuple[str, str]]
+    """(table, column) of every date column (also when all its cells are empty)."""
     """German description of each (table, column)."""
 
 
@@ -66,7 +71,13 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
             frame[SUPPRESSED_FLAG] = cells.any(axis=1)
             suppressed[table.name] = cells
         frames[table.name] = frame[[c for c in frame.columns if c != IMPLIED_SGB2]]
-    return ExportTables(frames, suppressed, _descriptions(con))
+    dates = frozenset(
+        (t.name, column)
+        for t in TABLES
+        for (view, column), kind in _column_types(con).items()
+        if view == t.view and kind == "DATE" and column in t.columns
+    )
+    return ExportTables(frames, suppressed, _descriptions(con), dates)
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -81,11 +92,19 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.D
         )
     columns, keys = ", ".join(table.columns), ", ".join(table.primary_key)
     relation = con.sql(f"SELECT {columns} FROM {table.view} ORDER BY {keys}")
-    dates = [c for c, t in zip(relation.columns, relation.types, strict=True) if t == "DATE"]
-    frame = relation.df().convert_dtypes(convert_floating=False).reset_index(drop=True)
-    for column in dates:
-        frame[column] = frame[column].dt.date.astype(object).where(frame[column].notna(), None)
+    frame = relation.df()
+    for column, kind in zip(relation.columns, map(str, relation.types), strict=True):
+        if kind in INTEGER_TYPES:
+            frame[column] = frame[column].astype("Int64")
+        elif kind == "BOOLEAN":
+            frame[column] = frame[column].astype("boolean")
+        elif kind == "DATE":
+            dates = frame[column].dt.date.astype(object)
+            frame[column] = dates.where(frame[column].notna(), None)
     return frame
+
+
+KOMMUNE_COUNTS = ("stadtbezirke", "sozialraeume", "sozialquartiere", "erstes_jahr", "letztes_jahr")
 
 
 def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +120,7 @@ def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
             "erstes_jahr": values["jahr"].min(),
             "letztes_jahr": values["jahr"].max(),
         }
-    ).convert_dtypes(convert_floating=False)
+    ).astype({c: "Int64" for c in KOMMUNE_COUNTS})
 
 
 def _cost_mask(
@@ -128,6 +147,13 @@ def _with_derived(table: Table, counts: pd.DataFrame) -> pd.DataFrame:
     for column, sources in table.derived.items():
         cells[column] = counts[list(sources)].any(axis=1)
     return cells
+
+
+def _column_types(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    rows = con.sql(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'mart'"
+    ).fetchall()
+    return {(f"mart.{t}", c): kind for t, c, kind in rows}
 
 
 def _descriptions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
