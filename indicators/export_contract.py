@@ -90,8 +90,7 @@ def expectations(
                 ids = sorted(i for i, f in factors.items() if f == factor)
                 for column in ("wert", "ki_unten", "ki_oben"):
                     add("ExpectColumnValuesToBeBetween", column=column, min_value=0,
-                        max_value=factor, row_condition=f"indikator_id in {ids!r}",
-                        condition_parser="pandas")  # fmt: skip
+                        max_value=factor, row_condition=("indikator_id", ids))  # fmt: skip
         if name in ESTIMATE_INTERVALS:
             estimate = ESTIMATE_INTERVALS[name]
             for low, high in (("ki_unten", estimate), (estimate, "ki_oben")):
@@ -132,6 +131,7 @@ def run_contract(package: dict, suites: list[Expectation], tables: ExportTables)
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.row_conditions import Column
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -142,7 +142,11 @@ def run_contract(package: dict, suites: list[Expectation], tables: ExportTables)
         batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         suite = context.suites.add(gx.ExpectationSuite(name=name))
         for expectation in (e for e in suites if e.table == name):
-            suite.add_expectation(getattr(gxe, expectation.kind)(**expectation.kwargs))
+            kwargs = dict(expectation.kwargs)
+            if "row_condition" in kwargs:  # (column, allowed values)
+                column, values = kwargs["row_condition"]
+                kwargs["row_condition"] = Column(column).is_in(values)
+            suite.add_expectation(getattr(gxe, expectation.kind)(**kwargs))
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
