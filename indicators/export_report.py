@@ -73,8 +73,9 @@ def _measure(tables: ExportTables, measure) -> str:
                 "bewertung": "Bewertung", "begruendung": "Begründung"})
         ),
     ]  # fmt: skip
+    catalogue = tables.frames["indikatorkatalog"].set_index("indikator_id")["indikator_name"]
     for effect in effects.itertuples():
-        title = f"{mid}: {effect.indikator_id} in Quartieren mit und ohne Maßnahme"
+        title = f"{mid}: {catalogue[effect.indikator_id]} (Mittel der Sozialquartiere)"
         parts.append(_img(trend_chart(_outcome_series(tables, mid, effect.indikator_id), title),
                           title))  # fmt: skip
         if effect.bewertung == NOT_ESTIMABLE:

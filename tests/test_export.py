@@ -32,11 +32,10 @@ COUNTS = {
 
 
 @pytest.fixture(scope="module")
-def exported(sample_run, tmp_path_factory):
+def exported(sample_run):
     """The yearly export job once on the published sample copy: (run result, package folder,
     settings)."""
     _, settings = sample_run
-    settings = dataclasses.replace(settings, export_dir=tmp_path_factory.mktemp("exports"))
     job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
