@@ -16,8 +16,6 @@ from indicators.export_spec import (
 
 IMPLIED_SGB2 = "sgb2_teilnehmende"
 """Participants from SGB II families, implied by share × participants in mart.massnahmen_output."""
-
-
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
@@ -32,9 +30,9 @@ class ExportTables:
     suppressed: dict[str, pd.DataFrame]
     """Per table with disclosure control: boolean frame of the suppressed cells."""
     descriptions: dict[tuple[str, str], str]
+    """German description of each (table, column)."""
     dates: frozenset[tuple[str, str]]
     """(table, column) of every date column (also when all its cells are empty)."""
-    """German description of each (table, column)."""
 
 
 def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
@@ -50,14 +48,11 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     areas = raw["gebiete"]
     parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
     masks = {
-        "indikatoren": suppress_counts(
-            raw["indikatoren"], ["zaehler", "nenner"], area="gebiet_id",
-            group_by=["indikator_id", "jahr"], parent_of=parent_of, threshold=threshold,
-        ),
-        "massnahmen_output": suppress_counts(
-            raw["massnahmen_output"], TABLES_BY_NAME["massnahmen_output"].counts, area="gebiet_id",
-            group_by=["massnahme_id", "jahr"], parent_of=parent_of, threshold=threshold,
-        ),
+        name: suppress_counts(
+            raw[name], TABLES_BY_NAME[name].counts, area="gebiet_id", group_by=[group, "jahr"],
+            parent_of=parent_of, threshold=threshold,
+        )
+        for name, group in (("indikatoren", "indikator_id"), ("massnahmen_output", "massnahme_id"))
     }  # fmt: skip
     masks["massnahmen_kosten"] = _cost_mask(
         raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
@@ -71,11 +66,9 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
             frame[SUPPRESSED_FLAG] = cells.any(axis=1)
             suppressed[table.name] = cells
         frames[table.name] = frame[[c for c in frame.columns if c != IMPLIED_SGB2]]
+    types = _column_types(con)
     dates = frozenset(
-        (t.name, column)
-        for t in TABLES
-        for (view, column), kind in _column_types(con).items()
-        if view == t.view and kind == "DATE" and column in t.columns
+        (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
     )
     return ExportTables(frames, suppressed, _descriptions(con), dates)
 
