@@ -3,11 +3,11 @@
 import dagster as dg
 
 from assets.ingestion import POOL, staging_key
-from assets.metadata import markdown_table
-from assets.plots import trend_chart
+from assets.metadata import image, markdown_table
 from indicators.aggregation import indicator_values
 from indicators.areas import QUARTER
 from indicators.catalogue import load_catalogue
+from indicators.charts import trend_chart
 from indicators.core_tables import (
     area_dimension,
     ensure_core,
@@ -25,6 +25,8 @@ VALUES_KEY = dg.AssetKey(["core", "indikatorwerte"])
 SOZIALINDEX_KEY = dg.AssetKey(["core", "sozialindex"])
 CATALOGUE = load_catalogue()
 CHARTED = ("kinderarmut_sgb2", "seu_sprache", "seu_deutsch_unzureichend", "betreuung_u3")
+
+TREND_TITLE = "Stadt: ausgewählte Indikatoren mit 95-%-KI"
 
 
 @dg.asset(
@@ -86,7 +88,7 @@ def indikatorwerte(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             "werte_unbekannt": int(values["wert"].isna().sum()),
             "werte_kleiner_nenner": int(values["kleiner_nenner"].sum()),
             "stadt_aktuell": markdown_table(latest, limit=len(CATALOGUE.indicators)),
-            "stadt_verlauf": trend_chart(trends, "Stadt: ausgewählte Indikatoren mit 95-%-KI"),
+            "stadt_verlauf": image(trend_chart(trends, TREND_TITLE), TREND_TITLE),
         }
     )
 

@@ -7,8 +7,8 @@ import yaml
 
 from assets.indicators import VALUES_KEY
 from assets.ingestion import POOL, staging_key
-from assets.metadata import markdown_table
-from assets.plots import event_study_chart
+from assets.metadata import image, markdown_table
+from indicators.charts import event_study_chart
 from indicators.core_tables import replace_tables
 from indicators.loading import SQL_DIR
 from indicators.measure_effects import (
@@ -143,13 +143,15 @@ def massnahmen_wirkung(
     )[["massnahme_id", "indikator_id", "Effekt", "KI", "p", "n_behandelt", "bewertung",
        "begruendung"]]  # fmt: skip
     charts = {
-        f"ereignisstudie_{row.massnahme_id}": event_study_chart(
-            course[course["massnahme_id"] == row.massnahme_id],
-            row.effekt_pp,
-            f"{row.massnahme_id}: {row.indikator_id} ({row.bewertung})",
+        f"ereignisstudie_{row.massnahme_id}": image(
+            event_study_chart(
+                course[course["massnahme_id"] == row.massnahme_id], row.effekt_pp, title
+            ),
+            title,
         )
         for row in effects.itertuples()
         if row.bewertung != "nicht schätzbar"
+        for title in [f"{row.massnahme_id}: {row.indikator_id} ({row.bewertung})"]
     }
     return dg.MaterializeResult(
         metadata={

@@ -25,3 +25,8 @@ def markdown_table(frame: pd.DataFrame, limit: int = PREVIEW_ROWS) -> dg.Metadat
     if len(frame) > limit:
         lines.append(f"\n_… {len(frame) - limit} weitere Zeilen_")
     return dg.MetadataValue.md("\n".join(lines))
+
+
+def image(uri: str, title: str) -> dg.MetadataValue:
+    """An embedded image (data URI) as Markdown metadata."""
+    return dg.MetadataValue.md(f"![{title}]({uri})")

@@ -1,4 +1,4 @@
-"""The ``kekiz`` command line: run the pipeline, check a delivery, start the UI."""
+"""The ``kekiz`` command line: run the pipeline, check a delivery, export, start the UI."""
 
 from __future__ import annotations
 
@@ -159,6 +159,67 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
     show_landing(out, settings)
     with DagsterInstance.get() as instance:
         show_runs(out, instance, run_count)
+
+
+@main.command()
+@click.option(
+    "--published",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Published warehouse copy to export (default: $KEKIZ_PUBLISHED).",
+)
+@click.option(
+    "--export-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for export packages (default: $KEKIZ_EXPORT_DIR or exports/).",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=2),
+    help="Counts from 1 to threshold - 1 are suppressed (default: 5).",
+)
+def export(published: Path | None, export_dir: Path | None, threshold: int | None) -> None:
+    """Write the evaluation export package; exit 1 if the export contract fails."""
+    from datetime import datetime
+
+    from indicators.export_contract import ContractViolation
+    from indicators.export_package import STEPS, export_package, pipeline_version
+
+    settings = Settings.from_env(
+        published=published, export_dir=export_dir, suppression_threshold=threshold
+    )
+    if not settings.published.is_file():
+        console.print(
+            f"[red]Keine veröffentlichte Kopie gefunden:[/red] {settings.published} – "
+            "zuerst `kekiz run` ausführen."
+        )
+        sys.exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("Export", total=len(STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, completed=STEPS.index(name), description=name)
+
+        try:
+            result = export_package(
+                settings.published,
+                settings.export_dir,
+                str(uuid.uuid4()),
+                threshold=settings.suppression_threshold,
+                version=pipeline_version(PROJECT_ROOT),
+                created=datetime.now(),
+                progress=step,
+            )
+        except ContractViolation as exc:
+            progress.stop()
+            console.print(f"[red]Export abgebrochen.[/red] {exc}")
+            sys.exit(1)
+        progress.update(task, completed=len(STEPS), description="fertig")
+    console.print(
+        f"[green]Auswertungspaket geschrieben:[/green] {result.folder}\n"
+        f"{sum(result.tables.values())} Zeilen in {len(result.tables)} Tabellen, "
+        f"{result.suppressed_cells} Zellen gesperrt (Schwelle {settings.suppression_threshold})."
+    )
 
 
 @main.command()

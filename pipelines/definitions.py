@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.export import evaluation_export
 from assets.freshness import FRESHNESS_CHECKS
 from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
 from assets.ingestion import INGESTION_ASSETS, POOL, staging_key
 from assets.measures import MEASURE_ASSETS
 from assets.publishing import published_copy_asset
-from pipelines.automation import AUTOMATION_SENSOR, follow_deliveries
-from pipelines.resources import DeliveryFolders, Warehouse
+from pipelines.automation import AUTOMATION_SENSOR, YEARLY_EXPORTS, follow_deliveries
+from pipelines.resources import DeliveryFolders, ExportTarget, Warehouse
 from pipelines.schedules import build_schedules
 from pipelines.sensors import DELIVERY_SENSORS
 from pipelines.settings import Settings
@@ -28,15 +29,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     derived = [*INDICATOR_ASSETS, *MEASURE_ASSETS]
     published = published_copy_asset([key for a in derived for key in a.keys])
-    assets = follow_deliveries([*INGESTION_ASSETS, *derived, published])
+    assets = follow_deliveries([*INGESTION_ASSETS, *derived, published, evaluation_export])
     return dg.Definitions(
         assets=assets,
         asset_checks=[*checks, *INDICATOR_CHECKS, *FRESHNESS_CHECKS],
         jobs=[
             dg.define_asset_job(
                 ALL_ASSETS_JOB,
-                selection=dg.AssetSelection.all(),
-                description="Alle Lieferungen einlesen, prüfen und alle Assets berechnen.",
+                selection=dg.AssetSelection.all() - YEARLY_EXPORTS,
+                description=(
+                    "Alle Lieferungen einlesen, prüfen und alle Assets berechnen (ohne den "
+                    "jährlichen Export)."
+                ),
             )
         ],
         schedules=build_schedules(assets),
@@ -46,6 +50,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 path=str(settings.warehouse), published_path=str(settings.published)
             ),
             "folders": DeliveryFolders.from_settings(settings),
+            "exports": ExportTarget.from_settings(settings),
         },
         executor=dg.in_process_executor,
     )

@@ -73,3 +73,14 @@ class DeliveryFolders(dg.ConfigurableResource):
 
     def archive_path(self) -> Path:
         return Path(self.archive_dir)
+
+
+class ExportTarget(dg.ConfigurableResource):
+    """Where evaluation export packages go and the disclosure threshold they apply."""
+
+    export_dir: str
+    threshold: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExportTarget:
+        return cls(export_dir=str(settings.export_dir), threshold=settings.suppression_threshold)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from indicators.disclosure import DEFAULT_THRESHOLD
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"
 
@@ -25,9 +27,13 @@ class Settings:
     rejected_dir: Path = LANDING_ROOT / "rejected"
     """Rejected deliveries with their German report, one sub-folder per source
     (KEKIZ_REJECTED_DIR)."""
+    export_dir: Path = PROJECT_ROOT / "exports"
+    """Evaluation export packages, one immutable folder each (KEKIZ_EXPORT_DIR)."""
+    suppression_threshold: int = DEFAULT_THRESHOLD
+    """Counts from 1 to this minus 1 are suppressed in exports (KEKIZ_SUPPRESSION_THRESHOLD)."""
 
     @classmethod
-    def from_env(cls, **overrides: Path | str | None) -> Settings:
+    def from_env(cls, **overrides: Path | str | int | None) -> Settings:
         def pick(name: str, env: str, default: Path) -> Path:
             value = overrides.get(name) or os.environ.get(env) or default
             return Path(value).expanduser().resolve()
@@ -43,6 +49,12 @@ class Settings:
             ),
             incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
             rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
+            export_dir=pick("export_dir", "KEKIZ_EXPORT_DIR", cls.export_dir),
+            suppression_threshold=int(
+                overrides.get("suppression_threshold")
+                or os.environ.get("KEKIZ_SUPPRESSION_THRESHOLD")
+                or DEFAULT_THRESHOLD
+            ),
         )
 
     def env(self) -> dict[str, str]:
@@ -54,6 +66,8 @@ class Settings:
             "KEKIZ_PUBLISHED": str(self.published),
             "KEKIZ_INCOMING_DIR": str(self.incoming_dir),
             "KEKIZ_REJECTED_DIR": str(self.rejected_dir),
+            "KEKIZ_EXPORT_DIR": str(self.export_dir),
+            "KEKIZ_SUPPRESSION_THRESHOLD": str(self.suppression_threshold),
         }
 
     def export_env(self) -> None:

@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import shutil
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +31,8 @@ import numpy as np
 # the sample byte-identical on every machine. Must be set before openpyxl is imported.
 os.environ["OPENPYXL_LXML"] = "False"
 from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
+
+from indicators.xlsx import save_xlsx
 
 SEED = 20121016
 DEFAULT_OUT = Path(__file__).resolve().parent / "sample"
@@ -57,8 +55,6 @@ OWNED_DIRS = (
     "massnahmen_umsetzung",
 )
 OWNED_FILES = ("planted_effects.csv", "README.md")
-FIXED_TIME = datetime(2024, 1, 1)
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # --- reference areas -----------------------------------------------------------------------
 
@@ -733,28 +729,6 @@ def write_csv(path: Path, header, rows, encoding: str = "utf-8") -> None:
         writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows(rows)
-
-
-def save_xlsx(workbook: Workbook, path: Path) -> None:
-    """Save with fixed document timestamps and zip entry times (byte-identical output)."""
-    workbook.properties.created = FIXED_TIME
-    workbook.properties.modified = FIXED_TIME
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()  # bypasses save_workbook's "modified = now"
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for name in sorted(src.namelist()):
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            dst.writestr(info, src.read(name))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(out.getvalue())
 
 
 def write_gebiete(out: Path, quarters) -> None:

@@ -117,8 +117,8 @@ def refs(data_dir: Path) -> References:
 
 
 def temporary_settings(tmp: Path, data_dir: Path) -> Settings:
-    """Warehouse, archive, published copy and landing folders inside ``tmp``, deliveries
-    from ``data_dir``."""
+    """Warehouse, archive, published copy, landing and export folders inside ``tmp``,
+    deliveries from ``data_dir``."""
     return Settings(
         data_dir=data_dir,
         warehouse=tmp / "wh.duckdb",
@@ -126,6 +126,7 @@ def temporary_settings(tmp: Path, data_dir: Path) -> Settings:
         published=tmp / "published" / "wh.duckdb",
         incoming_dir=tmp / "incoming",
         rejected_dir=tmp / "rejected",
+        export_dir=tmp / "exports",
     )
 
 

@@ -4,7 +4,13 @@ import dagster as dg
 import pytest
 
 from assets.ingestion import GROUP, INGESTION_ASSETS, staging_key
-from pipelines.automation import DOWNSTREAM, SCHEDULE_TAG, YEARLY, follow_deliveries
+from pipelines.automation import (
+    DOWNSTREAM,
+    SCHEDULE_TAG,
+    YEARLY,
+    follow_deliveries,
+    is_yearly_export,
+)
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 
@@ -45,9 +51,10 @@ def test_project_definitions_leave_ingestion_to_the_sensors(tmp_path):
     defs = build_definitions(Settings.from_env(warehouse=tmp_path / "wh.duckdb"))
     specs = defs.resolve_all_asset_specs()
     ingestion = [s for s in specs if s.group_name == GROUP]
-    derived = [s for s in specs if s.group_name != GROUP]
-    assert len(ingestion) == len(INGESTION_ASSETS) and derived
-    assert all(s.automation_condition is None for s in ingestion)
+    exports = [s for s in specs if is_yearly_export(s)]
+    derived = [s for s in specs if s.group_name != GROUP and not is_yearly_export(s)]
+    assert len(ingestion) == len(INGESTION_ASSETS) and derived and exports
+    assert all(s.automation_condition is None for s in ingestion + exports)
     assert all(s.automation_condition == DOWNSTREAM for s in derived)
 
 

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.freshness import FRESHNESS_CHECKS
 from assets.ingestion import GROUP, INGESTION_ASSETS, staging_key
 from conftest import job_targets
-from pipelines.automation import SCHEDULE_TAG, YEARLY, follow_deliveries
+from pipelines.automation import SCHEDULE_TAG, YEARLY, follow_deliveries, is_yearly_export
 from pipelines.definitions import build_definitions
 from pipelines.schedules import build_schedules
 from pipelines.settings import Settings
@@ -43,14 +43,16 @@ def definitions(*extra: dg.AssetsDefinition) -> dg.Definitions:
 
 def test_monthly_refresh_runs_on_the_first_at_five_in_german_time(tmp_path):
     defs = build_definitions(Settings.from_env(warehouse=tmp_path / "wh.duckdb"))
-    [schedule] = defs.schedules
-    assert schedule.name == "monatliche_aktualisierung"
+    schedule = defs.resolve_schedule_def("monatliche_aktualisierung")
     assert schedule.cron_schedule == "0 5 1 * *"
     assert schedule.execution_timezone == "Europe/Berlin"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    # every derived asset with its checks, and the freshness checks; no ingestion asset
+    # every derived asset with its checks, and the freshness checks; no ingestion asset and
+    # not the yearly export
     derived = sorted(
-        s.key.to_user_string() for s in defs.resolve_all_asset_specs() if s.group_name != GROUP
+        s.key.to_user_string()
+        for s in defs.resolve_all_asset_specs()
+        if s.group_name != GROUP and not is_yearly_export(s)
     )
     targets = job_targets(defs, schedule.job_name)
     assert targets["assets"] == derived and "veroeffentlichte_kopie" in derived
@@ -74,3 +76,14 @@ def test_yearly_export_schedule_appears_with_the_first_tagged_asset():
     assert yearly.cron_schedule == "0 6 1 3 *"
     assert yearly.execution_timezone == "Europe/Berlin"
     assert job_targets(defs, yearly.job_name) == {"assets": ["export/paket"], "checks": []}
+
+
+def test_the_project_exports_yearly_on_the_first_of_march(tmp_path):
+    defs = build_definitions(Settings.from_env(warehouse=tmp_path / "wh.duckdb"))
+    yearly = defs.resolve_schedule_def("jaehrlicher_export")
+    assert yearly.cron_schedule == "0 6 1 3 *"
+    assert job_targets(defs, yearly.job_name) == {
+        "assets": ["auswertungspaket"],
+        "checks": ["auswertungspaket:exportvertrag"],
+    }
+    assert "auswertungspaket" not in job_targets(defs, "alles_materialisieren")["assets"]

@@ -88,8 +88,10 @@ CREATE OR REPLACE VIEW mart.lieferungen AS
 SELECT source AS quelle, file_name AS datei, sha256, received_at AS eingang,
        loaded_at AS geladen, status, rows_read AS zeilen_gelesen,
        rows_staged AS zeilen_uebernommen, rows_quarantined AS zeilen_quarantaene,
+       (SELECT count(*) FROM quarantine.findings f WHERE f.delivery_sha256 = d.sha256)
+           AS pruefungen_fehlgeschlagen,
        message AS meldung, run_id
-FROM raw.deliveries;
+FROM raw.deliveries d;
 COMMENT ON VIEW mart.lieferungen IS 'Jede gelieferte Datei mit Prüfergebnis: gelesene, übernommene und in Quarantäne verschobene Zeilen.';
 COMMENT ON COLUMN mart.lieferungen.quelle IS 'Quelle der Lieferung.';
 COMMENT ON COLUMN mart.lieferungen.datei IS 'Dateiname bei Eingang.';
@@ -100,5 +102,6 @@ COMMENT ON COLUMN mart.lieferungen.status IS 'geladen, teilweise geladen oder ab
 COMMENT ON COLUMN mart.lieferungen.zeilen_gelesen IS 'Gelesene Datenzeilen.';
 COMMENT ON COLUMN mart.lieferungen.zeilen_uebernommen IS 'Gültige, übernommene Zeilen.';
 COMMENT ON COLUMN mart.lieferungen.zeilen_quarantaene IS 'Ungültige Zeilen in der Quarantäne.';
+COMMENT ON COLUMN mart.lieferungen.pruefungen_fehlgeschlagen IS 'Anzahl der Befunde (verletzte Regeln je Zeile und Spalte) der Prüfung.';
 COMMENT ON COLUMN mart.lieferungen.meldung IS 'Meldung zur Lieferung (z. B. Grund der Ablehnung).';
 COMMENT ON COLUMN mart.lieferungen.run_id IS 'Kennung des Dagster-Laufs, der die Datei geladen hat.';

@@ -1,27 +1,29 @@
-"""Charts for the Dagster UI: rendered to PNG and embedded in markdown metadata."""
+"""Charts as base64 PNG data URIs: for Dagster metadata and the export report alike."""
 
 from __future__ import annotations
 
 import base64
 import io
 
-import dagster as dg
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+PNG_METADATA = {"Software": None}
+"""No matplotlib version in the PNG, so equal charts give equal bytes across upgrades."""
 
-def figure_markdown(fig: plt.Figure, title: str) -> dg.MetadataValue:
+
+def data_uri(fig: plt.Figure) -> str:
+    """The figure as a base64 PNG data URI (closes the figure)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def trend_chart(series: pd.DataFrame, title: str) -> dg.MetadataValue:
+def trend_chart(series: pd.DataFrame, title: str) -> str:
     """Lines with 95 % bands; ``series`` has columns label, jahr, wert, ki_unten, ki_oben and
     teilerhebung (partial surveys are drawn as open circles and left out of the line)."""
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -45,10 +47,10 @@ def trend_chart(series: pd.DataFrame, title: str) -> dg.MetadataValue:
     ax.set_ylabel("%")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    return figure_markdown(fig, title)
+    return data_uri(fig)
 
 
-def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> dg.MetadataValue:
+def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
     """Effects by years since start with 95 % intervals; placebo years in grey."""
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
@@ -69,4 +71,4 @@ def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> dg.Met
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    return figure_markdown(fig, title)
+    return data_uri(fig)

@@ -1,0 +1,82 @@
+"""The evaluation export package for the state evaluation, written once a year (or on demand).
+
+The asset reads the published read-only copy of the warehouse; its contract check (Great
+Expectations) runs before the package is finalised and blocks the export when it fails.
+"""
+
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from assets.publishing import PUBLISHED_KEY
+from indicators.export_contract import ContractViolation
+from indicators.export_package import CONTRACT_HTML, export_package, pipeline_version
+from pipelines.automation import SCHEDULE_TAG, YEARLY
+from pipelines.resources import ExportTarget, Warehouse
+from pipelines.settings import PROJECT_ROOT
+
+EXPORT_KEY = dg.AssetKey(["auswertungspaket"])
+CONTRACT_CHECK = "exportvertrag"
+
+
+@dg.asset(
+    key=EXPORT_KEY,
+    group_name="export",
+    deps=[PUBLISHED_KEY],
+    tags={SCHEDULE_TAG: YEARLY},
+    kinds={"csv", "xlsx", "html"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            CONTRACT_CHECK,
+            asset=EXPORT_KEY,
+            blocking=True,
+            description=(
+                "Great-Expectations-Prüfpunkt je Tabelle vor dem Abschluss des Pakets: "
+                "Schlüssel vorhanden und eindeutig, Fremdschlüssel auflösbar, Quoten in "
+                "[0, Faktor], Intervalle geordnet, Fallzahlen 0, gesperrt oder mindestens so "
+                "groß wie die Geheimhaltungsschwelle. Schlägt er fehl, wird nichts exportiert."
+            ),
+        )
+    ],
+    description=(
+        "Auswertungspaket für die Landesevaluation (exports/<AGS>_<Datum>_<Lauf>/): "
+        "Data Package mit CSV, Excel-Arbeitsmappe mit Codebuch, Bericht, Prüfbericht und "
+        "Manifest; Fallzahlen unter der Geheimhaltungsschwelle gesperrt. Jährlich am 1. März "
+        "oder bei Bedarf."
+    ),
+)
+def evaluation_export(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, exports: ExportTarget
+):
+    try:
+        result = export_package(
+            Path(warehouse.published_path),
+            Path(exports.export_dir),
+            context.run.run_id,
+            threshold=exports.threshold,
+            version=pipeline_version(PROJECT_ROOT),
+            created=datetime.now(),
+            progress=context.log.info,
+        )
+    except ContractViolation as exc:
+        yield dg.AssetCheckResult(
+            check_name=CONTRACT_CHECK,
+            passed=False,
+            metadata={"befunde": dg.MetadataValue.md(str(exc))},
+        )
+        raise dg.Failure(str(exc)) from exc
+    yield dg.MaterializeResult(
+        metadata={
+            "ordner": dg.MetadataValue.path(str(result.folder)),
+            "zeilen": dg.MetadataValue.json(result.tables),
+            "gesperrte_zellen": result.suppressed_cells,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CONTRACT_CHECK,
+                passed=True,
+                metadata={"bericht": dg.MetadataValue.path(str(result.folder / CONTRACT_HTML))},
+            )
+        ],
+    )

@@ -1,0 +1,217 @@
+"""The export contract: Great Expectations suites derived from the package schema, run as
+checkpoints before the package is finalised.
+
+Great Expectations is imported inside ``run_contract`` only: the import costs seconds and
+nothing else in the pipeline needs it.
+"""
+
+import html
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from indicators.export_spec import TABLES_BY_NAME
+from indicators.export_tables import ExportTables
+
+RATE_COLUMNS = {
+    "massnahmen_output": ("reichweite", "ki_unten", "ki_oben", "sgb2_anteil_teilnehmende",
+                          "sgb2_anteil_zielgruppe"),
+}  # fmt: skip
+"""Percent columns bounded by [0, 100] (indicator values are bounded by their own factor)."""
+ESTIMATE_INTERVALS = {
+    "indikatoren": "wert",
+    "massnahmen_output": "reichweite",
+    "massnahmen_wirkung": "effekt_pp",
+    "massnahmen_wirkung_verlauf": "effekt_pp",
+}
+P_VALUES = ("p_wert", "pretrend_p", "p_bootstrap", "p_randomisierung", "p_cluster")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    table: str
+    kind: str
+    """Name of the GX expectation class."""
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    success: bool
+    results: dict
+    """The GX checkpoint results per table, as JSON-ready data."""
+    failures: list[str]
+    """One German line per failed expectation."""
+
+
+class ContractViolation(RuntimeError):
+    """The tables break the export contract; nothing is exported."""
+
+
+def expectations(
+    package: dict, tables: ExportTables, factors: dict[str, float], threshold: int
+) -> list[Expectation]:
+    """The suite of every resource of ``package`` (a datapackage dict)."""
+    out = []
+    for resource in package["resources"]:
+        name, schema = resource["name"], resource["schema"]
+        frame = tables.frames[name]
+
+        def add(kind: str, table: str = name, **kwargs) -> None:
+            out.append(Expectation(table, kind, kwargs))
+
+        helpers = [_key_column(fk["fields"]) for fk in schema.get("foreignKeys", [])]
+        columns = [f["name"] for f in schema["fields"]]
+        add("ExpectTableColumnsToMatchOrderedList",
+            column_list=columns + [h for h in helpers if h not in columns])  # fmt: skip
+        add("ExpectTableRowCountToBeBetween", min_value=1)
+        key = schema["primaryKey"]
+        for column in key:
+            add("ExpectColumnValuesToNotBeNull", column=column)
+        if len(key) == 1:
+            add("ExpectColumnValuesToBeUnique", column=key[0])
+        else:
+            add("ExpectCompoundColumnsToBeUnique", column_list=key)
+        for fk in schema.get("foreignKeys", []):
+            parent = tables.frames[fk["reference"]["resource"]]
+            allowed = _key_strings(parent, fk["reference"]["fields"])
+            add("ExpectColumnValuesToBeInSet", column=_key_column(fk["fields"]),
+                value_set=sorted(allowed))  # fmt: skip
+        for column in TABLES_BY_NAME[name].counts:
+            if column in frame.columns:
+                add("ExpectColumnValuesToBeBetween", column=column, min_value=0)
+                add("ExpectColumnValuesToNotBeInSet", column=column,
+                    value_set=list(range(1, threshold)))  # fmt: skip
+        for column in RATE_COLUMNS.get(name, ()):
+            add("ExpectColumnValuesToBeBetween", column=column, min_value=0, max_value=100)
+        if name == "indikatoren":
+            for factor in sorted(set(factors.values())):
+                ids = sorted(i for i, f in factors.items() if f == factor)
+                for column in ("wert", "ki_unten", "ki_oben"):
+                    add("ExpectColumnValuesToBeBetween", column=column, min_value=0,
+                        max_value=factor, row_condition=("indikator_id", ids))  # fmt: skip
+        if name in ESTIMATE_INTERVALS:
+            estimate = ESTIMATE_INTERVALS[name]
+            for low, high in (("ki_unten", estimate), (estimate, "ki_oben")):
+                add("ExpectColumnPairValuesAToBeGreaterThanB", column_A=high, column_B=low,
+                    or_equal=True, ignore_row_if="either_value_is_missing")  # fmt: skip
+        for column in P_VALUES:
+            if column in frame.columns:
+                add("ExpectColumnValuesToBeBetween", column=column, min_value=0, max_value=1)
+    return out
+
+
+def _key_column(fields: list[str]) -> str:
+    return fields[0] if len(fields) == 1 else "fk__" + "__".join(fields)
+
+
+def _key_strings(frame: pd.DataFrame, fields: list[str]) -> set[str]:
+    return set(_joined(frame, fields).dropna())
+
+
+def _joined(frame: pd.DataFrame, fields: list[str]) -> pd.Series:
+    if len(fields) == 1:
+        return frame[fields[0]].astype("string")
+    return frame[fields].astype("string").agg("|".join, axis=1)
+
+
+def validation_frame(frame: pd.DataFrame, foreign_keys: list[dict]) -> pd.DataFrame:
+    """The table as GX sees it: compound foreign keys joined into one helper column."""
+    out = frame.copy()
+    for fk in foreign_keys:
+        if len(fk["fields"]) > 1:
+            out[_key_column(fk["fields"])] = _joined(frame, fk["fields"])
+    return out
+
+
+def run_contract(package: dict, suites: list[Expectation], tables: ExportTables) -> ContractResult:
+    """One GX checkpoint per table in an ephemeral context; nothing is written to disk."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.row_conditions import Column
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_pandas("auswertungspaket")
+    results, failures = {}, []
+    for resource in package["resources"]:
+        name = resource["name"]
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        suite = context.suites.add(gx.ExpectationSuite(name=name))
+        for expectation in (e for e in suites if e.table == name):
+            kwargs = dict(expectation.kwargs)
+            if "row_condition" in kwargs:  # (column, allowed values)
+                column, values = kwargs["row_condition"]
+                kwargs["row_condition"] = Column(column).is_in(values)
+            suite.add_expectation(getattr(gxe, expectation.kind)(**kwargs))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(name=f"export_{name}", validation_definitions=[validation])
+        )
+        frame = validation_frame(tables.frames[name], resource["schema"].get("foreignKeys", []))
+        outcome = checkpoint.run(batch_parameters={"dataframe": _plain(frame)})
+        described = outcome.describe_dict()
+        results[name] = described
+        for run in described["validation_results"]:
+            failures += [_failure(name, e) for e in run["expectations"] if not e["success"]]
+    return ContractResult(not failures, results, failures)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable pandas dtypes as plain numpy ones (NaN / None for missing) for GX."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
+            out[column] = series.astype("float64")
+        elif not pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = series.astype(object).where(series.notna(), None)
+    return out
+
+
+def _failure(table: str, result: dict) -> str:
+    kwargs = {k: v for k, v in result["kwargs"].items() if k not in ("batch_id", "value_set")}
+    detail = result.get("result", {})
+    examples = detail.get("partial_unexpected_list", [])[:5]
+    count = detail.get("unexpected_count")
+    text = f"Tabelle {table}: {result['expectation_type']} {kwargs}"
+    if count is not None:
+        text += f" – {count} Zeilen verletzen die Regel, z. B. {examples}"
+    return text
+
+
+def html_report(result: ContractResult, title: str) -> str:
+    """A self-contained German HTML rendering of the checkpoint results."""
+    rows = []
+    for table, described in result.results.items():
+        for run in described["validation_results"]:
+            for e in run["expectations"]:
+                kwargs = {k: v for k, v in e["kwargs"].items() if k not in ("batch_id",)}
+                if "value_set" in kwargs and len(kwargs["value_set"]) > 10:
+                    kwargs["value_set"] = f"{len(kwargs['value_set'])} Werte"
+                unexpected = e.get("result", {}).get("unexpected_count", "")
+                status = "bestanden" if e["success"] else "NICHT bestanden"
+                cells = [table, e["expectation_type"], str(kwargs), str(unexpected), status]
+                css = "ok" if e["success"] else "fail"
+                rows.append(
+                    f'<tr class="{css}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + "</tr>"
+                )  # fmt: skip
+    verdict = "Alle Erwartungen erfüllt." if result.success else "Erwartungen verletzt."
+    return f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:90%}}
+td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
+tr.fail{{background:#fdd}}tr.ok td:last-child{{color:#060}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Great-Expectations-Prüfpunkt je Tabelle vor dem Abschluss des Pakets. {verdict}</p>
+<table><tr><th>Tabelle</th><th>Erwartung</th><th>Parameter</th><th>Abweichende Zeilen</th>
+<th>Ergebnis</th></tr>
+{chr(10).join(rows)}
+</table></body></html>
+"""

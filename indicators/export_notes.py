@@ -1,0 +1,81 @@
+"""The codebook and the notes sheet of the export: every column and indicator explained,
+reference dates, the suppression rule and the data gaps."""
+
+import pandas as pd
+
+from indicators.export_spec import TABLES, TITLES, unit
+from indicators.export_tables import ExportTables
+
+CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
+
+
+def codebook(tables: ExportTables) -> pd.DataFrame:
+    """One row per exported column, then one per indicator of the catalogue."""
+    rows = [
+        [t.name, column, TITLES[column], unit(t.name, column) or "",
+         tables.descriptions.get((t.name, column), "")]
+        for t in TABLES
+        for column in tables.frames[t.name].columns
+    ]  # fmt: skip
+    catalogue = tables.frames["indikatorkatalog"]
+    rows += [
+        ["Indikator", r.indikator_id, r.indikator_name, r.einheit,
+         f"{r.beschreibung} Zähler: {r.zaehler_definition}. Nenner: {r.nenner_definition}. "
+         f"Faktor {r.faktor:g}. Quelle {r.quelle} ({r.periode})."]
+        for r in catalogue.itertuples()
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
+
+
+def data_gaps(tables: ExportTables) -> list[str]:
+    """Years without any city value of a source, and partial surveys, from the exported data."""
+    values = tables.frames["indikatoren"]
+    city = values[values["ebene"] == "Stadt"].merge(
+        tables.frames["indikatorkatalog"][["indikator_id", "quelle"]], on="indikator_id"
+    )
+    per_year = city.groupby(["quelle", "jahr"]).agg(
+        bekannt=("wert", "count"), teilerhebung=("teilerhebung", "any")
+    )
+    gaps = []
+    for (source, year), row in per_year.iterrows():
+        if row["bekannt"] == 0:
+            gaps.append(f"{source} {year}: keine Lieferung, alle Werte leer.")
+        elif row["teilerhebung"]:
+            gaps.append(
+                f"{source} {year}: Teilerhebung, mit anderen Jahren nicht vergleichbar "
+                "(Anteil in Spalte hinweis)."
+            )
+    return gaps
+
+
+def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
+    catalogue = tables.frames["indikatorkatalog"]
+    periods = catalogue.drop_duplicates("quelle").sort_values("quelle")
+    city = tables.frames["kommune"].iloc[0]
+    out = [
+        ("Kommune", f"{city['gebiet_name']} (AGS {city['gebiet_id']}), Berichtsjahre "
+                    f"{city['erstes_jahr']}–{city['letztes_jahr']}."),
+        *[(f"Stichtag {r.quelle}", r.periode) for r in periods.itertuples()],
+        ("Geheimhaltung",
+         f"Fallzahlen (Zähler, Nenner, Teilnehmende, Kinder der Zielgruppe) von 1 bis "
+         f"{threshold - 1} sind gesperrt, ebenso alle daraus berechneten Werte (Quote, "
+         "Intervall, Reichweite, SGB-II-Anteil, Kosten je Person). Gesperrte Zellen stehen in "
+         "dieser Arbeitsmappe als „.“, in den CSV-Dateien leer mit Spalte gesperrt = true. "
+         "0 bedeutet genau null."),
+        ("Sekundäre Sperrung",
+         "Zusätzlich gesperrt wird, bis sich keine gesperrte Zelle als übergeordnete Summe "
+         "minus veröffentlichte Teilgebiete berechnen lässt (Sozialquartier → Sozialraum → "
+         "Stadtbezirk → Stadt, je Indikator bzw. Maßnahme und Jahr) und die gesperrten Zellen "
+         f"eines Gebiets zusammen 0 oder mindestens {threshold} Fälle umfassen."),
+        ("Leere Zellen ohne Sperrung",
+         "Unbekannte Werte (in der Lieferung „.“, fehlendes Sozialquartier, keine Lieferung) "
+         "sind leer; der Grund steht in der Spalte hinweis. Sie sind nie 0."),
+        ("Wirkungsschätzung",
+         "Effekte in Prozentpunkten (Imputationsschätzer für gestaffelten Beginn); Bewertung "
+         "belastbar / Hinweis / kein Nachweis / nicht schätzbar, Begründung je Zeile."),
+        ("Datenqualität",
+         "Tabelle datenqualitaet: je gelieferter Datei gelesene, übernommene und in Quarantäne "
+         "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten)."),
+        *[("Datenlücke", gap) for gap in data_gaps(tables)],
+    ]  # fmt: skip
+    return out

@@ -1,0 +1,433 @@
+"""What the evaluation export contains: tables, keys, German column titles and units.
+
+Column descriptions are not repeated here: they are read from the comments of the ``mart``
+views, so the package documents exactly what the warehouse documents.
+"""
+
+from dataclasses import dataclass, field
+
+SUPPRESSED_FLAG = "gesperrt"
+"""Boolean column of every table with suppressed cells."""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    table: str
+    reference: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    description: str
+    view: str
+    """The aggregate ``mart`` view the rows come from."""
+    columns: tuple[str, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    counts: tuple[str, ...] = ()
+    """Counts of people under disclosure control."""
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Values computed from counts: suppressed with any of the counts they come from."""
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.counts)
+
+
+def _fk(fields: str, table: str, reference: str | None = None) -> ForeignKey:
+    names = tuple(fields.split(","))
+    return ForeignKey(names, table, tuple(reference.split(",")) if reference else names)
+
+
+AREA = _fk("gebiet_id", "gebiete")
+MEASURE = _fk("massnahme_id", "massnahmen")
+INDICATOR = _fk("indikator_id", "indikatorkatalog")
+RATE = ("wert", "ki_unten", "ki_oben")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "kommune",
+        "Kommune",
+        "Die berichtende Stadt mit Gebietsgliederung und abgedecktem Zeitraum.",
+        "mart.gebiete",
+        (
+            "gebiet_id",
+            "gebiet_name",
+            "stadtbezirke",
+            "sozialraeume",
+            "sozialquartiere",
+            "erstes_jahr",
+            "letztes_jahr",
+        ),
+        ("gebiet_id",),
+        (AREA,),
+    ),
+    Table(
+        "gebiete",
+        "Gebiete",
+        "Gebietsgliederung: Stadt, Stadtbezirke, Sozialräume und Sozialquartiere.",
+        "mart.gebiete",
+        (
+            "gebiet_id",
+            "gebiet_name",
+            "ebene",
+            "uebergeordnet_id",
+            "stadtbezirk_id",
+            "stadtbezirk_name",
+            "sozialraum_id",
+            "sozialraum_name",
+            "gueltig_ab",
+            "gueltig_bis",
+        ),
+        ("gebiet_id",),
+        (_fk("uebergeordnet_id", "gebiete", "gebiet_id"),),
+    ),
+    Table(
+        "indikatorkatalog",
+        "Indikatorkatalog",
+        "Definition jedes Indikators: Zähler, Nenner, Faktor, Einheit und Richtung.",
+        "mart.indikatorkatalog",
+        (
+            "indikator_id",
+            "indikator_name",
+            "beschreibung",
+            "einheit",
+            "hoeher_ist_besser",
+            "lebensphase",
+            "quelle",
+            "periode",
+            "zaehler_definition",
+            "nenner_definition",
+            "faktor",
+            "im_sozialindex",
+        ),
+        ("indikator_id",),
+    ),
+    Table(
+        "indikatoren",
+        "Indikatoren",
+        "Jeder Indikator für jedes Gebiet (alle Ebenen) und jedes Jahr, mit 95-%-Intervall.",
+        "mart.indikatoren",
+        (
+            "gebiet_id",
+            "gebiet_name",
+            "ebene",
+            "jahr",
+            "indikator_id",
+            "indikator_name",
+            "zaehler",
+            "nenner",
+            "wert",
+            "ki_unten",
+            "ki_oben",
+            "einheit",
+            "kleiner_nenner",
+            "teilerhebung",
+            "hinweis",
+        ),
+        ("gebiet_id", "jahr", "indikator_id"),
+        (AREA, INDICATOR),
+        counts=("zaehler", "nenner"),
+        derived={c: ("zaehler", "nenner") for c in RATE},
+    ),
+    Table(
+        "massnahmen",
+        "Maßnahmen",
+        "Register der Präventionsmaßnahmen mit verknüpften Wirkindikatoren.",
+        "mart.massnahmen",
+        (
+            "massnahme_id",
+            "titel",
+            "traeger",
+            "lebensphase",
+            "zielgruppe_alter",
+            "beschreibung",
+            "wirkindikatoren",
+        ),
+        ("massnahme_id",),
+    ),
+    Table(
+        "massnahmen_output",
+        "Maßnahmen: Reichweite",
+        "Teilnehmende, Zielgruppe und Reichweite je Maßnahme, Gebiet (alle Ebenen) und Jahr.",
+        "mart.massnahmen_output",
+        (
+            "massnahme_id",
+            "gebiet_id",
+            "gebiet_name",
+            "ebene",
+            "jahr",
+            "aktiv",
+            "teilnehmende",
+            "zielgruppe",
+            "reichweite",
+            "ki_unten",
+            "ki_oben",
+            "sgb2_anteil_teilnehmende",
+            "sgb2_anteil_zielgruppe",
+            "quartiere_abgedeckt",
+            "hinweis",
+        ),
+        ("massnahme_id", "gebiet_id", "jahr"),
+        (MEASURE, AREA),
+        counts=("teilnehmende", "zielgruppe", "sgb2_teilnehmende"),
+        derived={
+            "reichweite": ("teilnehmende", "zielgruppe"),
+            "ki_unten": ("teilnehmende", "zielgruppe"),
+            "ki_oben": ("teilnehmende", "zielgruppe"),
+            "sgb2_anteil_teilnehmende": ("teilnehmende", "sgb2_teilnehmende"),
+        },
+    ),
+    Table(
+        "massnahmen_wirkung",
+        "Maßnahmen: Wirkung",
+        "Geschätzter Effekt je Maßnahme und Wirkindikator (Differenz-von-Differenzen).",
+        "mart.massnahmen_wirkung",
+        (
+            "massnahme_id",
+            "indikator_id",
+            "schaetzer",
+            "effekt_pp",
+            "se",
+            "ki_unten",
+            "ki_oben",
+            "p_wert",
+            "p_methode",
+            "n_behandelt",
+            "n_vergleich",
+            "pretrend_p",
+            "bewertung",
+            "begruendung",
+            "schaetzgroesse",
+            "gewichtung",
+            "ki_methode",
+            "p_bootstrap",
+            "p_randomisierung",
+            "p_cluster",
+            "twfe_effekt_pp",
+            "twfe_se",
+            "n_beobachtungen",
+            "erwartete_richtung",
+            "verzoegerung_jahre",
+        ),
+        ("massnahme_id", "indikator_id"),
+        (MEASURE, INDICATOR),
+    ),
+    Table(
+        "massnahmen_wirkung_verlauf",
+        "Maßnahmen: Wirkungsverlauf",
+        "Ereignisstudie: Effekt je Jahr seit Beginn, Placebo-Effekte für die Jahre davor.",
+        "mart.massnahmen_wirkung_verlauf",
+        (
+            "massnahme_id",
+            "indikator_id",
+            "jahre_seit_start",
+            "effekt_pp",
+            "ki_unten",
+            "ki_oben",
+            "art",
+        ),
+        ("massnahme_id", "indikator_id", "jahre_seit_start"),
+        (_fk("massnahme_id,indikator_id", "massnahmen_wirkung"),),
+    ),
+    Table(
+        "massnahmen_kosten",
+        "Maßnahmen: Kosten",
+        "Kosten je Maßnahme und Jahr (nominal), je Teilnehmenden, je Kind und je vermiedenem Fall.",
+        "mart.massnahmen_kosten",
+        (
+            "massnahme_id",
+            "jahr",
+            "kosten_eur",
+            "teilnehmende",
+            "kosten_je_teilnehmende",
+            "kinder_zielgruppe",
+            "kosten_je_erreichtem_kind",
+            "kosten_je_vermiedenem_fall",
+            "fall_indikator_id",
+            "vermiedene_faelle",
+            "netto_nutzen_je_euro",
+            "quartiere",
+            "preisbasis",
+        ),
+        ("massnahme_id", "jahr"),
+        (MEASURE,),
+        counts=("teilnehmende", "kinder_zielgruppe"),
+        derived={
+            "kosten_je_teilnehmende": ("teilnehmende",),
+            "kosten_je_erreichtem_kind": ("kinder_zielgruppe",),
+        },
+    ),
+    Table(
+        "datenqualitaet",
+        "Datenqualität",
+        "Jede gelieferte Datei: gelesene, übernommene und in Quarantäne verschobene Zeilen, "
+        "Befunde der Prüfung und Status.",
+        "mart.lieferungen",
+        (
+            "sha256",
+            "quelle",
+            "datei",
+            "eingang",
+            "geladen",
+            "status",
+            "zeilen_gelesen",
+            "zeilen_uebernommen",
+            "zeilen_quarantaene",
+            "pruefungen_fehlgeschlagen",
+            "meldung",
+        ),
+        ("sha256",),
+    ),
+)
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+TITLES = {
+    "gebiet_id": "Gebietsschlüssel",
+    "gebiet_name": "Gebiet",
+    "ebene": "Gebietsebene",
+    "uebergeordnet_id": "Übergeordnetes Gebiet",
+    "stadtbezirk_id": "Stadtbezirk (Schlüssel)",
+    "stadtbezirk_name": "Stadtbezirk",
+    "sozialraum_id": "Sozialraum (Schlüssel)",
+    "sozialraum_name": "Sozialraum",
+    "gueltig_ab": "Gültig ab",
+    "gueltig_bis": "Gültig bis",
+    "stadtbezirke": "Anzahl Stadtbezirke",
+    "sozialraeume": "Anzahl Sozialräume",
+    "sozialquartiere": "Anzahl Sozialquartiere",
+    "erstes_jahr": "Erstes Berichtsjahr",
+    "letztes_jahr": "Letztes Berichtsjahr",
+    "indikator_id": "Indikator (Kennung)",
+    "indikator_name": "Indikator",
+    "beschreibung": "Beschreibung",
+    "einheit": "Einheit",
+    "hoeher_ist_besser": "Höher ist besser",
+    "lebensphase": "Lebensphase",
+    "quelle": "Quelle",
+    "periode": "Bedeutung des Jahres",
+    "zaehler_definition": "Zähler (Definition)",
+    "nenner_definition": "Nenner (Definition)",
+    "faktor": "Faktor",
+    "im_sozialindex": "Im Sozialindex",
+    "jahr": "Jahr",
+    "zaehler": "Zähler",
+    "nenner": "Nenner",
+    "wert": "Wert",
+    "ki_unten": "95-%-Intervall untere Grenze",
+    "ki_oben": "95-%-Intervall obere Grenze",
+    "kleiner_nenner": "Kleiner Nenner",
+    "teilerhebung": "Teilerhebung",
+    "hinweis": "Hinweis",
+    "massnahme_id": "Maßnahme (Kennung)",
+    "titel": "Titel",
+    "traeger": "Träger",
+    "zielgruppe_alter": "Zielaltersgruppe (Jahre)",
+    "wirkindikatoren": "Wirkindikatoren",
+    "aktiv": "Aktiv",
+    "teilnehmende": "Teilnehmende",
+    "zielgruppe": "Kinder der Zielgruppe",
+    "reichweite": "Reichweite",
+    "sgb2_anteil_teilnehmende": "SGB-II-Anteil Teilnehmende",
+    "sgb2_anteil_zielgruppe": "SGB-II-Anteil Kinder unter 15",
+    "quartiere_abgedeckt": "Sozialquartiere mit Maßnahme",
+    "schaetzer": "Schätzer",
+    "effekt_pp": "Effekt (Prozentpunkte)",
+    "se": "Standardfehler",
+    "p_wert": "p-Wert",
+    "p_methode": "Methode des p-Werts",
+    "n_behandelt": "Behandelte Gebiete",
+    "n_vergleich": "Vergleichsgebiete",
+    "pretrend_p": "p-Wert Vortrendtest",
+    "bewertung": "Bewertung",
+    "begruendung": "Begründung",
+    "schaetzgroesse": "Schätzgröße",
+    "gewichtung": "Gewichtung",
+    "ki_methode": "Methode des Intervalls",
+    "p_bootstrap": "p-Wert Wild-Cluster-Bootstrap",
+    "p_randomisierung": "p-Wert Randomisierungsinferenz",
+    "p_cluster": "p-Wert cluster-robust",
+    "twfe_effekt_pp": "TWFE-Effekt (Diagnose)",
+    "twfe_se": "TWFE-Standardfehler",
+    "n_beobachtungen": "Quartiersjahre",
+    "erwartete_richtung": "Erwartete Richtung",
+    "verzoegerung_jahre": "Verzögerung (Jahre)",
+    "jahre_seit_start": "Jahre seit Beginn",
+    "art": "Art",
+    "kosten_eur": "Kosten",
+    "kosten_je_teilnehmende": "Kosten je Teilnehmenden",
+    "kinder_zielgruppe": "Kinder der Zielgruppe in erreichten Quartieren",
+    "kosten_je_erreichtem_kind": "Kosten je erreichtem Kind",
+    "kosten_je_vermiedenem_fall": "Kosten je vermiedenem Fall",
+    "fall_indikator_id": "Indikator der vermiedenen Fälle",
+    "vermiedene_faelle": "Vermiedene Fälle",
+    "netto_nutzen_je_euro": "Netto-Nutzen je Euro",
+    "quartiere": "Sozialquartiere",
+    "preisbasis": "Preisbasis",
+    "sha256": "SHA-256",
+    "datei": "Datei",
+    "eingang": "Eingang",
+    "geladen": "Übernommen",
+    "status": "Status",
+    "zeilen_gelesen": "Zeilen gelesen",
+    "zeilen_uebernommen": "Zeilen übernommen",
+    "zeilen_quarantaene": "Zeilen in Quarantäne",
+    "pruefungen_fehlgeschlagen": "Fehlgeschlagene Prüfungen",
+    "meldung": "Meldung",
+    SUPPRESSED_FLAG: "Gesperrt (Geheimhaltung)",
+}
+
+EXTRA_DESCRIPTIONS = {
+    "stadtbezirke": "Anzahl der Stadtbezirke.",
+    "sozialraeume": "Anzahl der Sozialräume.",
+    "sozialquartiere": "Anzahl der Sozialquartiere.",
+    "erstes_jahr": "Erstes Jahr mit Indikatorwerten.",
+    "letztes_jahr": "Letztes Jahr mit Indikatorwerten.",
+    SUPPRESSED_FLAG: (
+        "Wahr, wenn in dieser Zeile Fallzahlen oder daraus abgeleitete Werte aus Gründen der "
+        "statistischen Geheimhaltung gesperrt sind (leere Zellen; in der Excel-Datei „.“)."
+    ),
+}
+"""Descriptions of columns that are not in a mart view."""
+
+PERCENT = "%"
+UNITS = {
+    "zaehler": "Anzahl",
+    "nenner": "Anzahl",
+    "wert": "siehe Spalte Einheit",
+    "teilnehmende": "Anzahl",
+    "zielgruppe": "Anzahl",
+    "kinder_zielgruppe": "Anzahl",
+    "reichweite": PERCENT,
+    "sgb2_anteil_teilnehmende": PERCENT,
+    "sgb2_anteil_zielgruppe": PERCENT,
+    "effekt_pp": "Prozentpunkte",
+    "se": "Prozentpunkte",
+    "twfe_effekt_pp": "Prozentpunkte",
+    "twfe_se": "Prozentpunkte",
+    "kosten_eur": "EUR",
+    "kosten_je_teilnehmende": "EUR",
+    "kosten_je_erreichtem_kind": "EUR",
+    "kosten_je_vermiedenem_fall": "EUR",
+    "netto_nutzen_je_euro": "EUR je EUR",
+    "vermiedene_faelle": "Anzahl",
+    "verzoegerung_jahre": "Jahre",
+    "jahre_seit_start": "Jahre",
+    "zeilen_gelesen": "Anzahl",
+    "zeilen_uebernommen": "Anzahl",
+    "zeilen_quarantaene": "Anzahl",
+    "pruefungen_fehlgeschlagen": "Anzahl",
+}
+
+
+def unit(table: str, column: str) -> str | None:
+    """Unit of a column; interval bounds share the unit of their estimate."""
+    if column in ("ki_unten", "ki_oben"):
+        return {
+            "indikatoren": UNITS["wert"],
+            "massnahmen_output": PERCENT,
+        }.get(table, "Prozentpunkte")
+    return UNITS.get(column)

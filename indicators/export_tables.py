@@ -1,0 +1,166 @@
+"""Read the exported tables from the aggregate ``mart`` views and apply disclosure control."""
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from indicators.disclosure import primary, suppress_counts
+from indicators.export_spec import (
+    EXTRA_DESCRIPTIONS,
+    SUPPRESSED_FLAG,
+    TABLES,
+    TABLES_BY_NAME,
+    Table,
+)
+
+IMPLIED_SGB2 = "sgb2_teilnehmende"
+"""Participants from SGB II families, implied by share × participants in mart.massnahmen_output."""
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+
+
+class NotAggregateError(RuntimeError):
+    """An export table would read something other than an aggregate ``mart`` view."""
+
+
+@dataclass(frozen=True)
+class ExportTables:
+    frames: dict[str, pd.DataFrame]
+    """Every exported table, suppressed cells empty, rows sorted by the primary key."""
+    suppressed: dict[str, pd.DataFrame]
+    """Per table with disclosure control: boolean frame of the suppressed cells."""
+    descriptions: dict[tuple[str, str], str]
+    """German description of each (table, column)."""
+    dates: frozenset[tuple[str, str]]
+    """(table, column) of every date column (also when all its cells are empty)."""
+
+
+def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
+    views = _mart_views(con)
+    raw = {t.name: _read(con, t, views) for t in TABLES if t.name != "kommune"}
+    raw["kommune"] = _kommune(raw["gebiete"], raw["indikatoren"])
+    raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
+    raw["massnahmen_output"][IMPLIED_SGB2] = (
+        raw["massnahmen_output"]["sgb2_anteil_teilnehmende"]
+        * raw["massnahmen_output"]["teilnehmende"]
+        / 100
+    ).round()
+    areas = raw["gebiete"]
+    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
+    masks = {
+        name: suppress_counts(
+            raw[name], TABLES_BY_NAME[name].counts, area="gebiet_id", group_by=[group, "jahr"],
+            parent_of=parent_of, threshold=threshold,
+        )
+        for name, group in (("indikatoren", "indikator_id"), ("massnahmen_output", "massnahme_id"))
+    }  # fmt: skip
+    masks["massnahmen_kosten"] = _cost_mask(
+        raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
+    )
+    frames, suppressed = {}, {}
+    for table in TABLES:
+        frame = raw[table.name]
+        if table.suppressed:
+            cells = _with_derived(table, masks[table.name])
+            frame = frame.mask(cells.reindex(columns=frame.columns, fill_value=False))
+            frame[SUPPRESSED_FLAG] = cells.any(axis=1)
+            suppressed[table.name] = cells
+        frames[table.name] = frame[[c for c in frame.columns if c != IMPLIED_SGB2]]
+    types = _column_types(con)
+    dates = frozenset(
+        (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
+    )
+    return ExportTables(frames, suppressed, _descriptions(con), dates)
+
+
+def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.sql("SELECT view_name FROM duckdb_views() WHERE schema_name = 'mart'").fetchall()
+    return {f"mart.{name}" for (name,) in rows}
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.DataFrame:
+    if table.view not in views:
+        raise NotAggregateError(
+            f"Tabelle {table.name}: {table.view} ist keine aggregierte Sicht im Schema mart."
+        )
+    columns, keys = ", ".join(table.columns), ", ".join(table.primary_key)
+    relation = con.sql(f"SELECT {columns} FROM {table.view} ORDER BY {keys}")
+    frame = relation.df()
+    for column, kind in zip(relation.columns, map(str, relation.types), strict=True):
+        if kind in INTEGER_TYPES:
+            frame[column] = frame[column].astype("Int64")
+        elif kind == "BOOLEAN":
+            frame[column] = frame[column].astype("boolean")
+        elif kind == "DATE":
+            dates = frame[column].dt.date.astype(object)
+            frame[column] = dates.where(frame[column].notna(), None)
+    return frame
+
+
+KOMMUNE_COUNTS = ("stadtbezirke", "sozialraeume", "sozialquartiere", "erstes_jahr", "letztes_jahr")
+
+
+def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    city = areas[areas["ebene"] == "Stadt"]
+    levels = areas["ebene"].value_counts()
+    return pd.DataFrame(
+        {
+            "gebiet_id": city["gebiet_id"].to_numpy(),
+            "gebiet_name": city["gebiet_name"].to_numpy(),
+            "stadtbezirke": levels.get("Stadtbezirk", 0),
+            "sozialraeume": levels.get("Sozialraum", 0),
+            "sozialquartiere": levels.get("Sozialquartier", 0),
+            "erstes_jahr": values["jahr"].min(),
+            "letztes_jahr": values["jahr"].max(),
+        }
+    ).astype({c: "Int64" for c in KOMMUNE_COUNTS})
+
+
+def _cost_mask(
+    costs: pd.DataFrame, outputs: pd.DataFrame, output_mask: pd.DataFrame, threshold: int
+) -> pd.DataFrame:
+    """Primary suppression of the cost table's counts, plus the city participants that the
+    reach table suppresses (they are the same number)."""
+    city = outputs["ebene"] == "Stadt"
+    hidden_city = pd.MultiIndex.from_frame(
+        outputs.loc[city & output_mask["teilnehmende"], ["massnahme_id", "jahr"]]
+    )
+    keys = pd.MultiIndex.from_frame(costs[["massnahme_id", "jahr"]])
+    return pd.DataFrame(
+        {
+            "teilnehmende": primary(costs["teilnehmende"], threshold) | keys.isin(hidden_city),
+            "kinder_zielgruppe": primary(costs["kinder_zielgruppe"], threshold),
+        },
+        index=costs.index,
+    )
+
+
+def _with_derived(table: Table, counts: pd.DataFrame) -> pd.DataFrame:
+    cells = counts.copy()
+    for column, sources in table.derived.items():
+        cells[column] = counts[list(sources)].any(axis=1)
+    return cells
+
+
+def _column_types(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    rows = con.sql(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'mart'"
+    ).fetchall()
+    return {(f"mart.{t}", c): kind for t, c, kind in rows}
+
+
+def _descriptions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    comments = {
+        (f"mart.{t}", c): text
+        for t, c, text in con.sql(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'mart'"
+        ).fetchall()
+    }
+    out = {}
+    for table in TABLES:
+        for column in (*table.columns, SUPPRESSED_FLAG):
+            text = EXTRA_DESCRIPTIONS.get(column) or comments.get((table.view, column))
+            if text:
+                out[table.name, column] = text
+    return out

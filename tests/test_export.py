@@ -1,0 +1,252 @@
+"""The evaluation export package on the sample: contents, disclosure control, contract."""
+
+import dataclasses
+import json
+import re
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import frictionless
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_disclosure import determined, peel
+
+import indicators.export_package as export_package_module
+from indicators.export_package import export_package, sha256
+from indicators.export_spec import TABLES, TITLES
+from indicators.export_tables import NotAggregateError, _read
+from pipelines.cli import main
+from pipelines.definitions import build_definitions
+from pipelines.settings import PROJECT_ROOT
+
+THRESHOLD = 5
+COUNTS = {
+    "indikatoren": (["zaehler", "nenner"], ["indikator_id", "jahr"]),
+    "massnahmen_output": (["teilnehmende", "zielgruppe"], ["massnahme_id", "jahr"]),
+}
+
+
+@pytest.fixture(scope="module")
+def exported(sample_run):
+    """The yearly export job once on the published sample copy: (run result, package folder,
+    settings)."""
+    _, settings = sample_run
+    job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    [folder] = settings.export_dir.iterdir()
+    return result, folder, settings
+
+
+def warehouse_view(settings, view: str) -> pd.DataFrame:
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        return con.sql(f"SELECT * FROM {view}").df()
+
+
+def csv(folder: Path, table: str) -> pd.DataFrame:
+    return pd.read_csv(folder / f"{table}.csv", dtype={"gebiet_id": str})
+
+
+def test_the_job_writes_a_complete_package_and_passes_its_contract(exported):
+    result, folder, _ = exported
+    assert re.fullmatch(r"05119000_\d{4}-\d{2}-\d{2}_[0-9a-f]{8}", folder.name)
+    assert folder.name.endswith(result.run_id[:8])
+    names = {p.name for p in folder.iterdir()}
+    assert {f"{t.name}.csv" for t in TABLES} <= names
+    assert {"datapackage.json", "auswertung.xlsx", "bericht.html", "manifest.json",
+            "pruefbericht.json", "pruefbericht.html"} <= names  # fmt: skip
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "exportvertrag" and check.passed
+    contract = json.loads((folder / "pruefbericht.json").read_text(encoding="utf-8"))
+    assert set(contract) == {t.name for t in TABLES}
+    assert all(r["success"] for r in contract.values())
+
+
+def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliveries(exported):
+    result, folder, settings = exported
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    files = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert manifest["dateien"] == {name: sha256(folder / name) for name in sorted(files)}
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    assert manifest["pipeline_version"] == head
+    assert manifest["run_id"] == result.run_id
+    deliveries = warehouse_view(settings, "mart.lieferungen")
+    assert sorted(d["sha256"] for d in manifest["lieferungen"]) == sorted(deliveries["sha256"])
+
+
+def test_the_package_passes_frictionless_validate(exported):
+    _, folder, _ = exported
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+
+
+def test_csvs_read_back_equal_the_warehouse_views_after_suppression(exported):
+    _, folder, settings = exported
+    view = warehouse_view(settings, "mart.indikatoren")
+    keys = ["gebiet_id", "jahr", "indikator_id"]
+    table = csv(folder, "indikatoren").merge(view, on=keys, suffixes=("", "_wh"), validate="1:1")
+    assert len(table) == len(view)
+    small = table["zaehler_wh"].between(1, THRESHOLD - 1)
+    assert table.loc[small, "gesperrt"].all()
+    shown = ~table["gesperrt"]
+    for column in ("zaehler", "nenner", "wert", "ki_unten", "ki_oben"):
+        pd.testing.assert_series_equal(
+            table.loc[shown, column].astype(float),
+            table.loc[shown, f"{column}_wh"].astype(float),
+            check_names=False,
+        )
+    for column in ("zaehler", "wert", "ki_unten", "ki_oben"):
+        assert table.loc[~shown, column].isna().all()
+    assert (table["hinweis"].fillna("") == table["hinweis_wh"].fillna("")).all()
+    costs = csv(folder, "massnahmen_kosten")
+    costs_wh = warehouse_view(settings, "mart.massnahmen_kosten").sort_values(
+        ["massnahme_id", "jahr"], ignore_index=True
+    )
+    pd.testing.assert_series_equal(costs["kosten_eur"].astype(float), costs_wh["kosten_eur"])
+
+
+def test_no_exported_count_lies_between_one_and_the_threshold(exported):
+    _, folder, _ = exported
+    for table, columns in {
+        "indikatoren": ["zaehler", "nenner"],
+        "massnahmen_output": ["teilnehmende", "zielgruppe"],
+        "massnahmen_kosten": ["teilnehmende", "kinder_zielgruppe"],
+    }.items():
+        frame = csv(folder, table)
+        for column in columns:
+            assert not frame[column].between(1, THRESHOLD - 1).any(), (table, column)
+
+
+@pytest.mark.parametrize("table", sorted(COUNTS))
+def test_the_attacker_recovers_no_suppressed_cell(exported, table):
+    """For every parent, subtract the published children (and, repeatedly, what that reveals
+    one level up or down) – and solve the whole linear system per group as well."""
+    _, folder, settings = exported
+    columns, group_by = COUNTS[table]
+    published = csv(folder, table)
+    areas = warehouse_view(settings, "mart.gebiete")
+    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
+    assert published["gesperrt"].any()
+    attempts = 0
+    for column in columns:
+        for _, rows in published.groupby(group_by):
+            known = {a: v for a, v in zip(rows["gebiet_id"], rows[column], strict=True)
+                     if pd.notna(v)}  # fmt: skip
+            present = set(rows["gebiet_id"])
+            attempts += len(present) - len(known)
+            assert peel(known, present, parent_of) == []
+            assert determined(known, present, parent_of) == []
+    assert attempts > 0
+
+
+def test_the_workbook_has_german_headers_dots_a_codebook_and_notes(exported):
+    _, folder, _ = exported
+    book = openpyxl.load_workbook(folder / "auswertung.xlsx", read_only=True)
+    assert book.sheetnames[:2] == ["Hinweise", "Codebuch"]
+    assert set(book.sheetnames[2:]) == {t.name for t in TABLES}
+    values = list(book["indikatoren"].values)
+    header, rows = values[0], values[1:]
+    assert header[:3] == ("Gebietsschlüssel", "Gebiet", "Gebietsebene")
+    assert all(h == TITLES[c] for h, c in zip(header, csv(folder, "indikatoren").columns,
+                                              strict=True))  # fmt: skip
+    flag, count = header.index(TITLES["gesperrt"]), header.index("Zähler")
+    suppressed = [r for r in rows if r[flag]]
+    assert suppressed and all(r[count] == "." for r in suppressed)
+    codebook = list(book["Codebuch"].values)
+    documented = {(r[0], r[1]) for r in codebook[1:]}
+    for t in TABLES:
+        assert {(t.name, c) for c in csv(folder, t.name).columns} <= documented
+    assert ("Indikator", "seu_sprache") in documented
+    notes = " ".join(str(r[1]) for r in book["Hinweise"].values)
+    for gap in ("schuleingang 2020", "schuleingang 2021", "schuleingang 2022: Teilerhebung"):
+        assert gap in notes
+    assert "1 bis 4" in notes
+
+
+def test_the_report_has_a_chart_for_every_measure_and_indicator(exported, sample_run):
+    _, folder, settings = exported
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page  # opens offline
+    sections = re.split(r'<h3 id="', page)[1:]
+    charts = {s.split('"')[0]: s.count('<img src="data:image/png;base64,') for s in sections}
+    measures = warehouse_view(settings, "mart.massnahmen")["massnahme_id"]
+    effects = warehouse_view(settings, "mart.massnahmen_wirkung")
+    for measure in measures:
+        estimable = effects[(effects["massnahme_id"] == measure)
+                            & (effects["bewertung"] != "nicht schätzbar")]  # fmt: skip
+        assert charts[measure] >= 1 + len(estimable), measure
+    catalogue = warehouse_view(settings, "mart.indikatorkatalog")["indikator_id"]
+    assert all(charts[i] == 1 for i in catalogue)
+
+
+def test_a_rerun_on_unchanged_inputs_gives_identical_table_files(exported, tmp_path):
+    _, folder, settings = exported
+    again = export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
+                           version="test", created=datetime(2030, 3, 1))  # fmt: skip
+    for name in [f"{t.name}.csv" for t in TABLES] + ["datapackage.json", "auswertung.xlsx"]:
+        assert (again.folder / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def tamper(monkeypatch) -> None:
+    """Make one exported rate impossible (150 %) before the contract runs."""
+    original = export_package_module.read_tables
+
+    def read_tampered(con, threshold):
+        tables = original(con, threshold)
+        values = tables.frames["indikatoren"]
+        values.loc[values["wert"].notna().idxmax(), "wert"] = 150.0
+        return tables
+
+    monkeypatch.setattr(export_package_module, "read_tables", read_tampered)
+
+
+def test_a_tampered_table_fails_the_cli_with_exit_1_and_leaves_nothing(
+    exported, tmp_path, monkeypatch
+):
+    _, _, settings = exported
+    tamper(monkeypatch)
+    target = tmp_path / "exports"
+    out = CliRunner().invoke(
+        main, ["export", "--published", str(settings.published), "--export-dir", str(target)]
+    )
+    assert out.exit_code == 1
+    assert "Exportvertrag ist verletzt" in out.output
+    assert "Tabelle indikatoren" in out.output and "150" in out.output
+    assert list(target.iterdir()) == []
+
+
+def test_a_tampered_table_fails_the_blocking_check_and_leaves_nothing(exported, monkeypatch):
+    _, _, settings = exported
+    tamper(monkeypatch)
+    before = set(settings.export_dir.iterdir())
+    job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and check.check_name == "exportvertrag"
+    assert set(settings.export_dir.iterdir()) == before
+
+
+def test_the_export_reads_only_aggregate_mart_views(exported):
+    _, _, settings = exported
+    assert all(t.view.startswith("mart.") for t in TABLES)
+    staging = dataclasses.replace(TABLES[1], view="staging.gebiete")
+    with (
+        duckdb.connect(str(settings.published), read_only=True) as con,
+        pytest.raises(NotAggregateError),
+    ):
+        _read(con, staging, {"mart.gebiete"})
+
+
+def test_an_existing_package_is_never_overwritten(exported):
+    result, folder, settings = exported
+    created = datetime.strptime(folder.name.split("_")[1], "%Y-%m-%d")
+    with pytest.raises(FileExistsError):
+        export_package(settings.published, settings.export_dir, result.run_id,
+                       threshold=THRESHOLD, version="test", created=created)  # fmt: skip
