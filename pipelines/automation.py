@@ -42,10 +42,6 @@ AUTOMATION_SENSOR = dg.AutomationConditionSensorDefinition(
 Assets = Sequence[dg.AssetsDefinition | dg.AssetSpec]
 
 
-def specs(assets: Assets) -> list[dg.AssetSpec]:
-    return [s for a in assets for s in (a.specs if isinstance(a, dg.AssetsDefinition) else [a])]
-
-
 def is_yearly_export(spec: dg.AssetSpec) -> bool:
     return spec.tags.get(SCHEDULE_TAG) == YEARLY
 

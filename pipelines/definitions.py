@@ -43,7 +43,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 ),
             )
         ],
-        schedules=build_schedules(assets),
+        schedules=build_schedules(),
         sensors=[*DELIVERY_SENSORS, AUTOMATION_SENSOR],
         resources={
             "warehouse": Warehouse(

@@ -1,13 +1,13 @@
 """Calendar runs: the monthly refresh of derived assets and the yearly evaluation export.
 
-The yearly schedule exists as soon as an asset is tagged ``kekiz/schedule: yearly``
-(see ``pipelines/automation.py``); until the export is built there is none.
+The yearly schedule runs every asset tagged ``kekiz/schedule: yearly`` (see
+``pipelines/automation.py``); its job can also be launched on demand from the UI.
 """
 
 import dagster as dg
 
 from assets.freshness import FRESHNESS_CHECKS
-from pipelines.automation import DERIVED, YEARLY_EXPORTS, Assets, is_yearly_export, specs
+from pipelines.automation import DERIVED, YEARLY_EXPORTS
 
 TIMEZONE = "Europe/Berlin"
 MONTHLY_CRON = "0 5 1 * *"
@@ -32,23 +32,19 @@ def calendar_schedule(
     )
 
 
-def build_schedules(assets: Assets) -> list[dg.ScheduleDefinition]:
-    schedules = [
+def build_schedules() -> list[dg.ScheduleDefinition]:
+    return [
         calendar_schedule(
             "monatliche_aktualisierung",
             MONTHLY_SELECTION,
             MONTHLY_CRON,
             "Berechnet alle abgeleiteten Assets neu und prüft, ob Sozialstrukturatlas und "
             "Schuleingangsuntersuchung noch aktuell sind.",
-        )
+        ),
+        calendar_schedule(
+            "jaehrlicher_export",
+            YEARLY_EXPORTS,
+            YEARLY_EXPORT_CRON,
+            "Erstellt zum 1. März das Auswertungspaket für die Landesevaluation.",
+        ),
     ]
-    if any(is_yearly_export(spec) for spec in specs(assets)):
-        schedules.append(
-            calendar_schedule(
-                "jaehrlicher_export",
-                YEARLY_EXPORTS,
-                YEARLY_EXPORT_CRON,
-                "Erstellt zum 1. März das Auswertungspaket für die Landesevaluation.",
-            )
-        )
-    return schedules

@@ -1,4 +1,4 @@
-"""Schedules: the monthly refresh of derived assets and the hook for the yearly export."""
+"""Schedules: the monthly refresh of derived assets and the yearly export."""
 
 import dagster as dg
 
@@ -36,7 +36,7 @@ def definitions(*extra: dg.AssetsDefinition) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=[*FRESHNESS_CHECKS, child_poverty_complete],
-        schedules=build_schedules(assets),
+        schedules=build_schedules(),
         resources=build_definitions(Settings.from_env()).resources,
     )
 
@@ -66,16 +66,6 @@ def test_monthly_refresh_selects_derived_assets_but_neither_ingestion_nor_export
         "assets": ["indikatoren/kinderarmut"],
         "checks": sorted(["indikatoren/kinderarmut:child_poverty_complete", *FRESHNESS]),
     }
-
-
-def test_yearly_export_schedule_appears_with_the_first_tagged_asset():
-    assert [s.name for s in definitions(child_poverty).schedules] == ["monatliche_aktualisierung"]
-
-    defs = definitions(child_poverty, evaluation_package)
-    yearly = defs.resolve_schedule_def("jaehrlicher_export")
-    assert yearly.cron_schedule == "0 6 1 3 *"
-    assert yearly.execution_timezone == "Europe/Berlin"
-    assert job_targets(defs, yearly.job_name) == {"assets": ["export/paket"], "checks": []}
 
 
 def test_the_project_exports_yearly_on_the_first_of_march(tmp_path):
