@@ -21,8 +21,8 @@ lint: install
 dev: install  ## Dagster UI (webserver + daemon) on http://127.0.0.1:3000
 	$(UV) run kekiz dev
 
-bench: install  ## every benchmark script under benchmarks/
-	@for script in benchmarks/*.py; do echo "== $$script"; $(UV) run python "$$script" || exit 1; done
+bench: install  ## every benchmark script under benchmarks/ (helpers start with _)
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(UV) run python "$$script" || exit 1; done
 
 montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), writes simulations/monte_carlo_report.md
 	$(UV) run python simulations/monte_carlo.py

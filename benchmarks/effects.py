@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
+from _sample_warehouse import build_warehouse
 
 from assets.measures import QUARTER_VALUES
 from indicators.did import imputation
@@ -26,29 +26,14 @@ from indicators.measure_effects import (
     build_panel,
     measure_effects,
 )
-from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
-from pipelines.settings import PROJECT_ROOT, Settings
 
 REPETITIONS = 3
 TARGET_SECONDS = 20.0
 
 
-def build_warehouse(folder: Path) -> Path:
-    settings = Settings(
-        data_dir=PROJECT_ROOT / "raw_data" / "sample",
-        warehouse=folder / "kekiz.duckdb",
-        archive_dir=folder / "archive",
-        published=folder / "published" / "kekiz.duckdb",
-    )
-    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    return settings.warehouse
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        warehouse = build_warehouse(Path(folder))
+        warehouse = build_warehouse(Path(folder)).warehouse
         with duckdb.connect(str(warehouse), read_only=True) as con:
             links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
             outcomes = con.sql(QUARTER_VALUES).df()

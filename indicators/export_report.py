@@ -75,7 +75,8 @@ def _measure(tables: ExportTables, measure) -> str:
     ]  # fmt: skip
     catalogue = tables.frames["indikatorkatalog"].set_index("indikator_id")["indikator_name"]
     for effect in effects.itertuples():
-        title = f"{mid}: {catalogue[effect.indikator_id]} (Mittel der Sozialquartiere)"
+        outcome = catalogue[effect.indikator_id]
+        title = f"{mid}: {outcome} (Mittel der Sozialquartiere)"
         parts.append(_img(trend_chart(_outcome_series(tables, mid, effect.indikator_id), title),
                           title))  # fmt: skip
         if effect.bewertung == NOT_ESTIMABLE:
@@ -85,7 +86,7 @@ def _measure(tables: ExportTables, measure) -> str:
         course = tables.frames["massnahmen_wirkung_verlauf"]
         course = course[(course["massnahme_id"] == mid)
                         & (course["indikator_id"] == effect.indikator_id)]  # fmt: skip
-        title = f"{mid}: Ereignisstudie {effect.indikator_id} ({effect.bewertung})"
+        title = f"{mid}: Ereignisstudie {outcome} ({effect.bewertung})"
         parts.append(_img(event_study_chart(course, effect.effekt_pp, title), title))
     parts.append(_reach_and_costs(tables, mid))
     return "\n".join(parts)

@@ -1,0 +1,49 @@
+"""Wall time and peak memory of `kekiz export` on the sample warehouse.
+
+The warehouse is built once in a temporary folder; each repetition runs the installed
+command (imports, reading and suppressing the tables, files, Great Expectations contract,
+report, manifest) into a fresh export folder.
+"""
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _sample_warehouse import build_warehouse
+
+REPETITIONS = 3
+KEKIZ = str(Path(sys.executable).parent / "kekiz")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = build_warehouse(Path(tmp))
+        env = {**os.environ, "KEKIZ_PUBLISHED": str(settings.published)}
+        times = []
+        for run in range(REPETITIONS):
+            exports = Path(tmp) / f"exports-{run}"
+            start = time.perf_counter()
+            subprocess.run(
+                [KEKIZ, "export", "--export-dir", str(exports)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            times.append(time.perf_counter() - start)
+            size = sum(f.stat().st_size for f in exports.rglob("*") if f.is_file())
+            print(f"run {run + 1}: {times[-1]:.1f} s, package {size / 2**20:.1f} MiB", flush=True)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"kekiz export on the sample: median {statistics.median(times):.1f} s (min "
+        f"{min(times):.1f}, max {max(times):.1f}) over {REPETITIONS} runs; peak RSS "
+        f"{peak_mib:.0f} MiB; {os.cpu_count()} CPUs"
+    )
+
+
+if __name__ == "__main__":
+    main()
