@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 2
+"""Below 2 no count would be suppressed."""
 
 
 def primary(values: pd.Series, threshold: int) -> pd.Series:

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from indicators.disclosure import MIN_THRESHOLD
 from pipelines.settings import (
     PROJECT_ROOT,
     Settings,
@@ -23,6 +24,16 @@ console = Console(stderr=True)
 PIPED_WIDTH = 200
 """Columns of rich tables written to a file or pipe, where no terminal width is known."""
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def settings_from_env(**overrides: Path | int | None) -> Settings:
+    """The settings, or exit 2 with the German message when a setting is invalid."""
+    try:
+        return Settings.from_env(**overrides)
+    except ValueError as exc:
+        console.print(f"[red]Ungültige Einstellung:[/red] {exc}")
+        sys.exit(2)
+
 
 data_dir_option = click.option(
     "--data-dir",
@@ -46,7 +57,7 @@ def main() -> None:
 @warehouse_option
 def run(data_dir: Path | None, warehouse: Path | None) -> None:
     """Materialise every asset on the deliveries in the data folder."""
-    settings = Settings.from_env(data_dir=data_dir, warehouse=warehouse)
+    settings = settings_from_env(data_dir=data_dir, warehouse=warehouse)
     if not settings.data_dir.is_dir():
         console.print(f"[red]Lieferordner nicht gefunden:[/red] {settings.data_dir}")
         sys.exit(2)
@@ -133,7 +144,7 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
         raise click.UsageError(f"Unbekannte Quelle '{source_name}'. Möglich: {', '.join(SOURCES)}")
     if not file.exists():
         raise click.UsageError(f"Datei nicht gefunden: {file}")
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = settings_from_env(data_dir=data_dir)
     refs = references_from_files(settings.data_dir)
     check = check_delivery(file, source_name, refs)
     click.echo(report(check))
@@ -152,7 +163,7 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
 
     from pipelines.status import show_deliveries, show_landing, show_runs
 
-    settings = Settings.from_env(warehouse=warehouse)
+    settings = settings_from_env(warehouse=warehouse)
     apply_dagster_environment()
     out = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
     show_deliveries(out, settings.warehouse, per_source)
@@ -174,7 +185,7 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
 )
 @click.option(
     "--threshold",
-    type=click.IntRange(min=2),
+    type=click.IntRange(min=MIN_THRESHOLD),
     help="Counts from 1 to threshold - 1 are suppressed (default: 5).",
 )
 def export(published: Path | None, export_dir: Path | None, threshold: int | None) -> None:
@@ -184,7 +195,7 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     from indicators.export_contract import ContractViolation
     from indicators.export_package import STEPS, export_package, pipeline_version
 
-    settings = Settings.from_env(
+    settings = settings_from_env(
         published=published, export_dir=export_dir, suppression_threshold=threshold
     )
     if not settings.published.is_file():
@@ -226,7 +237,7 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
 @click.option("--port", default=3000, show_default=True, help="Port of the web UI.")
 def dev(port: int) -> None:
     """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
-    env = {**os.environ, **dagster_environment(), **Settings.from_env().env()}
+    env = {**os.environ, **dagster_environment(), **settings_from_env().env()}
     command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
     os.chdir(PROJECT_ROOT)
     os.execvpe(command[0], command, env)

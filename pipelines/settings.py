@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.disclosure import DEFAULT_THRESHOLD
+from indicators.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"
@@ -50,7 +50,7 @@ class Settings:
             incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
             rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
             export_dir=pick("export_dir", "KEKIZ_EXPORT_DIR", cls.export_dir),
-            suppression_threshold=int(
+            suppression_threshold=_threshold(
                 overrides.get("suppression_threshold")
                 or os.environ.get("KEKIZ_SUPPRESSION_THRESHOLD")
                 or DEFAULT_THRESHOLD
@@ -91,3 +91,17 @@ def dagster_environment() -> dict[str, str]:
 
 def apply_dagster_environment() -> None:
     os.environ.update(dagster_environment())
+
+
+def _threshold(value: object) -> int:
+    """The disclosure threshold: a whole number of at least 2 (1 would suppress nothing)."""
+    try:
+        threshold = int(str(value))
+    except ValueError:
+        threshold = 0
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(
+            f"Die Geheimhaltungsschwelle (KEKIZ_SUPPRESSION_THRESHOLD) muss eine ganze Zahl ab "
+            f"{MIN_THRESHOLD} sein, nicht {value!r}."
+        )
+    return threshold

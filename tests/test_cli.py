@@ -62,6 +62,15 @@ def test_validate_usage_errors_exit_2(tmp_path):
     )
 
 
+@pytest.mark.parametrize("threshold", ["1", "0", "fünf"])
+def test_a_suppression_threshold_that_would_hide_nothing_is_refused(tmp_path, threshold):
+    env = {"KEKIZ_SUPPRESSION_THRESHOLD": threshold, "KEKIZ_EXPORT_DIR": str(tmp_path)}
+    done = kekiz("export", env=env)
+    assert done.returncode == 2
+    assert "Geheimhaltungsschwelle" in done.stderr and "ab 2" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory) -> tuple[dict[str, str], subprocess.CompletedProcess]:
     """``kekiz run`` on the sample, once for the tests of this module that need a warehouse."""
