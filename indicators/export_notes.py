@@ -3,7 +3,7 @@ reference dates, the suppression rule and the data gaps."""
 
 import pandas as pd
 
-from indicators.export_spec import TABLES, TITLES, unit
+from indicators.export_spec import CITY, TABLES, TITLES, unit
 from indicators.export_tables import ExportTables
 
 CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
@@ -30,7 +30,7 @@ def codebook(tables: ExportTables) -> pd.DataFrame:
 def data_gaps(tables: ExportTables) -> list[str]:
     """Years without any city value of a source, and partial surveys, from the exported data."""
     values = tables.frames["indikatoren"]
-    city = values[values["ebene"] == "Stadt"].merge(
+    city = values[values["ebene"] == CITY].merge(
         tables.frames["indikatorkatalog"][["indikator_id", "quelle"]], on="indikator_id"
     )
     per_year = city.groupby(["quelle", "jahr"]).agg(
@@ -57,16 +57,22 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
                     f"{city['erstes_jahr']}–{city['letztes_jahr']}."),
         *[(f"Stichtag {r.quelle}", r.periode) for r in periods.itertuples()],
         ("Geheimhaltung",
-         f"Fallzahlen (Zähler, Nenner, Teilnehmende, Kinder der Zielgruppe) von 1 bis "
-         f"{threshold - 1} sind gesperrt, ebenso alle daraus berechneten Werte (Quote, "
-         "Intervall, Reichweite, SGB-II-Anteil, Kosten je Person). Gesperrte Zellen stehen in "
+         f"Fallzahlen (Zähler, Nenner, Teilnehmende, Teilnehmende aus SGB-II-Familien, Kinder "
+         f"der Zielgruppe) von 1 bis {threshold - 1} sind gesperrt, ebenso alle daraus "
+         "berechneten Werte (Quote, Intervall, Reichweite, SGB-II-Anteile). Sind die "
+         "Teilnehmenden eines Jahres gesperrt, sind es auch alle Kostenangaben dieses Jahres, "
+         "weil sich die Teilnehmenden sonst über die Kosten je Teilnehmenden anderer Jahre "
+         "eingrenzen ließen. Gesperrte Zellen stehen in "
          "dieser Arbeitsmappe als „.“, in den CSV-Dateien leer mit Spalte gesperrt = true. "
          "0 bedeutet genau null."),
         ("Sekundäre Sperrung",
          "Zusätzlich gesperrt wird, bis sich keine gesperrte Zelle als übergeordnete Summe "
          "minus veröffentlichte Teilgebiete berechnen lässt (Sozialquartier → Sozialraum → "
          "Stadtbezirk → Stadt, je Indikator bzw. Maßnahme und Jahr) und die gesperrten Zellen "
-         f"eines Gebiets zusammen 0 oder mindestens {threshold} Fälle umfassen."),
+         f"eines Gebiets zusammen 0 oder mindestens {threshold} Fälle umfassen. Derselbe Wert "
+         "in zwei Tabellen ist in beiden gesperrt (SGB-II-Anteil der Zielgruppe wie "
+         "Kinderarmut, Teilnehmende und Kinder der Zielgruppe in der Kostentabelle wie in der "
+         "Reichweitentabelle)."),
         ("Leere Zellen ohne Sperrung",
          "Unbekannte Werte (in der Lieferung „.“, fehlendes Sozialquartier, keine Lieferung) "
          "sind leer; der Grund steht in der Spalte hinweis. Sie sind nie 0."),

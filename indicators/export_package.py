@@ -6,7 +6,6 @@ succeeded; on any failure the temporary folder is removed, so ``exports/`` never
 half-written package. A finished package is never overwritten.
 """
 
-import hashlib
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from indicators.archive import sha256_of
 from indicators.export_contract import (
     ContractResult,
     ContractViolation,
@@ -23,7 +23,13 @@ from indicators.export_contract import (
     html_report,
     run_contract,
 )
-from indicators.export_files import datapackage, write_csv, write_json, write_workbook
+from indicators.export_files import (
+    csv_frame,
+    datapackage,
+    write_csv,
+    write_json,
+    write_workbook,
+)
 from indicators.export_notes import codebook, notes
 from indicators.export_report import report
 from indicators.export_spec import TABLES
@@ -35,6 +41,8 @@ CONTRACT_JSON = "pruefbericht.json"
 CONTRACT_HTML = "pruefbericht.html"
 MANIFEST = "manifest.json"
 UNKNOWN_VERSION = "unbekannt"
+DELIVERY_FIELDS = ("quelle", "datei", "sha256", "eingang", "status")
+"""What the manifest lists of each delivery (the rows of the table datenqualitaet)."""
 STEPS = (
     "Tabellen lesen und sperren",
     "Tabellen schreiben",
@@ -66,10 +74,6 @@ def pipeline_version(root: Path) -> str:
     return done.stdout.strip() or UNKNOWN_VERSION
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export_package(
     database: Path,
     export_dir: Path,
@@ -84,10 +88,6 @@ def export_package(
     progress(STEPS[0])
     with duckdb.connect(str(database), read_only=True) as con:
         tables = read_tables(con, threshold)
-        deliveries = con.sql(
-            "SELECT quelle, datei, sha256, eingang, status FROM mart.lieferungen "
-            "ORDER BY quelle, datei, sha256"
-        ).fetchall()
     city = tables.frames["kommune"].iloc[0]
     target = export_dir / f"{city['gebiet_id']}_{created:%Y-%m-%d}_{run_id[:8]}"
     if target.exists():
@@ -104,11 +104,10 @@ def export_package(
             "erstellt": created.isoformat(timespec="seconds"),
             "pipeline_version": version,
             "geheimhaltungsschwelle": threshold,
-            "lieferungen": [
-                dict(zip(["quelle", "datei", "sha256", "eingang", "status"], row, strict=True))
-                for row in deliveries
-            ],
-            "dateien": {p.name: sha256(p) for p in sorted(work.iterdir())},
+            "lieferungen": csv_frame(tables.frames["datenqualitaet"])
+            .sort_values(["quelle", "datei", "sha256"])[list(DELIVERY_FIELDS)]
+            .to_dict("records"),
+            "dateien": {p.name: sha256_of(p) for p in sorted(work.iterdir())},
         }
         write_json(manifest, work / MANIFEST)
         for path in work.iterdir():

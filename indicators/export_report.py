@@ -5,10 +5,10 @@ import html
 import pandas as pd
 
 from indicators.charts import event_study_chart, trend_chart
+from indicators.export_spec import CITY, QUARTER
 from indicators.export_tables import ExportTables
 
 NOT_ESTIMABLE = "nicht schätzbar"
-QUARTER = "Sozialquartier"
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}
 table{border-collapse:collapse;font-size:90%;margin:0.5em 0}td,th{border:1px solid #ccc;
 padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -118,7 +118,7 @@ def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.Da
 
 def _reach_and_costs(tables: ExportTables, measure: str) -> str:
     outputs = tables.frames["massnahmen_output"]
-    city = outputs[(outputs["massnahme_id"] == measure) & (outputs["ebene"] == "Stadt")]
+    city = outputs[(outputs["massnahme_id"] == measure) & (outputs["ebene"] == CITY)]
     costs = tables.frames["massnahmen_kosten"]
     costs = costs[costs["massnahme_id"] == measure]
     merged = city[["jahr", "teilnehmende", "reichweite", "quartiere_abgedeckt"]].merge(
@@ -144,7 +144,7 @@ def _indicator(tables: ExportTables, indicator) -> str:
     iid = indicator.indikator_id
     values = tables.frames["indikatoren"]
     values = values[values["indikator_id"] == iid]
-    city = values[values["ebene"] == "Stadt"].assign(label="Stadt")
+    city = values[values["ebene"] == CITY].assign(label=CITY)
     title = f"{indicator.indikator_name} ({indicator.einheit}), Stadt mit 95-%-KI"
     quarters = values[(values["ebene"] == QUARTER) & values["wert"].notna()]
     parts = [

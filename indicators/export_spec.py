@@ -6,6 +6,9 @@ views, so the package documents exactly what the warehouse documents.
 
 from dataclasses import dataclass, field
 
+CITY = "Stadt"
+QUARTER = "Sozialquartier"
+"""Area levels (column ``ebene``) the export treats specially."""
 SUPPRESSED_FLAG = "gesperrt"
 """Boolean column of every table with suppressed cells."""
 
@@ -46,6 +49,13 @@ AREA = _fk("gebiet_id", "gebiete")
 MEASURE = _fk("massnahme_id", "massnahmen")
 INDICATOR = _fk("indikator_id", "indikatorkatalog")
 RATE = ("wert", "ki_unten", "ki_oben")
+COST_COLUMNS = (
+    "kosten_eur",
+    "kosten_je_teilnehmende",
+    "kosten_je_erreichtem_kind",
+    "kosten_je_vermiedenem_fall",
+    "netto_nutzen_je_euro",
+)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -162,6 +172,7 @@ TABLES: tuple[Table, ...] = (
             "jahr",
             "aktiv",
             "teilnehmende",
+            "teilnehmende_sgb2",
             "zielgruppe",
             "reichweite",
             "ki_unten",
@@ -173,12 +184,12 @@ TABLES: tuple[Table, ...] = (
         ),
         ("massnahme_id", "gebiet_id", "jahr"),
         (MEASURE, AREA),
-        counts=("teilnehmende", "zielgruppe", "sgb2_teilnehmende"),
+        counts=("teilnehmende", "zielgruppe", "teilnehmende_sgb2"),
         derived={
             "reichweite": ("teilnehmende", "zielgruppe"),
             "ki_unten": ("teilnehmende", "zielgruppe"),
             "ki_oben": ("teilnehmende", "zielgruppe"),
-            "sgb2_anteil_teilnehmende": ("teilnehmende", "sgb2_teilnehmende"),
+            "sgb2_anteil_teilnehmende": ("teilnehmende", "teilnehmende_sgb2"),
         },
     ),
     Table(
@@ -257,8 +268,10 @@ TABLES: tuple[Table, ...] = (
         (MEASURE,),
         counts=("teilnehmende", "kinder_zielgruppe"),
         derived={
-            "kosten_je_teilnehmende": ("teilnehmende",),
-            "kosten_je_erreichtem_kind": ("kinder_zielgruppe",),
+            # the cost total narrows hidden participants down (by the cost per participant
+            # of other years) and every cost column gives the total back: all go with them
+            **dict.fromkeys(COST_COLUMNS, ("teilnehmende",)),
+            "kosten_je_erreichtem_kind": ("teilnehmende", "kinder_zielgruppe"),
         },
     ),
     Table(
@@ -329,6 +342,7 @@ TITLES = {
     "wirkindikatoren": "Wirkindikatoren",
     "aktiv": "Aktiv",
     "teilnehmende": "Teilnehmende",
+    "teilnehmende_sgb2": "Teilnehmende aus SGB-II-Familien",
     "zielgruppe": "Kinder der Zielgruppe",
     "reichweite": "Reichweite",
     "sgb2_anteil_teilnehmende": "SGB-II-Anteil Teilnehmende",
@@ -399,6 +413,7 @@ UNITS = {
     "nenner": "Anzahl",
     "wert": "siehe Spalte Einheit",
     "teilnehmende": "Anzahl",
+    "teilnehmende_sgb2": "Anzahl",
     "zielgruppe": "Anzahl",
     "kinder_zielgruppe": "Anzahl",
     "reichweite": PERCENT,

@@ -7,15 +7,16 @@ import pandas as pd
 
 from indicators.disclosure import primary, suppress_counts
 from indicators.export_spec import (
+    CITY,
     EXTRA_DESCRIPTIONS,
+    QUARTER,
     SUPPRESSED_FLAG,
     TABLES,
     TABLES_BY_NAME,
     Table,
 )
+from indicators.measure_outputs import SOCIAL_REACH_INDICATOR
 
-IMPLIED_SGB2 = "sgb2_teilnehmende"
-"""Participants from SGB II families, implied by share × participants in mart.massnahmen_output."""
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
@@ -40,11 +41,6 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     raw = {t.name: _read(con, t, views) for t in TABLES if t.name != "kommune"}
     raw["kommune"] = _kommune(raw["gebiete"], raw["indikatoren"])
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
-    raw["massnahmen_output"][IMPLIED_SGB2] = (
-        raw["massnahmen_output"]["sgb2_anteil_teilnehmende"]
-        * raw["massnahmen_output"]["teilnehmende"]
-        / 100
-    ).round()
     areas = raw["gebiete"]
     parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
     masks = {
@@ -62,15 +58,24 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
         frame = raw[table.name]
         if table.suppressed:
             cells = _with_derived(table, masks[table.name])
+            if table.name == "massnahmen_output":
+                cells["sgb2_anteil_zielgruppe"] = _hidden_in_indicator(
+                    frame, raw["indikatoren"], masks["indikatoren"], SOCIAL_REACH_INDICATOR
+                )
             frame = frame.mask(cells.reindex(columns=frame.columns, fill_value=False))
             frame[SUPPRESSED_FLAG] = cells.any(axis=1)
             suppressed[table.name] = cells
-        frames[table.name] = frame[[c for c in frame.columns if c != IMPLIED_SGB2]]
-    types = _column_types(con)
+        frames[table.name] = frame
+    columns = con.sql(
+        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'mart'"
+    ).fetchall()
+    types = {(f"mart.{t}", c): kind for t, c, kind, _ in columns}
+    comments = {(f"mart.{t}", c): text for t, c, _, text in columns if text}
     dates = frozenset(
         (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
     )
-    return ExportTables(frames, suppressed, _descriptions(con), dates)
+    return ExportTables(frames, suppressed, _descriptions(comments), dates)
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -101,7 +106,7 @@ KOMMUNE_COUNTS = ("stadtbezirke", "sozialraeume", "sozialquartiere", "erstes_jah
 
 
 def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    city = areas[areas["ebene"] == "Stadt"]
+    city = areas[areas["ebene"] == CITY]
     levels = areas["ebene"].value_counts()
     return pd.DataFrame(
         {
@@ -119,20 +124,38 @@ def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 def _cost_mask(
     costs: pd.DataFrame, outputs: pd.DataFrame, output_mask: pd.DataFrame, threshold: int
 ) -> pd.DataFrame:
-    """Primary suppression of the cost table's counts, plus the city participants that the
-    reach table suppresses (they are the same number)."""
-    city = outputs["ebene"] == "Stadt"
-    hidden_city = pd.MultiIndex.from_frame(
-        outputs.loc[city & output_mask["teilnehmende"], ["massnahme_id", "jahr"]]
-    )
+    """Suppression of the cost table's counts per measure and year.
+
+    The participants are the city's participants in the reach table and hidden with them.
+    The children of the target band are the sum over the quarters with the measure, so they
+    are hidden as soon as one of those quarters is hidden in the reach table.
+    """
     keys = pd.MultiIndex.from_frame(costs[["massnahme_id", "jahr"]])
+
+    def hidden_where(rows: pd.Series) -> pd.Series:
+        return keys.isin(pd.MultiIndex.from_frame(outputs.loc[rows, ["massnahme_id", "jahr"]]))
+
+    city, quarter = outputs["ebene"] == CITY, outputs["ebene"] == QUARTER
     return pd.DataFrame(
         {
-            "teilnehmende": primary(costs["teilnehmende"], threshold) | keys.isin(hidden_city),
-            "kinder_zielgruppe": primary(costs["kinder_zielgruppe"], threshold),
+            "teilnehmende": primary(costs["teilnehmende"], threshold)
+            | hidden_where(city & output_mask["teilnehmende"]),
+            "kinder_zielgruppe": primary(costs["kinder_zielgruppe"], threshold)
+            | hidden_where(quarter & outputs["aktiv"].fillna(False) & output_mask["zielgruppe"]),
         },
         index=costs.index,
     )
+
+
+def _hidden_in_indicator(
+    frame: pd.DataFrame, values: pd.DataFrame, value_mask: pd.DataFrame, indicator: str
+) -> pd.Series:
+    """True for the rows of ``frame`` whose area and year hide ``indicator``'s value, i.e.
+    one of its counts (``value_mask``)."""
+    hidden = values.loc[value_mask.any(axis=1) & (values["indikator_id"] == indicator)]
+    keys = pd.MultiIndex.from_frame(frame[["gebiet_id", "jahr"]])
+    found = keys.isin(pd.MultiIndex.from_frame(hidden[["gebiet_id", "jahr"]]))
+    return pd.Series(found, index=frame.index)
 
 
 def _with_derived(table: Table, counts: pd.DataFrame) -> pd.DataFrame:
@@ -142,21 +165,8 @@ def _with_derived(table: Table, counts: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _column_types(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    rows = con.sql(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'mart'"
-    ).fetchall()
-    return {(f"mart.{t}", c): kind for t, c, kind in rows}
-
-
-def _descriptions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    comments = {
-        (f"mart.{t}", c): text
-        for t, c, text in con.sql(
-            "SELECT table_name, column_name, comment FROM duckdb_columns() "
-            "WHERE schema_name = 'mart'"
-        ).fetchall()
-    }
+def _descriptions(comments: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """German description of each exported column: its mart comment unless given here."""
     out = {}
     for table in TABLES:
         for column in (*table.columns, SUPPRESSED_FLAG):

@@ -31,6 +31,8 @@ TARGET_POPULATION = {
     "10-14": "einwohner_10_14",
     "15-17": "einwohner_15_17",
 }
+SOCIAL_REACH_INDICATOR = "kinderarmut_sgb2"
+"""The catalogue indicator whose value in an area and year is ``sgb2_anteil_zielgruppe``."""
 PRICE_BASE = "nominal (EUR des jeweiligen Jahres)"
 DELIVERED = ("aktiv", "teilnehmende", "teilnehmende_sgb2", "kosten_eur")
 
@@ -94,10 +96,12 @@ def measure_output(cells: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     out["hinweis"] = np.where(
         within, None, "mehr Teilnehmende als Kinder der Zielgruppe: Teilnahmen mehrfach gezählt?"
     )
-    columns = ["massnahme_id", "gebiet_id", "jahr", "aktiv", "teilnehmende", "zielgruppe",
-               "reichweite", "ki_unten", "ki_oben", "sgb2_anteil_teilnehmende",
-               "sgb2_anteil_zielgruppe", "quartiere_abgedeckt", "hinweis"]  # fmt: skip
-    return out[columns].astype({"teilnehmende": "int64", "zielgruppe": "int64"})
+    columns = ["massnahme_id", "gebiet_id", "jahr", "aktiv", "teilnehmende",
+               "teilnehmende_sgb2", "zielgruppe", "reichweite", "ki_unten", "ki_oben",
+               "sgb2_anteil_teilnehmende", "sgb2_anteil_zielgruppe", "quartiere_abgedeckt",
+               "hinweis"]  # fmt: skip
+    counts = ("teilnehmende", "teilnehmende_sgb2", "zielgruppe")
+    return out[columns].astype(dict.fromkeys(counts, "int64"))
 
 
 def measure_costs(

@@ -1,6 +1,7 @@
 """The evaluation export package on the sample: contents, disclosure control, contract."""
 
 import dataclasses
+import hashlib
 import json
 import re
 import subprocess
@@ -17,17 +18,23 @@ from click.testing import CliRunner
 from test_disclosure import determined, peel
 
 import indicators.export_package as export_package_module
-from indicators.export_package import export_package, sha256
-from indicators.export_spec import TABLES, TITLES
-from indicators.export_tables import NotAggregateError, _read
+from indicators.export_package import export_package
+from indicators.export_spec import COST_COLUMNS, TABLES, TITLES
+from indicators.export_tables import NotAggregateError, _read, read_tables
+from indicators.measure_outputs import SOCIAL_REACH_INDICATOR
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT
 
 THRESHOLD = 5
+HIGH_THRESHOLD = 300
+"""Hides population counts too, so the links between tables are exercised."""
 COUNTS = {
     "indikatoren": (["zaehler", "nenner"], ["indikator_id", "jahr"]),
-    "massnahmen_output": (["teilnehmende", "zielgruppe"], ["massnahme_id", "jahr"]),
+    "massnahmen_output": (
+        ["teilnehmende", "teilnehmende_sgb2", "zielgruppe"],
+        ["massnahme_id", "jahr"],
+    ),
 }
 
 
@@ -71,7 +78,9 @@ def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliver
     result, folder, settings = exported
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     files = {p.name for p in folder.iterdir()} - {"manifest.json"}
-    assert manifest["dateien"] == {name: sha256(folder / name) for name in sorted(files)}
+    assert manifest["dateien"] == {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in sorted(files)
+    }
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
                           text=True, check=True).stdout.strip()  # fmt: skip
     assert manifest["pipeline_version"] == head
@@ -92,30 +101,91 @@ def test_csvs_read_back_equal_the_warehouse_views_after_suppression(exported):
     keys = ["gebiet_id", "jahr", "indikator_id"]
     table = csv(folder, "indikatoren").merge(view, on=keys, suffixes=("", "_wh"), validate="1:1")
     assert len(table) == len(view)
-    small = table["zaehler_wh"].between(1, THRESHOLD - 1)
+    small = table["zaehler_wh"].between(1, THRESHOLD - 1) | table["nenner_wh"].between(
+        1, THRESHOLD - 1
+    )
     assert table.loc[small, "gesperrt"].all()
-    shown = ~table["gesperrt"]
+    hidden = table["gesperrt"]
     for column in ("zaehler", "nenner", "wert", "ki_unten", "ki_oben"):
+        shown = table[column].notna()
         pd.testing.assert_series_equal(
             table.loc[shown, column].astype(float),
             table.loc[shown, f"{column}_wh"].astype(float),
             check_names=False,
         )
-    for column in ("zaehler", "wert", "ki_unten", "ki_oben"):
-        assert table.loc[~shown, column].isna().all()
+    # a suppressed row lacks a count, and its rate and interval with it
+    assert (table.loc[hidden, "zaehler"].isna() | table.loc[hidden, "nenner"].isna()).all()
+    for column in ("wert", "ki_unten", "ki_oben"):
+        assert table.loc[hidden, column].isna().all()
     assert (table["hinweis"].fillna("") == table["hinweis_wh"].fillna("")).all()
     costs = csv(folder, "massnahmen_kosten")
     costs_wh = warehouse_view(settings, "mart.massnahmen_kosten").sort_values(
         ["massnahme_id", "jahr"], ignore_index=True
     )
-    pd.testing.assert_series_equal(costs["kosten_eur"].astype(float), costs_wh["kosten_eur"])
+    shown = ~costs["gesperrt"]
+    pd.testing.assert_series_equal(
+        costs.loc[shown, "kosten_eur"].astype(float), costs_wh.loc[shown, "kosten_eur"]
+    )
+
+
+def test_hidden_participants_take_every_cost_column_along(exported):
+    """Otherwise the cost total divided by the cost per participant of other years gives the
+    participants back."""
+    _, folder, settings = exported
+    costs = csv(folder, "massnahmen_kosten")
+    costs_wh = warehouse_view(settings, "mart.massnahmen_kosten").sort_values(
+        ["massnahme_id", "jahr"], ignore_index=True
+    )
+    hidden = costs["teilnehmende"].isna() & costs_wh["teilnehmende"].notna()
+    assert hidden.any()
+    for column in COST_COLUMNS:
+        assert costs.loc[hidden, column].isna().all(), column
+
+
+def test_a_value_shared_by_two_tables_is_suppressed_in_both(exported):
+    """At a threshold that hides many cells, nothing hidden in one table is published in or
+    recoverable from another."""
+    _, _, settings = exported
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        tables = read_tables(con, HIGH_THRESHOLD)
+    keys = ["massnahme_id", "jahr"]
+    # the SGB II share of the target group is the child-poverty value of the area …
+    values = warehouse_view(settings, "mart.indikatoren")
+    poverty = values[values["indikator_id"] == SOCIAL_REACH_INDICATOR]
+    outputs = warehouse_view(settings, "mart.massnahmen_output").merge(
+        poverty[["gebiet_id", "jahr", "wert"]], on=["gebiet_id", "jahr"], validate="m:1"
+    )
+    assert outputs["sgb2_anteil_zielgruppe"].to_numpy() == pytest.approx(outputs["wert"])
+    # … so it is hidden wherever that value is
+    exported_values = tables.frames["indikatoren"]
+    hidden_poverty = exported_values.loc[
+        (exported_values["indikator_id"] == SOCIAL_REACH_INDICATOR)
+        & exported_values["wert"].isna(),
+        ["gebiet_id", "jahr"],
+    ]
+    shares = tables.frames["massnahmen_output"].merge(hidden_poverty, on=["gebiet_id", "jahr"])
+    assert len(shares) > 0 and shares["sgb2_anteil_zielgruppe"].isna().all()
+    # the cost table's participants are the city's participants of the reach table
+    reach = tables.frames["massnahmen_output"]
+    costs = tables.frames["massnahmen_kosten"]
+    city = reach[reach["ebene"] == "Stadt"].merge(costs, on=keys, suffixes=("", "_kosten"))
+    assert city["teilnehmende"].isna().any()
+    assert (city["teilnehmende"].isna() == city["teilnehmende_kosten"].isna()).all()
+    # the cost table's children are the sum over the measure's quarters: with one quarter
+    # hidden, the published total minus the published quarters would give it back
+    quarters = reach[(reach["ebene"] == "Sozialquartier") & reach["aktiv"].fillna(False)]
+    hidden_quarters = quarters.groupby(keys)["zielgruppe"].agg(lambda s: s.isna().sum())
+    children = costs.set_index(keys)["kinder_zielgruppe"]
+    published = children.notna().reindex(hidden_quarters.index)
+    assert (hidden_quarters > 0).any()
+    assert not (published & (hidden_quarters == 1)).any()
 
 
 def test_no_exported_count_lies_between_one_and_the_threshold(exported):
     _, folder, _ = exported
     for table, columns in {
         "indikatoren": ["zaehler", "nenner"],
-        "massnahmen_output": ["teilnehmende", "zielgruppe"],
+        "massnahmen_output": ["teilnehmende", "teilnehmende_sgb2", "zielgruppe"],
         "massnahmen_kosten": ["teilnehmende", "kinder_zielgruppe"],
     }.items():
         frame = csv(folder, table)

@@ -8,8 +8,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from assets.measures import ensure_measure_tables
 from conftest import SAMPLE
 from indicators import evidence
+from indicators.catalogue import load_catalogue
+from indicators.core_tables import ensure_core
+from indicators.loading import ensure_warehouse
 from indicators.measure_effects import adoption_years
 from indicators.measure_outputs import measure_costs, measure_output, quarter_inputs
 
@@ -260,3 +264,15 @@ def test_adoption_is_the_first_active_year():
     assert adoption_years(umsetzung).to_dict("records") == [
         {"massnahme_id": "M", "gebiet_id": "Q1", "beginn": 2014}
     ]
+
+
+def test_a_warehouse_from_before_the_sgb2_participant_count_gains_the_column(tmp_path):
+    with duckdb.connect(str(tmp_path / "alt.duckdb")) as con:
+        ensure_warehouse(con)
+        ensure_core(con, load_catalogue())
+        ensure_measure_tables(con)
+        con.execute("DROP VIEW mart.massnahmen_output")
+        con.execute("ALTER TABLE core.massnahmen_output DROP COLUMN teilnehmende_sgb2")
+        ensure_measure_tables(con)
+        columns = con.sql("SELECT * FROM mart.massnahmen_output LIMIT 0").columns
+    assert columns[-1] == "teilnehmende_sgb2"

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS core.massnahmen_output (
     jahr                      INTEGER NOT NULL,
     aktiv                     BOOLEAN NOT NULL,
     teilnehmende              BIGINT NOT NULL,
+    teilnehmende_sgb2         BIGINT,
     zielgruppe                BIGINT NOT NULL,
     reichweite                DOUBLE,
     ki_unten                  DOUBLE,
@@ -19,12 +20,15 @@ CREATE TABLE IF NOT EXISTS core.massnahmen_output (
     run_id                    VARCHAR NOT NULL,
     PRIMARY KEY (massnahme_id, gebiet_id, jahr)
 );
+-- warehouses created before the SGB II participant count was kept
+ALTER TABLE core.massnahmen_output ADD COLUMN IF NOT EXISTS teilnehmende_sgb2 BIGINT;
 COMMENT ON TABLE core.massnahmen_output IS 'Output-Indikatoren je Maßnahme, Gebiet (alle Ebenen) und Jahr: Reichweite in der Zielgruppe und soziale Reichweite.';
 COMMENT ON COLUMN core.massnahmen_output.massnahme_id IS 'Kennung der Maßnahme.';
 COMMENT ON COLUMN core.massnahmen_output.gebiet_id IS 'Gebiet (Sozialquartier, in dem die Maßnahme läuft, oder übergeordnetes Gebiet mit mindestens einem solchen Quartier).';
 COMMENT ON COLUMN core.massnahmen_output.jahr IS 'Jahr.';
 COMMENT ON COLUMN core.massnahmen_output.aktiv IS 'Die Maßnahme läuft in diesem Jahr im Gebiet (in mindestens einem Quartier).';
 COMMENT ON COLUMN core.massnahmen_output.teilnehmende IS 'Teilnehmende im Jahr.';
+COMMENT ON COLUMN core.massnahmen_output.teilnehmende_sgb2 IS 'Teilnehmende aus SGB-II-Familien im Jahr.';
 COMMENT ON COLUMN core.massnahmen_output.zielgruppe IS 'Kinder der Zielaltersgruppe im Gebiet (Sozialstrukturatlas, 31.12.).';
 COMMENT ON COLUMN core.massnahmen_output.reichweite IS 'Reichweite in Prozent: Teilnehmende / Kinder der Zielgruppe.';
 COMMENT ON COLUMN core.massnahmen_output.ki_unten IS 'Untere Grenze des 95-%-Intervalls der Reichweite (Wilson).';
@@ -162,7 +166,8 @@ COMMENT ON COLUMN mart.massnahmen.wirkindikatoren IS 'Verknüpfte Wirkindikatore
 CREATE OR REPLACE VIEW mart.massnahmen_output AS
 SELECT o.massnahme_id, o.gebiet_id, o.jahr, o.aktiv, o.teilnehmende, o.zielgruppe,
        o.reichweite, o.ki_unten, o.ki_oben, o.sgb2_anteil_teilnehmende,
-       o.sgb2_anteil_zielgruppe, g.gebiet_name, g.ebene, o.quartiere_abgedeckt, o.hinweis
+       o.sgb2_anteil_zielgruppe, g.gebiet_name, g.ebene, o.quartiere_abgedeckt, o.hinweis,
+       o.teilnehmende_sgb2
 FROM core.massnahmen_output o JOIN core.gebiete g USING (gebiet_id);
 COMMENT ON VIEW mart.massnahmen_output IS 'Reichweite und soziale Reichweite je Maßnahme, Gebiet und Jahr (Prozentwerte).';
 COMMENT ON COLUMN mart.massnahmen_output.massnahme_id IS 'Kennung der Maßnahme.';
@@ -180,6 +185,7 @@ COMMENT ON COLUMN mart.massnahmen_output.gebiet_name IS 'Name des Gebiets.';
 COMMENT ON COLUMN mart.massnahmen_output.ebene IS 'Gebietsebene.';
 COMMENT ON COLUMN mart.massnahmen_output.quartiere_abgedeckt IS 'Sozialquartiere im Gebiet mit der Maßnahme.';
 COMMENT ON COLUMN mart.massnahmen_output.hinweis IS 'Hinweis zur Deutung.';
+COMMENT ON COLUMN mart.massnahmen_output.teilnehmende_sgb2 IS 'Teilnehmende aus SGB-II-Familien.';
 
 CREATE OR REPLACE VIEW mart.massnahmen_wirkung AS
 SELECT massnahme_id, indikator_id, schaetzer, effekt_pp, se, ki_unten, ki_oben, p_wert,
