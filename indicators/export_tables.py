@@ -130,10 +130,9 @@ def _cost_mask(
     The children of the target band are the sum over the quarters with the measure, so they
     are hidden as soon as one of those quarters is hidden in the reach table.
     """
-    keys = pd.MultiIndex.from_frame(costs[["massnahme_id", "jahr"]])
 
     def hidden_where(rows: pd.Series) -> pd.Series:
-        return keys.isin(pd.MultiIndex.from_frame(outputs.loc[rows, ["massnahme_id", "jahr"]]))
+        return _matching(costs, outputs.loc[rows], ["massnahme_id", "jahr"])
 
     city, quarter = outputs["ebene"] == CITY, outputs["ebene"] == QUARTER
     return pd.DataFrame(
@@ -153,8 +152,12 @@ def _hidden_in_indicator(
     """True for the rows of ``frame`` whose area and year hide ``indicator``'s value, i.e.
     one of its counts (``value_mask``)."""
     hidden = values.loc[value_mask.any(axis=1) & (values["indikator_id"] == indicator)]
-    keys = pd.MultiIndex.from_frame(frame[["gebiet_id", "jahr"]])
-    found = keys.isin(pd.MultiIndex.from_frame(hidden[["gebiet_id", "jahr"]]))
+    return _matching(frame, hidden, ["gebiet_id", "jahr"])
+
+
+def _matching(frame: pd.DataFrame, other: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """True for the rows of ``frame`` whose ``keys`` occur in ``other``."""
+    found = pd.MultiIndex.from_frame(frame[keys]).isin(pd.MultiIndex.from_frame(other[keys]))
     return pd.Series(found, index=frame.index)
 
 
