@@ -2,7 +2,8 @@
 
 The warehouse is built once in a temporary folder; each repetition runs the installed
 command (imports, reading and suppressing the tables, files, Great Expectations contract,
-report, manifest) into a fresh export folder.
+report, manifest) into a fresh export folder. It also reports how many counts disclosure
+control hides per table, primary (1 … threshold − 1) and in all.
 """
 
 import os
@@ -14,15 +15,34 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 from _sample_warehouse import build_warehouse
+
+from indicators.disclosure import DEFAULT_THRESHOLD, primary
+from indicators.export_spec import TABLES_BY_NAME
+from indicators.export_tables import read_tables
 
 REPETITIONS = 3
 KEKIZ = str(Path(sys.executable).parent / "kekiz")
 
 
+def suppression_counts(published: Path) -> None:
+    with duckdb.connect(str(published), read_only=True) as con:
+        tables = read_tables(con, DEFAULT_THRESHOLD)
+        for name, hidden in tables.suppressed.items():
+            counts = TABLES_BY_NAME[name].counts
+            raw = con.sql(f"SELECT {', '.join(counts)} FROM {TABLES_BY_NAME[name].view}").df()
+            first = sum(int(primary(raw[c], DEFAULT_THRESHOLD).sum()) for c in counts)
+            print(
+                f"{name}: {len(hidden)} rows, counts hidden {int(hidden[list(counts)].sum().sum())}"
+                f" (primary {first}), cells hidden {int(hidden.to_numpy().sum())}"
+            )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_warehouse(Path(tmp))
+        suppression_counts(settings.published)
         env = {**os.environ, "KEKIZ_PUBLISHED": str(settings.published)}
         times = []
         for run in range(REPETITIONS):
