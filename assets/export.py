@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.publishing import PUBLISHED_KEY
-from indicators.export_contract import ContractViolation
-from indicators.export_package import CONTRACT_HTML, export_package, pipeline_version
+from indicators.export.contract import ContractViolation
+from indicators.export.package import CONTRACT_HTML, export_package, pipeline_version
 from pipelines.automation import SCHEDULE_TAG, YEARLY
 from pipelines.resources import ExportTarget, Warehouse
 from pipelines.settings import PROJECT_ROOT

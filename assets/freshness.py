@@ -6,7 +6,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from assets.ingestion import POOL, staging_key
-from indicators.freshness import MAX_AGE_MONTHS, freshness, german_date, newest_year
+from indicators.compute.freshness import MAX_AGE_MONTHS, freshness, german_date, newest_year
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
 

@@ -4,20 +4,20 @@ import dagster as dg
 
 from assets.ingestion import POOL, staging_key
 from assets.metadata import image, markdown_table
-from indicators.aggregation import indicator_values
-from indicators.areas import QUARTER
-from indicators.catalogue import load_catalogue
-from indicators.charts import trend_chart
-from indicators.core_tables import (
+from indicators.compute.aggregation import indicator_values
+from indicators.compute.areas import QUARTER
+from indicators.compute.catalogue import load_catalogue
+from indicators.compute.dimensions import (
     area_dimension,
     ensure_core,
     indicator_dimension,
     replace_tables,
     year_dimension,
 )
-from indicators.fact_checks import FactCheck, fact_checks
-from indicators.loading import ensure_warehouse
-from indicators.sozialindex import sozialindex
+from indicators.compute.sozialindex import sozialindex
+from indicators.display.charts import trend_chart
+from indicators.store.fact_checks import FactCheck, fact_checks
+from indicators.store.loading import ensure_warehouse
 from pipelines.resources import Warehouse
 
 GROUP = "indikatoren"

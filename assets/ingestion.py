@@ -5,9 +5,9 @@ import pandas as pd
 from pydantic import Field
 
 from assets.metadata import markdown_table
-from indicators.delivery import delivered_files
-from indicators.landing import settle
-from indicators.loading import ingest_source
+from indicators.ingest.delivery import delivered_files
+from indicators.ingest.landing import settle
+from indicators.store.loading import ingest_source
 from pipelines.resources import DeliveryFolders, Warehouse
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema

@@ -8,16 +8,16 @@ import yaml
 from assets.indicators import VALUES_KEY
 from assets.ingestion import POOL, staging_key
 from assets.metadata import image, markdown_table
-from indicators.charts import event_study_chart
-from indicators.core_tables import replace_tables
-from indicators.loading import SQL_DIR
-from indicators.measure_effects import (
+from indicators.compute.dimensions import replace_tables
+from indicators.display.charts import event_study_chart
+from indicators.effects.estimation import (
     WEIGHTINGS,
     EffectOptions,
     adoption_years,
     measure_effects,
 )
-from indicators.measure_outputs import measure_costs, measure_output, quarter_inputs
+from indicators.effects.reach import measure_costs, measure_output, quarter_inputs
+from indicators.store.loading import SQL_DIR
 from pipelines.resources import Warehouse
 
 GROUP = "massnahmen"

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingestion import POOL
-from indicators.publishing import publish
+from indicators.store.publishing import publish
 from pipelines.resources import Warehouse
 
 PUBLISHED_KEY = dg.AssetKey(["veroeffentlichte_kopie"])

@@ -18,14 +18,14 @@ import numpy as np
 from _sample_warehouse import build_warehouse
 
 from assets.measures import QUARTER_VALUES
-from indicators.did import imputation
-from indicators.inference import pretrend_bootstrap_p, wild_cluster_bootstrap_p
-from indicators.measure_effects import (
+from indicators.effects.did import imputation
+from indicators.effects.estimation import (
     EffectOptions,
     adoption_years,
     build_panel,
     measure_effects,
 )
+from indicators.effects.inference import pretrend_bootstrap_p, wild_cluster_bootstrap_p
 
 REPETITIONS = 3
 TARGET_SECONDS = 20.0

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 from _sample_warehouse import build_warehouse
 
-from indicators.disclosure import DEFAULT_THRESHOLD, primary
-from indicators.export_spec import TABLES_BY_NAME
-from indicators.export_tables import read_tables
+from indicators.export.disclosure import DEFAULT_THRESHOLD, primary
+from indicators.export.spec import TABLES_BY_NAME
+from indicators.export.tables import read_tables
 
 REPETITIONS = 3
 KEKIZ = str(Path(sys.executable).parent / "kekiz")

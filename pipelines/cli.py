@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indicators.disclosure import MIN_THRESHOLD
+from indicators.export.disclosure import MIN_THRESHOLD
 from pipelines.settings import (
     PROJECT_ROOT,
     Settings,
@@ -137,7 +137,7 @@ def _run_with_progress(settings: Settings) -> bool:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     """Check one delivery without loading it; exit 0 valid, 1 invalid, 2 usage error."""
-    from indicators.delivery import check_delivery, references_from_files, report
+    from indicators.ingest.delivery import check_delivery, references_from_files, report
     from schemas.registry import SOURCES
 
     if source_name not in SOURCES:
@@ -192,8 +192,8 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     """Write the evaluation export package; exit 1 if the export contract fails."""
     from datetime import datetime
 
-    from indicators.export_contract import ContractViolation
-    from indicators.export_package import STEPS, export_package, pipeline_version
+    from indicators.export.contract import ContractViolation
+    from indicators.export.package import STEPS, export_package, pipeline_version
 
     settings = settings_from_env(
         published=published, export_dir=export_dir, suppression_threshold=threshold

@@ -15,8 +15,8 @@ import json
 import dagster as dg
 
 from assets.ingestion import incoming_run_config, staging_key
-from indicators.archive import sha256_of
-from indicators.landing import complete_files, duplicate_note, observe, reject
+from indicators.ingest.archive import sha256_of
+from indicators.ingest.landing import complete_files, duplicate_note, observe, reject
 from pipelines.resources import DeliveryFolders
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema

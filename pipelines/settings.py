@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from indicators.export.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"

@@ -12,8 +12,8 @@ from dagster import DagsterInstance, DagsterRunStatus, RunRecord
 from rich.console import Console
 from rich.table import Table
 
-from indicators.delivery import delivered_files
-from indicators.landing import REPORT_SUFFIX
+from indicators.ingest.delivery import delivered_files
+from indicators.ingest.landing import REPORT_SUFFIX
 from pipelines.sensors import FILE_TAG
 from pipelines.settings import Settings
 from schemas.registry import SOURCES

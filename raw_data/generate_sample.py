@@ -32,7 +32,7 @@ import numpy as np
 os.environ["OPENPYXL_LXML"] = "False"
 from openpyxl import Workbook
 
-from indicators.xlsx import save_xlsx
+from indicators.export.xlsx import save_xlsx
 
 SEED = 20121016
 DEFAULT_OUT = Path(__file__).resolve().parent / "sample"

@@ -12,9 +12,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import markdown_table
-from indicators.loading import LINEAGE_COLUMNS, warehouse_references
+from indicators.ingest.validation import validate_typed
+from indicators.store.loading import LINEAGE_COLUMNS, warehouse_references
 from schemas.source import SourceSchema
-from schemas.validation import validate_typed
 
 MAX_LISTED = 200
 

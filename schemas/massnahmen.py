@@ -49,7 +49,9 @@ class IndicatorInCatalogue(Rule):
     """The linked outcome must be an indicator of the catalogue (indicators/catalogue.yaml)."""
 
     def holds(self, df: pd.DataFrame) -> pd.Series:
-        from indicators.catalogue import load_catalogue  # the catalogue is checked against us
+        from indicators.compute.catalogue import (
+            load_catalogue,  # the catalogue is checked against us
+        )
 
         return df["indikator_id"].isin(list(load_catalogue().by_id())).astype(bool)
 

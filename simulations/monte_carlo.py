@@ -5,7 +5,7 @@ children per quarter and year, binomial counts around shares that differ by quar
 together over the years (parallel trends on shares hold). 4–9 quarters adopt a measure in
 2012–2017. Scenarios: no effect, a constant effect, effects that differ between quarters and
 effects that grow by 1 pp a year. The estimate, its interval and its p-value come from the
-same code the pipeline runs (``indicators.measure_effects.estimate_effect``); TWFE is reported
+same code the pipeline runs (``indicators.effects.estimation.estimate_effect``); TWFE is reported
 side by side with its cluster-robust t(G−1) interval.
 
 Run: ``uv run python simulations/monte_carlo.py [--reps 300]`` (about 9 minutes for the
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from indicators.measure_effects import EffectOptions, estimate_effect
+from indicators.effects.estimation import EffectOptions, estimate_effect
 
 REPORT = Path(__file__).with_name("monte_carlo_report.md")
 YEARS = [y for y in range(2008, 2024) if y not in (2020, 2021)]

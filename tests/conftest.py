@@ -7,11 +7,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from indicators.delivery import check_delivery
-from indicators.mapping import load_mapping
+from indicators.ingest.delivery import check_delivery
+from indicators.ingest.mapping import load_mapping
+from indicators.ingest.validation import References
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 from pipelines.settings import PROJECT_ROOT, Settings
-from schemas.validation import References
 
 SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
 

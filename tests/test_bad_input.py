@@ -9,8 +9,8 @@ import openpyxl
 import pandas as pd
 
 from conftest import ATLAS, titles, write_csv
-from indicators.delivery import STATUS_REJECTED, check_delivery
-from indicators.mapping import load_mapping
+from indicators.ingest.delivery import STATUS_REJECTED, check_delivery
+from indicators.ingest.mapping import load_mapping
 
 SOURCE = "sozialstrukturatlas"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from indicators.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
+from indicators.compute.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
 
 REQUIRED = {
     "kinderarmut_sgb2",

@@ -8,7 +8,7 @@ import pyfixest as pf
 import pytest
 import statsmodels.formula.api as smf
 
-from indicators.did import (
+from indicators.effects.did import (
     Panel,
     cluster_se,
     fe_design,
@@ -18,7 +18,7 @@ from indicators.did import (
     pretrend,
     twfe,
 )
-from indicators.inference import (
+from indicators.effects.inference import (
     pretrend_bootstrap_p,
     randomization_p,
     webb_weights,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.disclosure import primary, suppress_counts
+from indicators.export.disclosure import primary, suppress_counts
 
 # Stadt S → Stadtbezirke B1, B2 → Sozialräume R11, R12, R21 → quarters
 PARENT_OF = {

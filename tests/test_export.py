@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from test_disclosure import determined, peel
 
-import indicators.export_package as export_package_module
-from indicators.export_package import export_package
-from indicators.export_spec import COST_COLUMNS, TABLES, TITLES
-from indicators.export_tables import NotAggregateError, _read, read_tables
-from indicators.measure_outputs import SOCIAL_REACH_INDICATOR
+import indicators.export.package as export_package_module
+from indicators.effects.reach import SOCIAL_REACH_INDICATOR
+from indicators.export.package import export_package
+from indicators.export.spec import COST_COLUMNS, TABLES, TITLES
+from indicators.export.tables import NotAggregateError, _read, read_tables
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT

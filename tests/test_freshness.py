@@ -9,7 +9,7 @@ import pytest
 from assets.freshness import freshness_check
 from assets.ingestion import INGESTION_ASSETS, staging_key
 from conftest import ATLAS, temporary_settings, write_csv
-from indicators.freshness import add_months, freshness
+from indicators.compute.freshness import add_months, freshness
 from pipelines.definitions import build_definitions
 from schemas.registry import SOURCES
 

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from indicators.aggregation import indicator_values
-from indicators.catalogue import Catalogue, Coverage, Indicator
-from indicators.sozialindex import sozialindex
+from indicators.compute.aggregation import indicator_values
+from indicators.compute.catalogue import Catalogue, Coverage, Indicator
+from indicators.compute.sozialindex import sozialindex
 
 #  Stadt S ── Bezirk B1 ── Sozialraum R1 ── Q1, Q2 (and Q0, cut out after 2012)
 #          └─ Bezirk B2 ── Sozialraum R2 ── Q3

@@ -11,7 +11,7 @@ import pytest
 
 from assets.ingestion import INGESTION_ASSETS, staging_key
 from conftest import ATLAS, temporary_settings, write_csv
-from indicators import loading
+from indicators.store import loading
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 

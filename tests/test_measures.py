@@ -10,12 +10,12 @@ from scipy import stats
 
 from assets.measures import ensure_measure_tables
 from conftest import SAMPLE
-from indicators import evidence
-from indicators.catalogue import load_catalogue
-from indicators.core_tables import ensure_core
-from indicators.loading import ensure_warehouse
-from indicators.measure_effects import adoption_years
-from indicators.measure_outputs import measure_costs, measure_output, quarter_inputs
+from indicators.compute.catalogue import load_catalogue
+from indicators.compute.dimensions import ensure_core
+from indicators.effects import evidence
+from indicators.effects.estimation import adoption_years
+from indicators.effects.reach import measure_costs, measure_output, quarter_inputs
+from indicators.store.loading import ensure_warehouse
 
 # --- evidence grades -------------------------------------------------------------------------
 

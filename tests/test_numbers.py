@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from indicators.numbers import (
+from indicators.ingest.numbers import (
     CellError,
     NumberFormat,
     parse_count,

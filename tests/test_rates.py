@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
-from indicators.rates import wilson_interval
+from indicators.compute.rates import wilson_interval
 
 
 def test_wilson_matches_statsmodels_including_the_edges():

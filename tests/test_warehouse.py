@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.catalogue import load_catalogue
+from indicators.compute.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 MART_COLUMNS = {

@@ -1,7 +1,7 @@
 """Inference with few clusters: wild cluster bootstrap (Webb weights) and randomization inference.
 
-The imputation estimate and its cluster scores are linear in the outcome (``indicators.did``),
-so every bootstrap replication is a matrix product: no Python loop per replication.
+The imputation estimate and its cluster scores are linear in the outcome (``did.py``), so
+every bootstrap replication is a matrix product: no Python loop per replication.
 
 * p-value: restricted wild cluster bootstrap (WCR, the null of no effect imposed: the outcome
   is refitted with unit and year effects only), bootstrap-t with Webb's six-point weights.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.did import Imputation, Panel, fe_design, identified
+from indicators.effects.did import Imputation, Panel, fe_design, identified
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 

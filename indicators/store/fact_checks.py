@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from indicators.catalogue import Catalogue
+from indicators.compute.catalogue import Catalogue
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from indicators import evidence
-from indicators.did import Panel, identified, imputation, jackknife_se, pretrend, twfe
-from indicators.inference import (
+from indicators.effects import evidence
+from indicators.effects.did import Panel, identified, imputation, jackknife_se, pretrend, twfe
+from indicators.effects.inference import (
     pretrend_bootstrap_p,
     randomization_p,
     wild_cluster_bootstrap_p,

@@ -12,9 +12,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from indicators.export_spec import TABLES, TITLES, Table, unit
-from indicators.export_tables import ExportTables
-from indicators.xlsx import save_xlsx
+from indicators.export.spec import TABLES, TITLES, Table, unit
+from indicators.export.tables import ExportTables
+from indicators.export.xlsx import save_xlsx
 
 SUPPRESSED_MARK = "."
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.mapping import SourceMapping, load_mapping
-from indicators.reader import DeliveryRejected, RawTable, read_delivery
+from indicators.ingest.mapping import SourceMapping, load_mapping
+from indicators.ingest.reader import DeliveryRejected, RawTable, read_delivery
+from indicators.ingest.validation import Finding, References, ValidatedRows, validate_rows
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
-from schemas.validation import Finding, References, ValidatedRows, validate_rows
 
 DELIVERY_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STATUS_LOADED = "geladen"

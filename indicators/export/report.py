@@ -4,9 +4,9 @@ import html
 
 import pandas as pd
 
-from indicators.charts import event_study_chart, trend_chart
-from indicators.export_spec import CITY, QUARTER
-from indicators.export_tables import ExportTables
+from indicators.display.charts import event_study_chart, trend_chart
+from indicators.export.spec import CITY, QUARTER
+from indicators.export.tables import ExportTables
 
 NOT_ESTIMABLE = "nicht schätzbar"
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import yaml
 
+from indicators.ingest.validation import parse_kind
 from schemas.massnahmen import LIFE_PHASES
 from schemas.registry import SOURCES
-from schemas.validation import parse_kind
 
-CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
+CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "catalogue.yaml"
 CROSS_CUTTING = "übergreifend"
 ENTRY_KEYS = {
     "id",

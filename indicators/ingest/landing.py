@@ -12,8 +12,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from indicators.delivery import delivered_files, report
-from indicators.loading import LoadedDelivery
+from indicators.ingest.delivery import delivered_files, report
+from indicators.store.loading import LoadedDelivery
 
 READY_SUFFIX = ".ready"
 REPORT_SUFFIX = ".fehler.txt"

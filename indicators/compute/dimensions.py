@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from indicators.areas import PATH_COLUMNS, area_paths
-from indicators.catalogue import Catalogue
-from indicators.duckdb_io import insert_frame, sql_literal, transaction
-from indicators.loading import SQL_DIR
+from indicators.compute.areas import PATH_COLUMNS, area_paths
+from indicators.compute.catalogue import Catalogue
+from indicators.store.connection import insert_frame, sql_literal, transaction
+from indicators.store.loading import SQL_DIR
 from schemas.gebiete import LEVELS
 
 YEAR_SOURCES = ("sozialstrukturatlas", "schuleingang", "schulwechsel", "kindertagesbetreuung")

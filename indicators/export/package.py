@@ -15,25 +15,25 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.archive import sha256_of
-from indicators.export_contract import (
+from indicators.export.contract import (
     ContractResult,
     ContractViolation,
     expectations,
     html_report,
     run_contract,
 )
-from indicators.export_files import (
+from indicators.export.files import (
     csv_frame,
     datapackage,
     write_csv,
     write_json,
     write_workbook,
 )
-from indicators.export_notes import codebook, notes
-from indicators.export_report import report
-from indicators.export_spec import TABLES
-from indicators.export_tables import ExportTables, read_tables
+from indicators.export.notes import codebook, notes
+from indicators.export.report import report
+from indicators.export.spec import TABLES
+from indicators.export.tables import ExportTables, read_tables
+from indicators.ingest.archive import sha256_of
 
 WORKBOOK = "auswertung.xlsx"
 REPORT = "bericht.html"

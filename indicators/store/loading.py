@@ -9,16 +9,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from indicators.archive import archive_file, sha256_of
-from indicators.delivery import STATUS_REJECTED, DeliveryCheck, check_delivery
-from indicators.duckdb_io import insert_frame, sql_literal, transaction
-from indicators.mapping import load_mapping
-from indicators.numbers import cell_text
+from indicators.ingest.archive import archive_file, sha256_of
+from indicators.ingest.delivery import STATUS_REJECTED, DeliveryCheck, check_delivery
+from indicators.ingest.mapping import load_mapping
+from indicators.ingest.numbers import cell_text
+from indicators.ingest.validation import SUPPRESSED_COLUMN, References, parse_kind
+from indicators.store.connection import insert_frame, sql_literal, transaction
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
-from schemas.validation import SUPPRESSED_COLUMN, References, parse_kind
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "warehouse" / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "warehouse" / "sql"
 DUCKDB_TYPES = {
     "year": "INTEGER",
     "count": "BIGINT",

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.mapping import SourceMapping, normalise_title
-from indicators.numbers import cell_text
+from indicators.ingest.mapping import SourceMapping, normalise_title
+from indicators.ingest.numbers import cell_text
 
 HEADER_SEARCH_ROWS = 20
 SEPARATORS = (";", ",", "\t", "|")

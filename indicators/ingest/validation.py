@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from indicators.numbers import (
+from indicators.ingest.numbers import (
     CellError,
     NumberFormat,
     cell_text,

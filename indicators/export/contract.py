@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from indicators.export_spec import TABLES_BY_NAME
-from indicators.export_tables import ExportTables
+from indicators.export.spec import TABLES_BY_NAME
+from indicators.export.tables import ExportTables
 
 RATE_COLUMNS = {
     "massnahmen_output": ("reichweite", "ki_unten", "ki_oben", "sgb2_anteil_teilnehmende",

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from indicators.areas import quarter_ancestors
-from indicators.evidence import RELIABLE
-from indicators.rates import wilson_interval
+from indicators.compute.areas import quarter_ancestors
+from indicators.compute.rates import wilson_interval
+from indicators.effects.evidence import RELIABLE
 from schemas.sozialstrukturatlas import UNDER_15
 
 TARGET_POPULATION = {

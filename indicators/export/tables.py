@@ -5,8 +5,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from indicators.disclosure import primary, suppress_counts
-from indicators.export_spec import (
+from indicators.effects.reach import SOCIAL_REACH_INDICATOR
+from indicators.export.disclosure import primary, suppress_counts
+from indicators.export.spec import (
     CITY,
     EXTRA_DESCRIPTIONS,
     QUARTER,
@@ -15,7 +16,6 @@ from indicators.export_spec import (
     TABLES_BY_NAME,
     Table,
 )
-from indicators.measure_outputs import SOCIAL_REACH_INDICATOR
 
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 

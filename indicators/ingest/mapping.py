@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from indicators.numbers import NumberFormat
+from indicators.ingest.numbers import NumberFormat
 
-MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "raw_data" / "mappings"
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "raw_data" / "mappings"
 
 
 @dataclass(frozen=True)

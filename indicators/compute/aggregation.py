@@ -12,9 +12,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from indicators.areas import QUARTER, quarter_ancestors, valid_on
-from indicators.catalogue import Catalogue, Coverage, Indicator
-from indicators.rates import wilson_interval
+from indicators.compute.areas import QUARTER, quarter_ancestors, valid_on
+from indicators.compute.catalogue import Catalogue, Coverage, Indicator
+from indicators.compute.rates import wilson_interval
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
 

@@ -3,8 +3,8 @@ reference dates, the suppression rule and the data gaps."""
 
 import pandas as pd
 
-from indicators.export_spec import CITY, TABLES, TITLES, unit
-from indicators.export_tables import ExportTables
+from indicators.export.spec import CITY, TABLES, TITLES, unit
+from indicators.export.tables import ExportTables
 
 CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
 
