@@ -9,20 +9,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.publishing import PUBLISHED_KEY
+from assets.keys import EXPORT, EXPORT_KEY, PUBLISHED_KEY, SCHEDULE_TAG, YEARLY
+from assets.resources import ExportTarget, Warehouse
 from indicators.export.contract import ContractViolation
 from indicators.export.package import CONTRACT_HTML, export_package, pipeline_version
-from pipelines.automation import SCHEDULE_TAG, YEARLY
-from pipelines.resources import ExportTarget, Warehouse
-from pipelines.settings import PROJECT_ROOT
 
-EXPORT_KEY = dg.AssetKey(["auswertungspaket"])
 CONTRACT_CHECK = "exportvertrag"
 
 
 @dg.asset(
     key=EXPORT_KEY,
-    group_name="export",
+    group_name=EXPORT,
     deps=[PUBLISHED_KEY],
     tags={SCHEDULE_TAG: YEARLY},
     kinds={"csv", "xlsx", "html"},
@@ -46,7 +43,7 @@ CONTRACT_CHECK = "exportvertrag"
         "oder bei Bedarf."
     ),
 )
-def evaluation_export(
+def auswertungspaket(
     context: dg.AssetExecutionContext, warehouse: Warehouse, exports: ExportTarget
 ):
     try:
@@ -55,7 +52,7 @@ def evaluation_export(
             Path(exports.export_dir),
             context.run.run_id,
             threshold=exports.threshold,
-            version=pipeline_version(PROJECT_ROOT),
+            version=pipeline_version(),
             created=datetime.now(),
             progress=context.log.info,
         )

@@ -1,15 +1,18 @@
-"""Small helpers that turn frames into Dagster metadata for the UI."""
+"""Turning what a library step reports into what the Dagster UI shows."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-PREVIEW_ROWS = 10
+from indicators.display.summary import Chart, CheckResult, Listing, StepResult, Summary
 
 
-def markdown_table(frame: pd.DataFrame, limit: int = PREVIEW_ROWS) -> dg.MetadataValue:
+def markdown_table(listing: Listing) -> dg.MetadataValue:
     """A Markdown table of the first rows (shown as a table in the Dagster UI)."""
+    frame, limit = listing.frame, listing.limit
     head = frame.head(limit)
     if head.empty:
         return dg.MetadataValue.md("_(keine Zeilen)_")
@@ -27,6 +30,34 @@ def markdown_table(frame: pd.DataFrame, limit: int = PREVIEW_ROWS) -> dg.Metadat
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def image(uri: str, title: str) -> dg.MetadataValue:
-    """An embedded image (data URI) as Markdown metadata."""
-    return dg.MetadataValue.md(f"![{title}]({uri})")
+def as_metadata(summary: Summary) -> dict[str, object]:
+    """Tables as Markdown tables, charts as embedded images, paths as paths."""
+
+    def value(item: object) -> object:
+        if isinstance(item, Listing):
+            return markdown_table(item)
+        if isinstance(item, Chart):
+            return dg.MetadataValue.md(f"![{item.title}]({item.uri})")
+        if isinstance(item, Path):
+            return dg.MetadataValue.path(str(item))
+        return item
+
+    return {name: value(item) for name, item in summary.items()}
+
+
+def materialized(context: dg.AssetExecutionContext, result: StepResult) -> dg.MaterializeResult:
+    """Log the step's warnings and show its summary on the materialisation."""
+    for warning in result.warnings:
+        context.log.warning(warning)
+    return dg.MaterializeResult(metadata=as_metadata(result.summary))
+
+
+def check_result(
+    result: CheckResult, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=severity,
+        description=result.description,
+        metadata=as_metadata(result.summary),
+    )

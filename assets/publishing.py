@@ -4,11 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingestion import POOL
-from indicators.store.publishing import publish
-from pipelines.resources import Warehouse
-
-PUBLISHED_KEY = dg.AssetKey(["veroeffentlichte_kopie"])
+from assets.keys import POOL, PUBLISHED_KEY, PUBLISHING
+from assets.metadata import materialized
+from assets.resources import Warehouse
+from indicators.store.publishing import publish_copy
 
 
 def published_copy_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -16,7 +15,7 @@ def published_copy_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=PUBLISHED_KEY,
-        group_name="veroeffentlichung",
+        group_name=PUBLISHING,
         kinds={"duckdb"},
         deps=deps,
         pool=POOL,
@@ -26,14 +25,11 @@ def published_copy_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
             "Kopie geöffnet hat, liest sie ungestört weiter. Anleitung: warehouse/README.md."
         ),
     )
-    def _publish(warehouse: Warehouse) -> dg.MaterializeResult:
+    def veroeffentlichte_kopie(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            target = publish(con, Path(warehouse.path), Path(warehouse.published_path))
-        return dg.MaterializeResult(
-            metadata={
-                "pfad": dg.MetadataValue.path(str(target)),
-                "groesse_mib": round(target.stat().st_size / 2**20, 1),
-            }
-        )
+            result = publish_copy(con, Path(warehouse.path), Path(warehouse.published_path))
+        return materialized(context, result)
 
-    return _publish
+    return veroeffentlichte_kopie

@@ -17,7 +17,6 @@ import duckdb
 import numpy as np
 from _sample_warehouse import build_warehouse
 
-from assets.measures import QUARTER_VALUES
 from indicators.effects.did import imputation
 from indicators.effects.estimation import (
     EffectOptions,
@@ -26,6 +25,7 @@ from indicators.effects.estimation import (
     measure_effects,
 )
 from indicators.effects.inference import pretrend_bootstrap_p, wild_cluster_bootstrap_p
+from indicators.store.measures import QUARTER_VALUES
 
 REPETITIONS = 3
 TARGET_SECONDS = 20.0

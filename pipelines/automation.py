@@ -3,7 +3,7 @@
 Every asset outside the delivery group ``lieferungen`` that declares no automation condition
 of its own gets ``DOWNSTREAM``: it is materialised once after it appears and again whenever an
 upstream asset was updated, but not while an upstream asset is missing or in progress, nor
-after an upstream blocking check failed. An asset tagged ``kekiz/schedule: yearly`` (the
+after an upstream blocking check failed. An asset tagged ``kekiz/zeitplan: jaehrlich`` (the
 evaluation export) is left to the yearly schedule instead. ``AUTOMATION_SENSOR`` evaluates the
 conditions; it is on by default so that an unattended server needs no click in the UI.
 """
@@ -12,18 +12,15 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from assets.ingestion import GROUP
-
-SCHEDULE_TAG = "kekiz/schedule"
-YEARLY = "yearly"
+from assets.keys import DELIVERIES, SCHEDULE_TAG, YEARLY
 
 DOWNSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager_after_blocking_checks")
+).with_label("nach_bestandenen_pruefungen")
 
 DERIVED = (
     dg.AssetSelection.all()
-    - dg.AssetSelection.groups(GROUP)
+    - dg.AssetSelection.groups(DELIVERIES)
     - dg.AssetSelection.tag(SCHEDULE_TAG, YEARLY)
 )
 """Assets computed from the staged deliveries that follow them (and the monthly refresh)."""
@@ -47,7 +44,7 @@ def is_yearly_export(spec: dg.AssetSpec) -> bool:
 
 
 def follows_deliveries(spec: dg.AssetSpec) -> bool:
-    return spec.group_name != GROUP and not is_yearly_export(spec)
+    return spec.group_name != DELIVERIES and not is_yearly_export(spec)
 
 
 def follow_deliveries(assets: Assets) -> list[dg.AssetsDefinition | dg.AssetSpec]:

@@ -137,6 +137,7 @@ def _run_with_progress(settings: Settings) -> bool:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     """Check one delivery without loading it; exit 0 valid, 1 invalid, 2 usage error."""
+    from indicators.compute.catalogue import load_catalogue
     from indicators.ingest.delivery import check_delivery, references_from_files, report
     from schemas.registry import SOURCES
 
@@ -145,7 +146,7 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     if not file.exists():
         raise click.UsageError(f"Datei nicht gefunden: {file}")
     settings = settings_from_env(data_dir=data_dir)
-    refs = references_from_files(settings.data_dir)
+    refs = references_from_files(settings.data_dir, load_catalogue().by_id())
     check = check_delivery(file, source_name, refs)
     click.echo(report(check))
     sys.exit(0 if check.rejection is None and not check.findings else 1)
@@ -217,7 +218,7 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
                 settings.export_dir,
                 str(uuid.uuid4()),
                 threshold=settings.suppression_threshold,
-                version=pipeline_version(PROJECT_ROOT),
+                version=pipeline_version(),
                 created=datetime.now(),
                 progress=step,
             )

@@ -4,35 +4,30 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.export import evaluation_export
-from assets.freshness import FRESHNESS_CHECKS
-from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
-from assets.ingestion import INGESTION_ASSETS, POOL, staging_key
-from assets.measures import MEASURE_ASSETS
+from assets.deliveries import staging_assets
+from assets.delivery_checks import delivery_checks
+from assets.export import auswertungspaket
+from assets.indicator_facts import indicator_assets, indicator_checks
+from assets.measures import measure_assets
 from assets.publishing import published_copy_asset
+from assets.resources import DeliveryFolders, ExportTarget, Warehouse
+from indicators.compute.catalogue import load_catalogue
 from pipelines.automation import AUTOMATION_SENSOR, YEARLY_EXPORTS, follow_deliveries
-from pipelines.resources import DeliveryFolders, ExportTarget, Warehouse
 from pipelines.schedules import build_schedules
-from pipelines.sensors import DELIVERY_SENSORS
+from pipelines.sensors import delivery_sensors
 from pipelines.settings import Settings
-from schemas.checks import schema_checks
-from schemas.registry import SOURCES
 
 ALL_ASSETS_JOB = "alles_materialisieren"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    checks = [
-        check
-        for source in SOURCES.values()
-        for check in schema_checks(source, staging_key(source.name), POOL)
-    ]
-    derived = [*INDICATOR_ASSETS, *MEASURE_ASSETS]
+    catalogue = load_catalogue()
+    derived = [*indicator_assets(catalogue), *measure_assets(catalogue)]
     published = published_copy_asset([key for a in derived for key in a.keys])
-    assets = follow_deliveries([*INGESTION_ASSETS, *derived, published, evaluation_export])
+    assets = follow_deliveries([*staging_assets(catalogue), *derived, published, auswertungspaket])
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*checks, *INDICATOR_CHECKS, *FRESHNESS_CHECKS],
+        asset_checks=[*delivery_checks(catalogue), *indicator_checks(catalogue)],
         jobs=[
             dg.define_asset_job(
                 ALL_ASSETS_JOB,
@@ -44,13 +39,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         ],
         schedules=build_schedules(),
-        sensors=[*DELIVERY_SENSORS, AUTOMATION_SENSOR],
+        sensors=[*delivery_sensors(), AUTOMATION_SENSOR],
         resources={
             "warehouse": Warehouse(
                 path=str(settings.warehouse), published_path=str(settings.published)
             ),
-            "folders": DeliveryFolders.from_settings(settings),
-            "exports": ExportTarget.from_settings(settings),
+            "folders": DeliveryFolders(
+                data_dir=str(settings.data_dir),
+                archive_dir=str(settings.archive_dir),
+                incoming_dir=str(settings.incoming_dir),
+                rejected_dir=str(settings.rejected_dir),
+            ),
+            "exports": ExportTarget(
+                export_dir=str(settings.export_dir), threshold=settings.suppression_threshold
+            ),
         },
         executor=dg.in_process_executor,
     )

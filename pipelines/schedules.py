@@ -1,12 +1,12 @@
 """Calendar runs: the monthly refresh of derived assets and the yearly evaluation export.
 
-The yearly schedule runs every asset tagged ``kekiz/schedule: yearly`` (see
+The yearly schedule runs every asset tagged ``kekiz/zeitplan: jaehrlich`` (see
 ``pipelines/automation.py``); its job can also be launched on demand from the UI.
 """
 
 import dagster as dg
 
-from assets.freshness import FRESHNESS_CHECKS
+from assets.delivery_checks import FRESHNESS_CHECKS
 from pipelines.automation import DERIVED, YEARLY_EXPORTS
 
 TIMEZONE = "Europe/Berlin"

@@ -14,10 +14,11 @@ import json
 
 import dagster as dg
 
-from assets.ingestion import incoming_run_config, staging_key
+from assets.deliveries import incoming_run_config
+from assets.keys import staging_key
+from assets.resources import DeliveryFolders
 from indicators.ingest.archive import sha256_of
 from indicators.ingest.landing import complete_files, duplicate_note, observe, reject
-from pipelines.resources import DeliveryFolders
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
 
@@ -95,4 +96,5 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
     return _watch
 
 
-DELIVERY_SENSORS = [delivery_sensor(source) for source in SOURCES.values()]
+def delivery_sensors() -> list[dg.SensorDefinition]:
+    return [delivery_sensor(source) for source in SOURCES.values()]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -14,6 +12,7 @@ from rich.table import Table
 
 from indicators.ingest.delivery import delivered_files
 from indicators.ingest.landing import REPORT_SUFFIX
+from indicators.store.delivery_log import latest_deliveries
 from pipelines.sensors import FILE_TAG
 from pipelines.settings import Settings
 from schemas.registry import SOURCES
@@ -30,20 +29,6 @@ RUN_STATUS = {
     DagsterRunStatus.MANAGED: "extern",
 }
 DELIVERY_STATUS_STYLE = {"geladen": "green", "teilweise geladen": "yellow", "abgelehnt": "red"}
-
-LATEST_DELIVERIES = """
-SELECT source, file_name, loaded_at, rows_read, rows_staged, rows_quarantined, status, message
-FROM raw.deliveries
-QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC, file_name DESC) <= ?
-ORDER BY source, loaded_at DESC, file_name DESC
-"""
-
-
-def latest_deliveries(warehouse: Path, per_source: int) -> dict[str, list[tuple]]:
-    """The newest ``per_source`` rows of ``raw.deliveries`` for every source, newest first."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(LATEST_DELIVERIES, [per_source]).fetchall()
-    return {source: [row[1:] for row in group] for source, group in groupby(rows, itemgetter(0))}
 
 
 def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:

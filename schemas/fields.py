@@ -76,3 +76,19 @@ def sums_to(parts: tuple[str, ...], total: str, description: str):
     """The parts add up exactly to the total."""
     name = f"{'+'.join(parts)} = {total}"
     return Compare(name, (*parts, total), description, parts, (total,), exact=True)
+
+
+def field_kind(column: pa.Column) -> str:
+    """How a field is read from a delivery and stored: year, count, number, date, bool or text."""
+    if (column.metadata or {}).get("parse") == "year":
+        return "year"
+    dtype = str(column.dtype)
+    if dtype == "Int64":
+        return "count"
+    if dtype == "Float64":
+        return "number"
+    if dtype.startswith("datetime64"):
+        return "date"
+    if dtype == "boolean":
+        return "bool"
+    return "text"

@@ -4,8 +4,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.fields import Rule, area_id, at_most, count, text, year
-from schemas.source import SourceSchema
+from schemas.fields import area_id, at_most, count, text, year
+from schemas.source import CATALOGUE_KEYS, Reference, SourceSchema
 
 LIFE_PHASES = (
     "Frühe Hilfen (0–3)",
@@ -16,6 +16,7 @@ LIFE_PHASES = (
 )
 TARGET_AGE_BANDS = ("0-2", "3-5", "6-9", "10-14", "15-17")
 DIRECTIONS = ("steigt", "sinkt")
+MEASURE_REGISTER = Reference("massnahmen", "unbekannt im massnahmen-Register")
 
 
 class Massnahmen(pa.DataFrameModel):
@@ -45,17 +46,6 @@ class MassnahmenUmsetzung(pa.DataFrameModel):
     kosten_eur: Series[pd.Float64Dtype] = pa.Field(ge=0, nullable=True)
 
 
-class IndicatorInCatalogue(Rule):
-    """The linked outcome must be an indicator of the catalogue (indicators/catalogue.yaml)."""
-
-    def holds(self, df: pd.DataFrame) -> pd.Series:
-        from indicators.compute.catalogue import (
-            load_catalogue,  # the catalogue is checked against us
-        )
-
-        return df["indikator_id"].isin(list(load_catalogue().by_id())).astype(bool)
-
-
 MASSNAHMEN = SourceSchema(
     name="massnahmen",
     title="Maßnahmenregister",
@@ -74,14 +64,14 @@ MASSNAHMEN_WIRKINDIKATOREN = SourceSchema(
     model=MassnahmenWirkindikatoren,
     key=("massnahme_id", "indikator_id"),
     area_column=None,
-    references={"massnahme_id": "massnahmen"},
-    rules=(
-        IndicatorInCatalogue(
-            "indikator_im_katalog",
-            ("indikator_id",),
-            "der Wirkindikator muss im Indikatorenkatalog stehen (indicators/catalogue.yaml)",
+    references={
+        "massnahme_id": MEASURE_REGISTER,
+        "indikator_id": Reference(
+            CATALOGUE_KEYS,
+            "Regel: der Wirkindikator muss im Indikatorenkatalog stehen "
+            "(indicators/catalogue.yaml)",
         ),
-    ),
+    },
 )
 
 MASSNAHMEN_UMSETZUNG = SourceSchema(
@@ -93,7 +83,7 @@ MASSNAHMEN_UMSETZUNG = SourceSchema(
     ),
     model=MassnahmenUmsetzung,
     key=("massnahme_id", "gebiet_id", "jahr"),
-    references={"massnahme_id": "massnahmen"},
+    references={"massnahme_id": MEASURE_REGISTER},
     rules=(
         at_most(
             "teilnehmende_sgb2",

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import pandas as pd
 import pandera.pandas as pa
 
 from schemas.fields import Rule
+
+SUPPRESSED_COLUMN = "gesperrte_felder"
+"""Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
+CATALOGUE_KEYS = "indikatorkatalog"
+"""Name of the key set of the indicator catalogue's ids in :class:`References`."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column whose values must be keys of another source or of the catalogue."""
+
+    keys: str
+    """A source name, or CATALOGUE_KEYS."""
+    rule: str
+    """The rule in German, as the office reads it when a value is unknown."""
+
+    @property
+    def delivered(self) -> bool:
+        """True when the keys come from another delivered source (which must load first)."""
+        return self.keys != CATALOGUE_KEYS
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data the rows are checked against."""
+
+    areas: pd.DataFrame | None = None
+    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis."""
+    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Key set name (a source or CATALOGUE_KEYS) -> known values."""
 
 
 @dataclass(frozen=True)
@@ -22,12 +54,13 @@ class SourceSchema:
     area_column: str | None = "gebiet_id"
     reference_day: tuple[int, int] = (12, 31)
     """Month and day of the reference date in the year: the area must be valid then."""
-    references: dict[str, str] = field(default_factory=dict)
-    """Column -> source whose key the value must match (e.g. a measure id)."""
+    references: dict[str, Reference] = field(default_factory=dict)
+    """Column -> the keys its values must match (e.g. a measure id)."""
 
     @property
     def depends_on(self) -> tuple[str, ...]:
-        refs = tuple(self.references.values())
+        """Delivered sources whose rows this source refers to."""
+        refs = tuple(ref.keys for ref in self.references.values() if ref.delivered)
         return (("gebiete",) if self.area_column else ()) + refs
 
     def columns(self) -> dict[str, pa.Column]:
@@ -35,3 +68,49 @@ class SourceSchema:
 
     def required_columns(self) -> list[str]:
         return [name for name, col in self.columns().items() if col.required]
+
+    def full_schema(self, refs: References) -> pa.DataFrameSchema:
+        """The pandera model plus key, row rules, reference checks and area validity."""
+        columns = dict(self.model.to_schema().columns)
+        checks = [
+            pa.Check(rule.holds, error=f"rule:{rule.name}", name=rule.name) for rule in self.rules
+        ]
+        for column, reference in self.references.items():
+            known = refs.keys.get(reference.keys, frozenset())
+            columns[column] = columns[column].set_checks(
+                [*columns[column].checks, pa.Check.isin(sorted(known), error=f"ref:{column}")]
+            )
+        if self.area_column and refs.areas is not None:
+            checks.append(
+                pa.Check(
+                    self._area_valid(refs.areas),
+                    error=f"area:{self.area_column}",
+                    name="gebiet_gueltig",
+                )
+            )
+        columns[SUPPRESSED_COLUMN] = pa.Column("string", nullable=True, required=False)
+        return pa.DataFrameSchema(
+            columns=columns,
+            checks=checks,
+            unique=list(self.key),
+            report_duplicates="all",
+            strict=True,
+            name=self.name,
+        )
+
+    def _area_valid(self, areas: pd.DataFrame):
+        month, day = self.reference_day
+        table = areas.set_index("gebiet_id")[["gueltig_ab", "gueltig_bis"]]
+
+        def holds(df: pd.DataFrame) -> pd.Series:
+            ids = df[self.area_column]
+            known = ids.isin(table.index)
+            dates = pd.to_datetime(
+                {"year": df["jahr"].astype("float"), "month": month, "day": day}, errors="coerce"
+            )
+            start = ids.map(table["gueltig_ab"])
+            end = ids.map(table["gueltig_bis"])
+            valid = (start <= dates) & (end.isna() | (dates <= end))
+            return (known & valid.fillna(False)).astype(bool)
+
+        return holds

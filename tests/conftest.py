@@ -7,13 +7,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from indicators.compute.catalogue import load_catalogue
 from indicators.ingest.delivery import check_delivery
 from indicators.ingest.mapping import load_mapping
-from indicators.ingest.validation import References
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 from pipelines.settings import PROJECT_ROOT, Settings
+from schemas.source import CATALOGUE_KEYS, References
 
 SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
+CATALOGUE = load_catalogue()
 
 AREAS = [
     ("05119000", "Teststadt", "Stadt", "", "01.01.2000", ""),
@@ -113,7 +115,9 @@ def data_dir(tmp_path: Path) -> Path:
 def refs(data_dir: Path) -> References:
     areas = check_delivery(data_dir / "gebiete" / "gebiete.csv", "gebiete", References())
     assert areas.rows is not None and not areas.findings
-    return References(areas=areas.rows.valid, keys={"massnahmen": frozenset({"M01"})})
+    indicators = frozenset(CATALOGUE.by_id())
+    keys = {"massnahmen": frozenset({"M01"}), CATALOGUE_KEYS: indicators}
+    return References(areas=areas.rows.valid, keys=keys)
 
 
 def temporary_settings(tmp: Path, data_dir: Path) -> Settings:

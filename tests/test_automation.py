@@ -3,7 +3,10 @@
 import dagster as dg
 import pytest
 
-from assets.ingestion import GROUP, INGESTION_ASSETS, staging_key
+from assets.deliveries import staging_assets
+from assets.keys import DELIVERIES as GROUP
+from assets.keys import staging_key
+from conftest import CATALOGUE
 from pipelines.automation import (
     DOWNSTREAM,
     SCHEDULE_TAG,
@@ -15,6 +18,7 @@ from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
+INGESTION_ASSETS = staging_assets(CATALOGUE)
 OWN_CONDITION = dg.AutomationCondition.on_cron("0 7 * * 1")
 
 

@@ -20,13 +20,15 @@ from test_disclosure import determined, peel
 import indicators.export.package as export_package_module
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.package import export_package
-from indicators.export.spec import COST_COLUMNS, TABLES, TITLES
+from indicators.export.spec import COST_COLUMNS, TABLES, export_docs
 from indicators.export.tables import NotAggregateError, _read, read_tables
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT
+from schemas.columns import load_column_docs
 
 THRESHOLD = 5
+TITLES = {c: d.title for (t, c), d in export_docs(load_column_docs()).items() if t == "indikatoren"}
 HIGH_THRESHOLD = 300
 """Hides population counts too, so the links between tables are exercised."""
 COUNTS = {

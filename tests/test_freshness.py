@@ -6,12 +6,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.freshness import freshness_check
-from assets.ingestion import INGESTION_ASSETS, staging_key
-from conftest import ATLAS, temporary_settings, write_csv
+from assets.deliveries import staging_assets
+from assets.delivery_checks import freshness_check
+from assets.keys import staging_key
+from conftest import ATLAS, CATALOGUE, temporary_settings, write_csv
 from indicators.compute.freshness import add_months, freshness
 from pipelines.definitions import build_definitions
 from schemas.registry import SOURCES
+
+INGESTION_ASSETS = staging_assets(CATALOGUE)
 
 ATLAS_DAY = SOURCES["sozialstrukturatlas"].reference_day
 SEU_DAY = SOURCES["schuleingang"].reference_day

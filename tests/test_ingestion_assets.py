@@ -9,13 +9,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.ingestion import INGESTION_ASSETS, staging_key
-from conftest import ATLAS, temporary_settings, write_csv
+from assets.deliveries import staging_assets
+from assets.keys import staging_key
+from conftest import ATLAS, CATALOGUE, temporary_settings, write_csv
 from indicators.store import loading
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
+INGESTION_ASSETS = staging_assets(CATALOGUE)
 
 
 @pytest.fixture

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+
+import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from assets.measures import ensure_measure_tables
-from conftest import SAMPLE
+from conftest import SAMPLE, temporary_settings
 from indicators.compute.catalogue import load_catalogue
-from indicators.compute.dimensions import ensure_core
 from indicators.effects import evidence
+from indicators.effects.costs import measure_costs
 from indicators.effects.estimation import adoption_years
-from indicators.effects.reach import measure_costs, measure_output, quarter_inputs
-from indicators.store.loading import ensure_warehouse
+from indicators.effects.reach import measure_output, quarter_inputs
+from indicators.store.schema import ensure_schema
+from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 
 # --- evidence grades -------------------------------------------------------------------------
 
@@ -268,11 +271,33 @@ def test_adoption_is_the_first_active_year():
 
 def test_a_warehouse_from_before_the_sgb2_participant_count_gains_the_column(tmp_path):
     with duckdb.connect(str(tmp_path / "alt.duckdb")) as con:
-        ensure_warehouse(con)
-        ensure_core(con, load_catalogue())
-        ensure_measure_tables(con)
+        ensure_schema(con, load_catalogue())
         con.execute("DROP VIEW mart.massnahmen_output")
         con.execute("ALTER TABLE core.massnahmen_output DROP COLUMN teilnehmende_sgb2")
-        ensure_measure_tables(con)
+        con.execute("DROP TABLE meta.schema_migrations")  # as before migrations were recorded
+        ensure_schema(con, load_catalogue())
         columns = con.sql("SELECT * FROM mart.massnahmen_output LIMIT 0").columns
     assert columns[-1] == "teilnehmende_sgb2"
+
+
+def test_a_register_with_no_estimable_effect_still_materialises(tmp_path):
+    """Two atlas years and one school-entry year: no measure has years before and after its
+    start, so every effect is "nicht schätzbar" and its estimates stay empty."""
+    data = tmp_path / "lieferungen"
+    for folder in ("gebiete", "massnahmen", "massnahmen_wirkindikatoren", "massnahmen_umsetzung"):
+        shutil.copytree(SAMPLE / folder, data / folder)
+    for folder, name in [
+        ("sozialstrukturatlas", "sozialstrukturatlas_2022.csv"),
+        ("sozialstrukturatlas", "sozialstrukturatlas_2023.csv"),
+        ("schuleingang", "seu_2023.xlsx"),
+    ]:
+        (data / folder).mkdir(exist_ok=True)
+        shutil.copy(SAMPLE / folder / name, data / folder / name)
+    settings = temporary_settings(tmp_path, data)
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        effects = con.sql("SELECT * FROM mart.massnahmen_wirkung").df()
+    assert len(effects) == 12 and (effects["bewertung"] == evidence.NOT_ESTIMABLE).all()
+    assert effects["effekt_pp"].isna().all() and effects["begruendung"].notna().all()

@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import assets.indicators
+import indicators.store.indicator_facts as indicator_facts
 from conftest import SAMPLE, temporary_settings
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 from pipelines.settings import Settings
@@ -82,14 +82,14 @@ def test_analysts_read_the_copy_without_error_while_a_run_writes(settings, sampl
 
 def test_a_failing_blocking_check_keeps_the_last_good_copy(settings, monkeypatch):
     before = hashlib.sha256(settings.published.read_bytes()).hexdigest()
-    compute = assets.indicators.indicator_values
+    compute = indicator_facts.indicator_values
 
     def broken(*args) -> pd.DataFrame:
         values = compute(*args)
         values.loc[values.index[0], "wert"] = 250.0  # a share above 100 %
         return values
 
-    monkeypatch.setattr(assets.indicators, "indicator_values", broken)
+    monkeypatch.setattr(indicator_facts, "indicator_values", broken)
     result = run_job(settings)
 
     assert not result.success

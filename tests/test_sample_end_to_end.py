@@ -10,12 +10,17 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets.indicators import INDICATOR_ASSETS, INDICATOR_CHECKS
-from assets.ingestion import INGESTION_ASSETS
-from assets.measures import MEASURE_ASSETS
-from assets.publishing import PUBLISHED_KEY
-from conftest import SAMPLE
+from assets.deliveries import staging_assets
+from assets.indicator_facts import indicator_assets, indicator_checks
+from assets.keys import PUBLISHED_KEY
+from assets.measures import measure_assets
+from conftest import CATALOGUE, SAMPLE
 from schemas.registry import SOURCES
+
+INGESTION_ASSETS = staging_assets(CATALOGUE)
+INDICATOR_ASSETS = indicator_assets(CATALOGUE)
+INDICATOR_CHECKS = indicator_checks(CATALOGUE)
+MEASURE_ASSETS = measure_assets(CATALOGUE)
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,18 @@
 
 import dagster as dg
 
-from assets.freshness import FRESHNESS_CHECKS
-from assets.ingestion import GROUP, INGESTION_ASSETS, staging_key
-from conftest import job_targets
+from assets.deliveries import staging_assets
+from assets.delivery_checks import FRESHNESS_CHECKS
+from assets.keys import DELIVERIES as GROUP
+from assets.keys import staging_key
+from conftest import CATALOGUE, job_targets
 from pipelines.automation import SCHEDULE_TAG, YEARLY, follow_deliveries, is_yearly_export
 from pipelines.definitions import build_definitions
 from pipelines.schedules import build_schedules
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
+INGESTION_ASSETS = staging_assets(CATALOGUE)
 FRESHNESS = [
     "staging/schuleingang:daten_aktuell",
     "staging/sozialstrukturatlas:daten_aktuell",

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.ingestion import staging_key
+from assets.keys import staging_key
 from conftest import ATLAS, job_targets, temporary_settings, write_csv
 from pipelines.definitions import build_definitions
 from pipelines.sensors import FILE_TAG, SHA_TAG, SOURCE_TAG, sensor_name
@@ -122,7 +122,7 @@ def test_complete_file_gives_one_run_request(settings, atlas):
     }
     assert request.tags.items() >= expected_tags.items()
     op_config = request.run_config["ops"]["staging__sozialstrukturatlas"]["config"]
-    assert op_config == {"incoming_files": ["atlas_2015.csv"]}
+    assert op_config == {"eingangsdateien": ["atlas_2015.csv"]}
 
 
 def test_file_still_being_written_gives_no_run(settings, atlas):

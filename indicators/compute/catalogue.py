@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from indicators.ingest.validation import parse_kind
+from schemas.fields import field_kind
 from schemas.massnahmen import LIFE_PHASES
 from schemas.registry import SOURCES
 
@@ -127,7 +127,7 @@ def _indicator(entry: dict, problems: list[str]) -> Indicator | None:
     if source is None:
         problems.append(f"{where}: unbekannte Quelle '{entry['source']}'")
         return None
-    counts = {col for col, spec in source.columns().items() if parse_kind(spec) == "count"}
+    counts = {col for col, spec in source.columns().items() if field_kind(spec) == "count"}
     for part in ("numerator", "denominator"):
         label = "Zähler" if part == "numerator" else "Nenner"
         fields = entry[part] or []

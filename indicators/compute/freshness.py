@@ -6,8 +6,6 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
-
 MAX_AGE_MONTHS = 15
 
 
@@ -56,12 +54,3 @@ def freshness(newest_year: int | None, reference_day: tuple[int, int], today: dt
     """Freshness of data whose newest year is ``newest_year``, dated on ``reference_day``."""
     newest = None if newest_year is None else dt.date(newest_year, *reference_day)
     return Freshness(newest=newest, today=today)
-
-
-def newest_year(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
-    """The newest ``jahr`` staged for a source (None when nothing is staged yet)."""
-    try:
-        [(year,)] = con.execute(f"SELECT max(jahr) FROM staging.{source}").fetchall()
-    except duckdb.CatalogException:
-        return None
-    return year

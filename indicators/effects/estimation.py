@@ -19,6 +19,16 @@ from indicators.effects.inference import (
 ESTIMATOR = "Imputation (Borusyak/Jaravel/Spiess), Punktschätzer wie did2s"
 CI_METHOD = "Cluster-Jackknife-SE (CV3), t-Verteilung mit G−1 Freiheitsgraden"
 WEIGHTINGS = {"gebiete": "jedes Sozialquartier gleich", "kinder": "nach Nenner (Kinderzahl)"}
+EFFECT_COLUMNS = [
+    "massnahme_id", "indikator_id", "schaetzer", "erwartete_richtung", "verzoegerung_jahre",
+    "gewichtung", "schaetzgroesse", "n_behandelt", "n_vergleich", "n_beobachtungen",
+    "effekt_pp", "se", "ki_unten", "ki_oben", "ki_methode", "p_wert", "p_methode", "p_cluster",
+    "p_bootstrap", "p_randomisierung", "pretrend_p", "pretrend_p_f", "twfe_effekt_pp", "twfe_se",
+    "bewertung", "begruendung",
+]  # fmt: skip
+"""Columns of the effect table; a measure that is not estimable leaves the estimates empty."""
+COURSE_COLUMNS = ["massnahme_id", "indikator_id", "jahre_seit_start", "art", "effekt_pp",
+                  "ki_unten", "ki_oben"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,4 +192,4 @@ def measure_effects(
         row, course = estimate_effect(link, outcome, starts, options)
         rows.append(row)
         courses.extend(course)
-    return pd.DataFrame(rows), pd.DataFrame(courses)
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS), pd.DataFrame(courses, columns=COURSE_COLUMNS)

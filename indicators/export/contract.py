@@ -1,5 +1,5 @@
-"""The export contract: Great Expectations suites derived from the package schema, run as
-checkpoints before the package is finalised.
+"""The export contract: Great Expectations suites derived from the package schema and the
+column declarations, run as checkpoints before the package is finalised.
 
 Great Expectations is imported inside ``run_contract`` only: the import costs seconds and
 nothing else in the pipeline needs it.
@@ -14,18 +14,12 @@ import pandas as pd
 from indicators.export.spec import TABLES_BY_NAME
 from indicators.export.tables import ExportTables
 
-RATE_COLUMNS = {
-    "massnahmen_output": ("reichweite", "ki_unten", "ki_oben", "sgb2_anteil_teilnehmende",
-                          "sgb2_anteil_zielgruppe"),
-}  # fmt: skip
-"""Percent columns bounded by [0, 100] (indicator values are bounded by their own factor)."""
 ESTIMATE_INTERVALS = {
     "indikatoren": "wert",
     "massnahmen_output": "reichweite",
     "massnahmen_wirkung": "effekt_pp",
     "massnahmen_wirkung_verlauf": "effekt_pp",
 }
-P_VALUES = ("p_wert", "pretrend_p", "p_bootstrap", "p_randomisierung", "p_cluster")
 
 
 @dataclass(frozen=True)
@@ -83,8 +77,11 @@ def expectations(
                 add("ExpectColumnValuesToBeBetween", column=column, min_value=0)
                 add("ExpectColumnValuesToNotBeInSet", column=column,
                     value_set=list(range(1, threshold)))  # fmt: skip
-        for column in RATE_COLUMNS.get(name, ()):
-            add("ExpectColumnValuesToBeBetween", column=column, min_value=0, max_value=100)
+        for column in columns:
+            bounds = tables.docs[name, column].range
+            if bounds is not None:
+                add("ExpectColumnValuesToBeBetween", column=column, min_value=bounds[0],
+                    max_value=bounds[1])  # fmt: skip
         if name == "indikatoren":
             for factor in sorted(set(factors.values())):
                 ids = sorted(i for i, f in factors.items() if f == factor)
@@ -96,9 +93,6 @@ def expectations(
             for low, high in (("ki_unten", estimate), (estimate, "ki_oben")):
                 add("ExpectColumnPairValuesAToBeGreaterThanB", column_A=high, column_B=low,
                     or_equal=True, ignore_row_if="either_value_is_missing")  # fmt: skip
-        for column in P_VALUES:
-            if column in frame.columns:
-                add("ExpectColumnValuesToBeBetween", column=column, min_value=0, max_value=1)
     return out
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from indicators.export.spec import TABLES, TITLES, Table, unit
+from indicators.export.spec import TABLES, Table
 from indicators.export.tables import ExportTables
 from indicators.export.xlsx import save_xlsx
 
@@ -64,16 +64,17 @@ def _resource(table: Table, tables: ExportTables) -> dict:
     frame = tables.frames[table.name]
     fields = []
     for column in frame.columns:
+        doc = tables.docs[table.name, column]
         spec = {
             "name": column,
             "type": field_type(frame[column], (table.name, column) in tables.dates),
-            "title": TITLES[column],
-            "description": tables.descriptions.get((table.name, column), TITLES[column]),
+            "title": doc.title,
+            "description": doc.description,
         }
         if spec["type"] == "datetime":
             spec["format"] = DATETIME_FORMAT
-        if unit(table.name, column):
-            spec["unit"] = unit(table.name, column)
+        if doc.unit:
+            spec["unit"] = doc.unit
         if column in table.primary_key:
             spec["constraints"] = {"required": True}
         fields.append(spec)
@@ -127,7 +128,7 @@ def write_workbook(
             values = values.mask(marks.to_numpy(), SUPPRESSED_MARK)
         _rows(
             book.create_sheet(table.name[:31]),
-            [TITLES[c] for c in frame.columns],
+            [tables.docs[table.name, c].title for c in frame.columns],
             values.values.tolist(),
         )
     save_xlsx(book, path)

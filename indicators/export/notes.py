@@ -3,7 +3,7 @@ reference dates, the suppression rule and the data gaps."""
 
 import pandas as pd
 
-from indicators.export.spec import CITY, TABLES, TITLES, unit
+from indicators.export.spec import CITY, TABLES
 from indicators.export.tables import ExportTables
 
 CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
@@ -12,10 +12,10 @@ CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
 def codebook(tables: ExportTables) -> pd.DataFrame:
     """One row per exported column, then one per indicator of the catalogue."""
     rows = [
-        [t.name, column, TITLES[column], unit(t.name, column) or "",
-         tables.descriptions.get((t.name, column), "")]
+        [t.name, column, doc.title, doc.unit or "", doc.description]
         for t in TABLES
         for column in tables.frames[t.name].columns
+        for doc in [tables.docs[t.name, column]]
     ]  # fmt: skip
     catalogue = tables.frames["indikatorkatalog"]
     rows += [

@@ -35,6 +35,7 @@ from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
 from indicators.ingest.archive import sha256_of
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "auswertung.xlsx"
 REPORT = "bericht.html"
 CONTRACT_JSON = "pruefbericht.json"
@@ -63,7 +64,7 @@ class ExportResult:
     contract: ContractResult
 
 
-def pipeline_version(root: Path) -> str:
+def pipeline_version(root: Path = PROJECT_ROOT) -> str:
     """The git commit of the code, or "unbekannt" outside a git checkout."""
     try:
         done = subprocess.run(

@@ -1,10 +1,12 @@
-"""What the evaluation export contains: tables, keys, German column titles and units.
+"""What the evaluation export contains: tables, their keys and their disclosure control.
 
-Column descriptions are not repeated here: they are read from the comments of the ``mart``
-views, so the package documents exactly what the warehouse documents.
+Column titles, descriptions, units and value ranges are not repeated here: every exported
+column is declared once, for the warehouse and the export alike (``schemas/columns.py``).
 """
 
 from dataclasses import dataclass, field
+
+from schemas.columns import ColumnDoc, ColumnDocs
 
 CITY = "Stadt"
 QUARTER = "Sozialquartier"
@@ -62,7 +64,7 @@ TABLES: tuple[Table, ...] = (
         "kommune",
         "Kommune",
         "Die berichtende Stadt mit Gebietsgliederung und abgedecktem Zeitraum.",
-        "mart.gebiete",
+        "mart.kommune",
         (
             "gebiet_id",
             "gebiet_name",
@@ -298,151 +300,11 @@ TABLES: tuple[Table, ...] = (
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
-TITLES = {
-    "gebiet_id": "Gebietsschlüssel",
-    "gebiet_name": "Gebiet",
-    "ebene": "Gebietsebene",
-    "uebergeordnet_id": "Übergeordnetes Gebiet",
-    "stadtbezirk_id": "Stadtbezirk (Schlüssel)",
-    "stadtbezirk_name": "Stadtbezirk",
-    "sozialraum_id": "Sozialraum (Schlüssel)",
-    "sozialraum_name": "Sozialraum",
-    "gueltig_ab": "Gültig ab",
-    "gueltig_bis": "Gültig bis",
-    "stadtbezirke": "Anzahl Stadtbezirke",
-    "sozialraeume": "Anzahl Sozialräume",
-    "sozialquartiere": "Anzahl Sozialquartiere",
-    "erstes_jahr": "Erstes Berichtsjahr",
-    "letztes_jahr": "Letztes Berichtsjahr",
-    "indikator_id": "Indikator (Kennung)",
-    "indikator_name": "Indikator",
-    "beschreibung": "Beschreibung",
-    "einheit": "Einheit",
-    "hoeher_ist_besser": "Höher ist besser",
-    "lebensphase": "Lebensphase",
-    "quelle": "Quelle",
-    "periode": "Bedeutung des Jahres",
-    "zaehler_definition": "Zähler (Definition)",
-    "nenner_definition": "Nenner (Definition)",
-    "faktor": "Faktor",
-    "im_sozialindex": "Im Sozialindex",
-    "jahr": "Jahr",
-    "zaehler": "Zähler",
-    "nenner": "Nenner",
-    "wert": "Wert",
-    "ki_unten": "95-%-Intervall untere Grenze",
-    "ki_oben": "95-%-Intervall obere Grenze",
-    "kleiner_nenner": "Kleiner Nenner",
-    "teilerhebung": "Teilerhebung",
-    "hinweis": "Hinweis",
-    "massnahme_id": "Maßnahme (Kennung)",
-    "titel": "Titel",
-    "traeger": "Träger",
-    "zielgruppe_alter": "Zielaltersgruppe (Jahre)",
-    "wirkindikatoren": "Wirkindikatoren",
-    "aktiv": "Aktiv",
-    "teilnehmende": "Teilnehmende",
-    "teilnehmende_sgb2": "Teilnehmende aus SGB-II-Familien",
-    "zielgruppe": "Kinder der Zielgruppe",
-    "reichweite": "Reichweite",
-    "sgb2_anteil_teilnehmende": "SGB-II-Anteil Teilnehmende",
-    "sgb2_anteil_zielgruppe": "SGB-II-Anteil Kinder unter 15",
-    "quartiere_abgedeckt": "Sozialquartiere mit Maßnahme",
-    "schaetzer": "Schätzer",
-    "effekt_pp": "Effekt (Prozentpunkte)",
-    "se": "Standardfehler",
-    "p_wert": "p-Wert",
-    "p_methode": "Methode des p-Werts",
-    "n_behandelt": "Behandelte Gebiete",
-    "n_vergleich": "Vergleichsgebiete",
-    "pretrend_p": "p-Wert Vortrendtest",
-    "bewertung": "Bewertung",
-    "begruendung": "Begründung",
-    "schaetzgroesse": "Schätzgröße",
-    "gewichtung": "Gewichtung",
-    "ki_methode": "Methode des Intervalls",
-    "p_bootstrap": "p-Wert Wild-Cluster-Bootstrap",
-    "p_randomisierung": "p-Wert Randomisierungsinferenz",
-    "p_cluster": "p-Wert cluster-robust",
-    "twfe_effekt_pp": "TWFE-Effekt (Diagnose)",
-    "twfe_se": "TWFE-Standardfehler",
-    "n_beobachtungen": "Quartiersjahre",
-    "erwartete_richtung": "Erwartete Richtung",
-    "verzoegerung_jahre": "Verzögerung (Jahre)",
-    "jahre_seit_start": "Jahre seit Beginn",
-    "art": "Art",
-    "kosten_eur": "Kosten",
-    "kosten_je_teilnehmende": "Kosten je Teilnehmenden",
-    "kinder_zielgruppe": "Kinder der Zielgruppe in erreichten Quartieren",
-    "kosten_je_erreichtem_kind": "Kosten je erreichtem Kind",
-    "kosten_je_vermiedenem_fall": "Kosten je vermiedenem Fall",
-    "fall_indikator_id": "Indikator der vermiedenen Fälle",
-    "vermiedene_faelle": "Vermiedene Fälle",
-    "netto_nutzen_je_euro": "Netto-Nutzen je Euro",
-    "quartiere": "Sozialquartiere",
-    "preisbasis": "Preisbasis",
-    "sha256": "SHA-256",
-    "datei": "Datei",
-    "eingang": "Eingang",
-    "geladen": "Übernommen",
-    "status": "Status",
-    "zeilen_gelesen": "Zeilen gelesen",
-    "zeilen_uebernommen": "Zeilen übernommen",
-    "zeilen_quarantaene": "Zeilen in Quarantäne",
-    "pruefungen_fehlgeschlagen": "Fehlgeschlagene Prüfungen",
-    "meldung": "Meldung",
-    SUPPRESSED_FLAG: "Gesperrt (Geheimhaltung)",
-}
 
-EXTRA_DESCRIPTIONS = {
-    "stadtbezirke": "Anzahl der Stadtbezirke.",
-    "sozialraeume": "Anzahl der Sozialräume.",
-    "sozialquartiere": "Anzahl der Sozialquartiere.",
-    "erstes_jahr": "Erstes Jahr mit Indikatorwerten.",
-    "letztes_jahr": "Letztes Jahr mit Indikatorwerten.",
-    SUPPRESSED_FLAG: (
-        "Wahr, wenn in dieser Zeile Fallzahlen oder daraus abgeleitete Werte aus Gründen der "
-        "statistischen Geheimhaltung gesperrt sind (leere Zellen; in der Excel-Datei „.“)."
-    ),
-}
-"""Descriptions of columns that are not in a mart view."""
-
-PERCENT = "%"
-UNITS = {
-    "zaehler": "Anzahl",
-    "nenner": "Anzahl",
-    "wert": "siehe Spalte Einheit",
-    "teilnehmende": "Anzahl",
-    "teilnehmende_sgb2": "Anzahl",
-    "zielgruppe": "Anzahl",
-    "kinder_zielgruppe": "Anzahl",
-    "reichweite": PERCENT,
-    "sgb2_anteil_teilnehmende": PERCENT,
-    "sgb2_anteil_zielgruppe": PERCENT,
-    "effekt_pp": "Prozentpunkte",
-    "se": "Prozentpunkte",
-    "twfe_effekt_pp": "Prozentpunkte",
-    "twfe_se": "Prozentpunkte",
-    "kosten_eur": "EUR",
-    "kosten_je_teilnehmende": "EUR",
-    "kosten_je_erreichtem_kind": "EUR",
-    "kosten_je_vermiedenem_fall": "EUR",
-    "netto_nutzen_je_euro": "EUR je EUR",
-    "vermiedene_faelle": "Anzahl",
-    "verzoegerung_jahre": "Jahre",
-    "jahre_seit_start": "Jahre",
-    "zeilen_gelesen": "Anzahl",
-    "zeilen_uebernommen": "Anzahl",
-    "zeilen_quarantaene": "Anzahl",
-    "pruefungen_fehlgeschlagen": "Anzahl",
-}
-
-
-def unit(table: str, column: str) -> str | None:
-    """Unit of a column; interval bounds share the unit of their estimate."""
-    if column in ("ki_unten", "ki_oben"):
-        return {
-            "indikatoren": UNITS["wert"],
-            "massnahmen_output": PERCENT,
-        }.get(table, "Prozentpunkte")
-    return UNITS.get(column)
+def export_docs(docs: ColumnDocs) -> dict[tuple[str, str], ColumnDoc]:
+    """The declaration of every exported (table, column), the suppression flag included."""
+    return {
+        (table.name, column): docs.column(table.view, column)
+        for table in TABLES
+        for column in (*table.columns, *((SUPPRESSED_FLAG,) if table.suppressed else ()))
+    }

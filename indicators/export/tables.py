@@ -9,13 +9,14 @@ from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.disclosure import primary, suppress_counts
 from indicators.export.spec import (
     CITY,
-    EXTRA_DESCRIPTIONS,
     QUARTER,
     SUPPRESSED_FLAG,
     TABLES,
     TABLES_BY_NAME,
     Table,
+    export_docs,
 )
+from schemas.columns import ColumnDoc, load_column_docs
 
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
@@ -30,16 +31,15 @@ class ExportTables:
     """Every exported table, suppressed cells empty, rows sorted by the primary key."""
     suppressed: dict[str, pd.DataFrame]
     """Per table with disclosure control: boolean frame of the suppressed cells."""
-    descriptions: dict[tuple[str, str], str]
-    """German description of each (table, column)."""
+    docs: dict[tuple[str, str], ColumnDoc]
+    """Title, description, unit and range of each exported (table, column)."""
     dates: frozenset[tuple[str, str]]
     """(table, column) of every date column (also when all its cells are empty)."""
 
 
 def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     views = _mart_views(con)
-    raw = {t.name: _read(con, t, views) for t in TABLES if t.name != "kommune"}
-    raw["kommune"] = _kommune(raw["gebiete"], raw["indikatoren"])
+    raw = {t.name: _read(con, t, views) for t in TABLES}
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
     areas = raw["gebiete"]
     parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
@@ -67,15 +67,13 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
             suppressed[table.name] = cells
         frames[table.name] = frame
     columns = con.sql(
-        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
-        "WHERE schema_name = 'mart'"
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'mart'"
     ).fetchall()
-    types = {(f"mart.{t}", c): kind for t, c, kind, _ in columns}
-    comments = {(f"mart.{t}", c): text for t, c, _, text in columns if text}
+    types = {(f"mart.{t}", c): kind for t, c, kind in columns}
     dates = frozenset(
         (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
     )
-    return ExportTables(frames, suppressed, _descriptions(comments), dates)
+    return ExportTables(frames, suppressed, export_docs(load_column_docs()), dates)
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -100,25 +98,6 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.D
             dates = frame[column].dt.date.astype(object)
             frame[column] = dates.where(frame[column].notna(), None)
     return frame
-
-
-KOMMUNE_COUNTS = ("stadtbezirke", "sozialraeume", "sozialquartiere", "erstes_jahr", "letztes_jahr")
-
-
-def _kommune(areas: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    city = areas[areas["ebene"] == CITY]
-    levels = areas["ebene"].value_counts()
-    return pd.DataFrame(
-        {
-            "gebiet_id": city["gebiet_id"].to_numpy(),
-            "gebiet_name": city["gebiet_name"].to_numpy(),
-            "stadtbezirke": levels.get("Stadtbezirk", 0),
-            "sozialraeume": levels.get("Sozialraum", 0),
-            "sozialquartiere": levels.get("Sozialquartier", 0),
-            "erstes_jahr": values["jahr"].min(),
-            "letztes_jahr": values["jahr"].max(),
-        }
-    ).astype({c: "Int64" for c in KOMMUNE_COUNTS})
 
 
 def _cost_mask(
@@ -166,14 +145,3 @@ def _with_derived(table: Table, counts: pd.DataFrame) -> pd.DataFrame:
     for column, sources in table.derived.items():
         cells[column] = counts[list(sources)].any(axis=1)
     return cells
-
-
-def _descriptions(comments: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
-    """German description of each exported column: its mart comment unless given here."""
-    out = {}
-    for table in TABLES:
-        for column in (*table.columns, SUPPRESSED_FLAG):
-            text = EXTRA_DESCRIPTIONS.get(column) or comments.get((table.view, column))
-            if text:
-                out[table.name, column] = text
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import pandas as pd
 
 from indicators.ingest.mapping import SourceMapping, load_mapping
 from indicators.ingest.reader import DeliveryRejected, RawTable, read_delivery
-from indicators.ingest.validation import Finding, References, ValidatedRows, validate_rows
+from indicators.ingest.validation import Finding, ValidatedRows, validate_rows
 from schemas.registry import SOURCES
-from schemas.source import SourceSchema
+from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
 DELIVERY_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STATUS_LOADED = "geladen"
@@ -66,6 +67,22 @@ class DeliveryCheck:
         return {row: "; ".join(parts) for row, parts in reasons.items()}
 
 
+@dataclass
+class LoadedDelivery:
+    """What happened to one file in one run."""
+
+    file_name: str
+    sha256: str
+    check: DeliveryCheck | None
+    """None when the same content was loaded before and is skipped."""
+    duplicate_of: str | None = None
+    """For a skipped file: the name under which its content was delivered first."""
+
+    @property
+    def skipped(self) -> bool:
+        return self.check is None
+
+
 def check_delivery(
     path: Path, source_name: str, refs: References, mapping: SourceMapping | None = None
 ) -> DeliveryCheck:
@@ -101,11 +118,14 @@ def delivered_files(folder: Path) -> list[Path]:
     )
 
 
-def references_from_files(data_dir: Path) -> References:
-    """Reference data read straight from the delivery folders (for checks without a warehouse)."""
+def references_from_files(data_dir: Path, indicator_ids: Iterable[str]) -> References:
+    """Reference data read straight from the delivery folders (for checks without a warehouse)
+    and the ids of the indicator catalogue."""
     areas = _valid_rows(data_dir, "gebiete", References())
     register = _valid_rows(data_dir, "massnahmen", References())
-    keys = {"massnahmen": frozenset(register["massnahme_id"])} if register is not None else {}
+    keys = {CATALOGUE_KEYS: frozenset(indicator_ids)}
+    if register is not None:
+        keys["massnahmen"] = frozenset(register["massnahme_id"])
     return References(areas=areas, keys=keys)
 
 

@@ -12,8 +12,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from indicators.ingest.delivery import delivered_files, report
-from indicators.store.loading import LoadedDelivery
+from indicators.ingest.delivery import LoadedDelivery, delivered_files, report
 
 READY_SUFFIX = ".ready"
 REPORT_SUFFIX = ".fehler.txt"

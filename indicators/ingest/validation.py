@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
@@ -24,10 +24,8 @@ from indicators.ingest.numbers import (
     parse_number,
     parse_year,
 )
-from schemas.source import SourceSchema
-
-SUPPRESSED_COLUMN = "gesperrte_felder"
-"""Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
+from schemas.fields import field_kind
+from schemas.source import SUPPRESSED_COLUMN, References, SourceSchema
 
 TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
 FALSE_WORDS = {"nein", "n", "0", "falsch", "false", "inaktiv", ""}
@@ -45,16 +43,6 @@ class Finding:
     rule: str
 
 
-@dataclass(frozen=True)
-class References:
-    """Reference data the rows are checked against."""
-
-    areas: pd.DataFrame | None = None
-    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis."""
-    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Source name -> known key values (e.g. measure ids from the register)."""
-
-
 @dataclass
 class ValidatedRows:
     valid: pd.DataFrame
@@ -63,21 +51,6 @@ class ValidatedRows:
 
     def failing_rows(self) -> list[int]:
         return sorted({f.row for f in self.findings})
-
-
-def parse_kind(column: pa.Column) -> str:
-    if (column.metadata or {}).get("parse") == "year":
-        return "year"
-    dtype = str(column.dtype)
-    if dtype == "Int64":
-        return "count"
-    if dtype == "Float64":
-        return "number"
-    if dtype.startswith("datetime64"):
-        return "date"
-    if dtype == "boolean":
-        return "bool"
-    return "text"
 
 
 def _parse_bool(value: object) -> bool | None:
@@ -107,7 +80,7 @@ def type_rows(
     for name, column in source.columns().items():
         if name not in raw.columns:
             continue
-        kind = parse_kind(column)
+        kind = field_kind(column)
         values = []
         numeric = kind in ("count", "number")
         for row, cell in raw[name].items():
@@ -132,55 +105,6 @@ def type_rows(
         {row: ",".join(names) for row, names in suppressed.items()}, dtype="string"
     ).reindex(raw.index)
     return frame, findings
-
-
-def full_schema(source: SourceSchema, refs: References) -> pa.DataFrameSchema:
-    """The source's pandera model plus key, row rules and reference checks."""
-    base = source.model.to_schema()
-    columns = dict(base.columns)
-    checks = [
-        pa.Check(rule.holds, error=f"rule:{rule.name}", name=rule.name) for rule in source.rules
-    ]
-    for column, other in source.references.items():
-        known = refs.keys.get(other, frozenset())
-        columns[column] = columns[column].set_checks(
-            [*columns[column].checks, pa.Check.isin(sorted(known), error=f"ref:{other}")]
-        )
-    if source.area_column and refs.areas is not None:
-        checks.append(
-            pa.Check(
-                _area_valid(source, refs.areas),
-                error=f"area:{source.area_column}",
-                name="gebiet_gueltig",
-            )
-        )
-    columns[SUPPRESSED_COLUMN] = pa.Column("string", nullable=True, required=False)
-    return pa.DataFrameSchema(
-        columns=columns,
-        checks=checks,
-        unique=list(source.key),
-        report_duplicates="all",
-        strict=True,
-        name=source.name,
-    )
-
-
-def _area_valid(source: SourceSchema, areas: pd.DataFrame):
-    month, day = source.reference_day
-    table = areas.set_index("gebiet_id")[["gueltig_ab", "gueltig_bis"]]
-
-    def holds(df: pd.DataFrame) -> pd.Series:
-        ids = df[source.area_column]
-        known = ids.isin(table.index)
-        dates = pd.to_datetime(
-            {"year": df["jahr"].astype("float"), "month": month, "day": day}, errors="coerce"
-        )
-        start = ids.map(table["gueltig_ab"])
-        end = ids.map(table["gueltig_bis"])
-        valid = (start <= dates) & (end.isna() | (dates <= end))
-        return (known & valid.fillna(False)).astype(bool)
-
-    return holds
 
 
 def validate_rows(
@@ -213,7 +137,7 @@ def validate_typed(frame: pd.DataFrame, source: SourceSchema, refs: References) 
     typed = frame.reset_index(drop=True).copy()
     for name, column in source.columns().items():
         if name in typed.columns:
-            kind = parse_kind(column)
+            kind = field_kind(column)
             if kind == "date":
                 typed[name] = pd.to_datetime(typed[name])
             else:
@@ -227,7 +151,7 @@ def _schema_findings(
     typed: pd.DataFrame, source: SourceSchema, refs: References, titles: Mapping[str, str]
 ) -> list[Finding]:
     try:
-        full_schema(source, refs).validate(typed, lazy=True)
+        source.full_schema(refs).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         return _translate(exc.failure_cases, source, typed, refs, titles)
     return []
@@ -287,11 +211,8 @@ def _translate(
         elif check == "multiple_fields_uniqueness":
             out.append(Finding(row, None, values(row, source.key), "Schlüssel kommt mehrfach vor"))
         elif check.startswith("ref:"):
-            out.append(
-                Finding(
-                    row, case.column, value, f"unbekannt im {check.removeprefix('ref:')}-Register"
-                )
-            )
+            reference = source.references[check.removeprefix("ref:")]
+            out.append(Finding(row, case.column, value, reference.rule))
         elif check.startswith("area:"):
             column = source.area_column
             area = cell_text(typed.at[row, column])

@@ -8,6 +8,9 @@ import duckdb
 import pandas as pd
 
 from indicators.compute.catalogue import Catalogue
+from indicators.display.summary import CheckResult, Listing
+
+LISTED_VIOLATIONS = 50
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,17 @@ class FactCheck:
 
     def violations(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return con.sql(self.sql).df()
+
+    def run(self, con: duckdb.DuckDBPyConnection) -> CheckResult:
+        """Passed when no row breaks the rule; the summary lists the first offending rows."""
+        violations = self.violations(con)
+        return CheckResult(
+            passed=violations.empty,
+            summary={
+                "verstoesse": len(violations),
+                "beispiele": Listing(violations, LISTED_VIOLATIONS),
+            },
+        )
 
 
 SUMS_ADD_UP = FactCheck(

@@ -1,99 +1,40 @@
-"""Writing checked deliveries into the DuckDB warehouse, one transaction per source."""
+"""Loading deliveries into the warehouse: archive, check and stage, one transaction per source.
+
+A file whose content (sha256) was loaded before, under any name, is skipped. A later file
+replaces the staged rows with the same key. Valid rows go to ``staging.<source>``, invalid rows
+with their German reason to ``quarantine.<source>``, every finding to ``quarantine.findings``
+and every file to ``raw.deliveries``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from indicators.compute.catalogue import Catalogue
+from indicators.display.summary import Listing, StepResult
 from indicators.ingest.archive import archive_file, sha256_of
-from indicators.ingest.delivery import STATUS_REJECTED, DeliveryCheck, check_delivery
-from indicators.ingest.mapping import load_mapping
+from indicators.ingest.delivery import (
+    STATUS_REJECTED,
+    DeliveryCheck,
+    LoadedDelivery,
+    check_delivery,
+)
+from indicators.ingest.landing import settle
 from indicators.ingest.numbers import cell_text
-from indicators.ingest.validation import SUPPRESSED_COLUMN, References, parse_kind
-from indicators.store.connection import insert_frame, sql_literal, transaction
-from schemas.registry import SOURCES
-from schemas.source import SourceSchema
+from indicators.store.connection import insert_frame, transaction
+from indicators.store.schema import ensure_schema
+from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "warehouse" / "sql"
-DUCKDB_TYPES = {
-    "year": "INTEGER",
-    "count": "BIGINT",
-    "number": "DOUBLE",
-    "date": "DATE",
-    "bool": "BOOLEAN",
-    "text": "VARCHAR",
-}
-LINEAGE_COLUMNS = {"delivery_sha256": "VARCHAR NOT NULL", "source_row": "INTEGER NOT NULL"}
-FIXED_COMMENTS = {
-    SUPPRESSED_COLUMN: "Felder, die in der Lieferung gesperrt oder unbekannt ('.') waren.",
-    "delivery_sha256": "SHA-256 der Lieferung, aus der die Zeile stammt (siehe raw.deliveries).",
-    "source_row": "Zeilennummer in der gelieferten Datei (bei XLSX: Excel-Zeile).",
-    "grund": "Warum die Zeile nicht übernommen wurde: verletzte Regeln mit Spalte und Wert.",
-}
+LISTED_DELIVERIES = 50
 
 
-@dataclass
-class LoadedDelivery:
-    """What happened to one file in one run."""
-
-    file_name: str
-    sha256: str
-    check: DeliveryCheck | None
-    """None when the same content was loaded before and is skipped."""
-    duplicate_of: str | None = None
-    """For a skipped file: the name under which its content was delivered first."""
-
-    @property
-    def skipped(self) -> bool:
-        return self.check is None
-
-
-def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute((SQL_DIR / "ingest.sql").read_text(encoding="utf-8"))
-    for source in SOURCES.values():
-        con.execute(staging_ddl(source))
-        con.execute(quarantine_ddl(source))
-        con.execute(";\n".join(source_comments(source)))
-
-
-def source_comments(source: SourceSchema) -> list[str]:
-    """German comments on the staging and quarantine table of a source and their columns."""
-    titles = load_mapping(source.name).titles()
-    staged = f"Gültige Zeilen aller Lieferungen: {source.description}"
-    rejected = f"Abgelehnte Zeilen der Quelle {source.title}, Zellen als gelieferter Text."
-    statements = [
-        f"COMMENT ON TABLE staging.{source.name} IS {sql_literal(staged)}",
-        f"COMMENT ON TABLE quarantine.{source.name} IS {sql_literal(rejected)}",
-    ]
-    layouts = {
-        "staging": [*source.columns(), SUPPRESSED_COLUMN, *LINEAGE_COLUMNS],
-        "quarantine": [*source.columns(), *LINEAGE_COLUMNS, "grund"],
-    }
-    for table, columns in layouts.items():
-        for column in columns:
-            text = FIXED_COMMENTS.get(column) or f"Lieferspalte '{titles.get(column, column)}'."
-            statements.append(
-                f"COMMENT ON COLUMN {table}.{source.name}.{column} IS {sql_literal(text)}"
-            )
-    return statements
-
-
-def staging_ddl(source: SourceSchema) -> str:
-    columns = [f"{name} {DUCKDB_TYPES[parse_kind(col)]}" for name, col in source.columns().items()]
-    columns.append(f"{SUPPRESSED_COLUMN} VARCHAR")
-    columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-    return f"CREATE TABLE IF NOT EXISTS staging.{source.name} ({', '.join(columns)})"
-
-
-def quarantine_ddl(source: SourceSchema) -> str:
-    columns = [f"{name} VARCHAR" for name in source.columns()]
-    columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-    columns.append("grund VARCHAR NOT NULL")
-    return f"CREATE TABLE IF NOT EXISTS quarantine.{source.name} ({', '.join(columns)})"
+class DeliveryMissing(FileNotFoundError):
+    """A file to load is not (or no longer) there; the message is German."""
 
 
 def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
@@ -104,28 +45,87 @@ def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, s
     return dict(rows)
 
 
-def warehouse_references(con: duckdb.DuckDBPyConnection) -> References:
+def warehouse_references(
+    con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str]
+) -> References:
+    """Staged areas and measure ids, and the ids of the indicator catalogue."""
     areas = con.sql("SELECT gebiet_id, gueltig_ab, gueltig_bis FROM staging.gebiete").df()
     for column in ("gueltig_ab", "gueltig_bis"):
         areas[column] = pd.to_datetime(areas[column])
     measures = con.sql("SELECT massnahme_id FROM staging.massnahmen").fetchall()
-    return References(areas=areas, keys={"massnahmen": frozenset(m for (m,) in measures)})
+    keys = {
+        "massnahmen": frozenset(m for (m,) in measures),
+        CATALOGUE_KEYS: frozenset(indicator_ids),
+    }
+    return References(areas=areas, keys=keys)
 
 
-def ingest_source(
+def load_deliveries(
     con: duckdb.DuckDBPyConnection,
     source_name: str,
     files: list[Path],
     archive_dir: Path,
+    catalogue: Catalogue,
+    run_id: str | None = None,
+    rejected_dir: Path | None = None,
+) -> StepResult:
+    """Load the files of one source. With ``rejected_dir`` the files come from the landing
+    folder and leave it afterwards: loaded ones are deleted, rejected ones move there."""
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        folder = files[0].parent
+        raise DeliveryMissing(
+            f"Nicht (mehr) im Eingangsordner {folder}: {', '.join(missing)}. Eine schon "
+            "verarbeitete Datei wird nicht erneut geladen."
+        )
+    ensure_schema(con, catalogue)
+    loaded = stage_deliveries(con, source_name, files, archive_dir, catalogue.by_id(), run_id)
+    new = [d.check for d in loaded if d.check is not None]
+    warnings = [check.rejection for check in new if check.rejection]
+    if rejected_dir is not None:
+        for path, delivery in zip(files, loaded, strict=True):
+            target = settle(path, delivery, rejected_dir)
+            if target is not None:
+                warnings.append(f"{path.name} abgelegt unter {target}")
+    [(total,)] = con.execute(f"SELECT count(*) FROM staging.{source_name}").fetchall()
+    preview = con.sql(f"SELECT * FROM staging.{source_name} LIMIT 10").df()
+    files_table = pd.DataFrame(
+        [
+            {
+                "Datei": d.file_name,
+                "Status": "bereits geladen" if d.check is None else d.check.status,
+                "gelesen": None if d.check is None else d.check.rows_read,
+                "übernommen": None if d.check is None else d.check.rows_staged,
+                "Quarantäne": None if d.check is None else d.check.rows_quarantined,
+            }
+            for d in loaded
+        ]
+    )
+    summary = {
+        "dagster/row_count": int(total),
+        "neue_lieferungen": len(new),
+        "zeilen_uebernommen": sum(c.rows_staged for c in new),
+        "zeilen_quarantaene": sum(c.rows_quarantined for c in new),
+        "lieferungen_abgelehnt": sum(c.rejection is not None for c in new),
+        "lieferungen": Listing(files_table, LISTED_DELIVERIES),
+        "vorschau": Listing(preview),
+    }
+    return StepResult(summary, warnings)
+
+
+def stage_deliveries(
+    con: duckdb.DuckDBPyConnection,
+    source_name: str,
+    files: list[Path],
+    archive_dir: Path,
+    indicator_ids: Iterable[str],
     run_id: str | None = None,
 ) -> list[LoadedDelivery]:
     """Archive, check and stage every new file of one source in a single transaction.
 
-    Files whose content (sha256) is already recorded are skipped. A later file replaces the
-    staged rows with the same key. On any error nothing is written.
+    On any error nothing is written.
     """
-    ensure_warehouse(con)
-    refs = warehouse_references(con)
+    refs = warehouse_references(con, indicator_ids)
     seen = known_deliveries(con, source_name)
     results: list[LoadedDelivery] = []
     with transaction(con):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from indicators.display.summary import StepResult
+
 
 def publish(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> Path:
     """Copy the live warehouse (held open by ``con``) to ``target`` in one atomic rename.
@@ -29,3 +31,10 @@ def publish(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+def publish_copy(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> StepResult:
+    """Publish the copy for analysts and report where it is and how large."""
+    published = publish(con, live, target)
+    size = round(published.stat().st_size / 2**20, 1)
+    return StepResult({"pfad": published, "groesse_mib": size})

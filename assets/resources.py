@@ -1,8 +1,10 @@
-"""Dagster resources: the DuckDB warehouse and the delivery folders."""
+"""Dagster resources: the DuckDB warehouse, the delivery folders and the export target.
+
+``pipelines/definitions.py`` configures them from the settings.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.settings import Settings
-
-LOCK_WAIT_SECONDS = 60.0
+from indicators.store.connection import connect_waiting
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -24,24 +24,11 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = _connect_waiting(self.path)
+        con = connect_waiting(Path(self.path))
         try:
             yield con
         finally:
             con.close()
-
-
-def _connect_waiting(path: str) -> duckdb.DuckDBPyConnection:
-    """Open read-write, waiting while another process (e.g. a second run) holds the lock."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            return duckdb.connect(path)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 class DeliveryFolders(dg.ConfigurableResource):
@@ -52,15 +39,6 @@ class DeliveryFolders(dg.ConfigurableResource):
     archive_dir: str
     incoming_dir: str
     rejected_dir: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DeliveryFolders:
-        return cls(
-            data_dir=str(settings.data_dir),
-            archive_dir=str(settings.archive_dir),
-            incoming_dir=str(settings.incoming_dir),
-            rejected_dir=str(settings.rejected_dir),
-        )
 
     def source_dir(self, source: str) -> Path:
         return Path(self.data_dir) / source
@@ -80,7 +58,3 @@ class ExportTarget(dg.ConfigurableResource):
 
     export_dir: str
     threshold: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ExportTarget:
-        return cls(export_dir=str(settings.export_dir), threshold=settings.suppression_threshold)

@@ -1,0 +1,78 @@
+"""One asset per delivered source: archive, check and stage new deliveries into DuckDB."""
+
+import dagster as dg
+from pydantic import Field
+
+from assets.keys import DELIVERIES, POOL, staging_key
+from assets.metadata import materialized
+from assets.resources import DeliveryFolders, Warehouse
+from indicators.compute.catalogue import Catalogue
+from indicators.ingest.delivery import delivered_files
+from indicators.store.loading import DeliveryMissing, load_deliveries
+from schemas.registry import SOURCES
+from schemas.source import SourceSchema
+
+
+class IngestionConfig(dg.Config):
+    """Which files a run loads: by default every file in the delivery folder of the source."""
+
+    eingangsdateien: list[str] = Field(
+        default=[],
+        description=(
+            "Dateinamen im Eingangsordner der Quelle (vom Eingangs-Sensor gesetzt). Diese "
+            "Dateien werden geladen und verlassen danach den Eingangsordner. Leer: alle "
+            "Dateien des Lieferordners werden gelesen."
+        ),
+    )
+
+
+def incoming_run_config(source: str, file_name: str) -> dg.RunConfig:
+    """Run configuration that loads one file from the incoming folder of a source."""
+    op_name = staging_key(source).to_python_identifier()
+    return dg.RunConfig(ops={op_name: IngestionConfig(eingangsdateien=[file_name])})
+
+
+def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=staging_key(source.name),
+        description=(
+            f"{source.description}\n\nLiest neue Dateien – die vom Sensor gemeldete Datei im "
+            f"Eingangsordner `incoming/{source.name}/` oder sonst alle Dateien im Lieferordner "
+            f"`{source.name}/` –, archiviert sie unveränderlich (SHA-256), prüft sie und "
+            f"übernimmt gültige Zeilen nach `staging.{source.name}`; ungültige Zeilen gehen "
+            f"mit Begründung nach `quarantine.{source.name}`. Eine abgelehnte Datei kommt mit "
+            f"Prüfbericht nach `rejected/{source.name}/`."
+        ),
+        group_name=DELIVERIES,
+        kinds={"duckdb", "pandas"},
+        deps=[staging_key(d) for d in source.depends_on],
+        pool=POOL,
+    )
+    def _staging(
+        context: dg.AssetExecutionContext,
+        config: IngestionConfig,
+        warehouse: Warehouse,
+        folders: DeliveryFolders,
+    ) -> dg.MaterializeResult:
+        incoming = [folders.incoming(source.name) / name for name in config.eingangsdateien]
+        files = incoming or delivered_files(folders.source_dir(source.name))
+        with warehouse.connect() as con:
+            try:
+                result = load_deliveries(
+                    con,
+                    source.name,
+                    files,
+                    folders.archive_path(),
+                    catalogue,
+                    context.run.run_id,
+                    rejected_dir=folders.rejected(source.name) if incoming else None,
+                )
+            except DeliveryMissing as exc:
+                raise dg.Failure(str(exc)) from exc
+        return materialized(context, result)
+
+    return _staging
+
+
+def staging_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
+    return [staging_asset(source, catalogue) for source in SOURCES.values()]

@@ -1,0 +1,33 @@
+"""Names of the Dagster graph: asset keys, groups, the writers' pool and tags.
+
+They are what the office sees in the Dagster UI, so they are German domain nouns; an asset's
+key names the warehouse table it writes.
+"""
+
+import dagster as dg
+
+POOL = "duckdb_writer"
+"""Every asset and check that opens the live warehouse takes the one slot of this pool."""
+
+DELIVERIES = "lieferungen"
+INDICATORS = "indikatoren"
+MEASURES = "massnahmen"
+PUBLISHING = "veroeffentlichung"
+EXPORT = "export"
+
+SCHEDULE_TAG = "kekiz/zeitplan"
+YEARLY = "jaehrlich"
+"""Assets tagged ``kekiz/zeitplan: jaehrlich`` run on the yearly schedule only."""
+
+
+def staging_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", source])
+
+
+VALUES_KEY = dg.AssetKey(["core", "indikatorwerte"])
+SOZIALINDEX_KEY = dg.AssetKey(["core", "sozialindex"])
+OUTPUT_KEY = dg.AssetKey(["core", "massnahmen_output"])
+EFFECT_KEY = dg.AssetKey(["core", "massnahmen_wirkung"])
+COST_KEY = dg.AssetKey(["core", "massnahmen_kosten"])
+PUBLISHED_KEY = dg.AssetKey(["veroeffentlichte_kopie"])
+EXPORT_KEY = dg.AssetKey(["auswertungspaket"])

@@ -1,0 +1,125 @@
+"""The measures' results: reach, effects on the linked outcomes and costs, from the staged
+register and the indicator facts, written to ``core.massnahmen_*`` in one transaction each."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from indicators.compute.areas import QUARTER
+from indicators.compute.catalogue import Catalogue
+from indicators.display.charts import event_study_chart
+from indicators.display.summary import Chart, StepResult, full_listing
+from indicators.effects.costs import load_follow_up_costs, measure_costs
+from indicators.effects.estimation import EffectOptions, adoption_years, measure_effects
+from indicators.effects.evidence import NOT_ESTIMABLE
+from indicators.effects.reach import measure_output, quarter_inputs
+from indicators.store.connection import replace_tables
+from indicators.store.schema import ensure_schema
+
+QUARTER_VALUES = f"""
+    SELECT w.gebiet_id, w.jahr, w.indikator_id, w.wert, w.nenner, w.teilerhebung
+    FROM core.indikatorwerte w JOIN core.gebiete g USING (gebiet_id)
+    WHERE g.ebene = '{QUARTER}'
+"""
+"""Quarter rows of the indicator facts: the outcomes of the effect estimation."""
+CITY_REACH = """
+    SELECT massnahme_id AS Massnahme, jahr AS Jahr, teilnehmende AS Teilnehmende,
+           round(reichweite, 1) AS "Reichweite %",
+           round(sgb2_anteil_teilnehmende, 1) AS "SGB II Teilnehmende %",
+           round(sgb2_anteil_zielgruppe, 1) AS "SGB II Bevölkerung %",
+           quartiere_abgedeckt AS Quartiere
+    FROM mart.massnahmen_output WHERE ebene = 'Stadt'
+    QUALIFY jahr = max(jahr) OVER (PARTITION BY massnahme_id)
+    ORDER BY massnahme_id
+"""
+
+
+def write_measure_output(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, run_id: str
+) -> StepResult:
+    """Reach and social reach per measure, area (every level) and year."""
+    ensure_schema(con, catalogue)
+    areas = con.sql("SELECT * FROM staging.gebiete").df()
+    output = measure_output(_quarter_cells(con), areas).assign(run_id=run_id)
+    replace_tables(con, {"core.massnahmen_output": output})
+    city = con.sql(CITY_REACH).df()
+    return StepResult({"dagster/row_count": len(output), "stadt_aktuell": full_listing(city)})
+
+
+def write_measure_effects(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, options: EffectOptions, run_id: str
+) -> StepResult:
+    """The effect of every measure on each linked outcome, with its event study."""
+    ensure_schema(con, catalogue)
+    links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
+    outcomes = con.sql(QUARTER_VALUES).df()
+    umsetzung = con.sql("SELECT * FROM staging.massnahmen_umsetzung").df()
+    effects, course = measure_effects(links, outcomes, umsetzung, options)
+    replace_tables(
+        con,
+        {
+            "core.massnahmen_wirkung": effects.assign(run_id=run_id),
+            "core.massnahmen_wirkung_verlauf": course,
+        },
+    )
+    grades = effects["bewertung"]
+    return StepResult(
+        {
+            "dagster/row_count": len(effects),
+            "gewichtung": options.weighting,
+            "ergebnisse": full_listing(_headline(effects)),
+            **{f"bewertung_{grade}": int((grades == grade).sum()) for grade in grades.unique()},
+            **_event_study_charts(effects, course),
+        }
+    )
+
+
+def _headline(effects: pd.DataFrame) -> pd.DataFrame:
+    bounds = effects[["ki_unten", "ki_oben"]].round(2).astype(str)
+    return effects.assign(
+        Effekt=effects["effekt_pp"].round(2),
+        KI=bounds["ki_unten"] + " bis " + bounds["ki_oben"],
+        p=effects["p_wert"].round(3),
+    )[["massnahme_id", "indikator_id", "Effekt", "KI", "p", "n_behandelt", "bewertung",
+       "begruendung"]]  # fmt: skip
+
+
+def _event_study_charts(effects: pd.DataFrame, course: pd.DataFrame) -> dict[str, Chart]:
+    charts = {}
+    for row in effects[effects["bewertung"] != NOT_ESTIMABLE].itertuples():
+        title = f"{row.massnahme_id}: {row.indikator_id} ({row.bewertung})"
+        rows = course[course["massnahme_id"] == row.massnahme_id]
+        charts[f"ereignisstudie_{row.massnahme_id}"] = Chart(
+            event_study_chart(rows, row.effekt_pp, title), title
+        )
+    return charts
+
+
+def write_measure_costs(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> StepResult:
+    """Costs per measure and year: per participant, per child and per avoided case."""
+    ensure_schema(con, catalogue)
+    effects = con.sql("SELECT * FROM core.massnahmen_wirkung").df()
+    outcomes = con.sql(QUARTER_VALUES).df()
+    starts = adoption_years(con.sql("SELECT * FROM staging.massnahmen_umsetzung").df())
+    costs = measure_costs(_quarter_cells(con), effects, outcomes, starts, load_follow_up_costs())
+    replace_tables(con, {"core.massnahmen_kosten": costs})
+    totals = costs.groupby("massnahme_id", as_index=False).agg(
+        Kosten=("kosten_eur", "sum"), Teilnehmende=("teilnehmende", "sum")
+    )
+    totals["je_Teilnehmende"] = (totals["Kosten"] / totals["Teilnehmende"]).round(0)
+    return StepResult(
+        {
+            "dagster/row_count": len(costs),
+            "kosten_gesamt_eur": float(costs["kosten_eur"].sum()),
+            "je_massnahme": full_listing(totals),
+        }
+    )
+
+
+def _quarter_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return quarter_inputs(
+        con.sql("SELECT * FROM staging.massnahmen").df(),
+        con.sql("SELECT * FROM staging.massnahmen_umsetzung").df(),
+        con.sql("SELECT * FROM staging.sozialstrukturatlas").df(),
+    )
