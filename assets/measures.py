@@ -13,6 +13,7 @@ from assets.keys import (
 )
 from assets.metadata import materialized
 from assets.resources import Warehouse
+from assets.steps import warehouse_asset
 from indicators.compute.catalogue import Catalogue
 from indicators.effects.estimation import WEIGHTINGS, EffectOptions
 from indicators.store.measures import (
@@ -46,24 +47,15 @@ class EffectConfig(dg.Config):
 
 
 def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key=OUTPUT_KEY,
-        group_name=MEASURES,
-        kinds={"duckdb", "pandas"},
-        deps=[VALUES_KEY, *(staging_key(s) for s in ("massnahmen", "massnahmen_umsetzung"))],
-        pool=POOL,
-        description=(
-            "Output-Indikatoren je Maßnahme, Gebiet (alle Ebenen) und Jahr: Reichweite = "
-            "Teilnehmende / Kinder der Zielaltersgruppe (mit Wilson-Intervall), soziale "
-            "Reichweite (SGB-II-Anteil unter Teilnehmenden gegenüber der Bevölkerung) und "
-            "abgedeckte Quartiere."
-        ),
+    massnahmen_output = warehouse_asset(
+        OUTPUT_KEY,
+        MEASURES,
+        [VALUES_KEY, *(staging_key(s) for s in ("massnahmen", "massnahmen_umsetzung"))],
+        "Output-Indikatoren je Maßnahme, Gebiet (alle Ebenen) und Jahr: Reichweite = "
+        "Teilnehmende / Kinder der Zielaltersgruppe (mit Wilson-Intervall), soziale Reichweite "
+        "(SGB-II-Anteil unter Teilnehmenden gegenüber der Bevölkerung) und abgedeckte Quartiere.",
+        lambda con, run_id: write_measure_output(con, catalogue, run_id),
     )
-    def massnahmen_output(
-        context: dg.AssetExecutionContext, warehouse: Warehouse
-    ) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
-            return materialized(context, write_measure_output(con, catalogue, context.run.run_id))
 
     @dg.asset(
         key=EFFECT_KEY,
@@ -92,23 +84,14 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
             result = write_measure_effects(con, catalogue, config.options(), context.run.run_id)
         return materialized(context, result)
 
-    @dg.asset(
-        key=COST_KEY,
-        group_name=MEASURES,
-        kinds={"duckdb", "pandas"},
-        deps=[EFFECT_KEY, OUTPUT_KEY],
-        pool=POOL,
-        description=(
-            "Fiskalische Indikatoren je Maßnahme und Jahr (nominale Euro): Kosten, Kosten je "
-            "Teilnehmenden, je Kind der Zielgruppe in den erreichten Quartieren, je vermiedenem "
-            "Fall (nur bei belastbarem Effekt) und – wenn in indicators/folgekosten.yaml "
-            "Folgekosten je Fall hinterlegt sind – der Netto-Nutzen je Euro."
-        ),
+    massnahmen_kosten = warehouse_asset(
+        COST_KEY,
+        MEASURES,
+        [EFFECT_KEY, OUTPUT_KEY],
+        "Fiskalische Indikatoren je Maßnahme und Jahr (nominale Euro): Kosten, Kosten je "
+        "Teilnehmenden, je Kind der Zielgruppe in den erreichten Quartieren, je vermiedenem "
+        "Fall (nur bei belastbarem Effekt) und – wenn in indicators/folgekosten.yaml "
+        "Folgekosten je Fall hinterlegt sind – der Netto-Nutzen je Euro.",
+        lambda con, _run_id: write_measure_costs(con, catalogue),
     )
-    def massnahmen_kosten(
-        context: dg.AssetExecutionContext, warehouse: Warehouse
-    ) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
-            return materialized(context, write_measure_costs(con, catalogue))
-
     return [massnahmen_output, massnahmen_wirkung, massnahmen_kosten]

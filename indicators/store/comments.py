@@ -49,27 +49,28 @@ def warehouse_docs(catalogue: Catalogue) -> ColumnDocs:
 
 
 def comment_statements(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
-    """COMMENT ON every relation of the warehouse's schemas and on each of its columns."""
+    """COMMENT ON every relation of the warehouse's schemas and on each of its columns whose
+    comment differs from its declaration (none on a warehouse that is up to date)."""
     docs = warehouse_docs(catalogue)
     schemas = ", ".join(map(sql_literal, SCHEMAS))
-    views = {
-        f"{s}.{v}"
-        for s, v in con.sql(
-            f"SELECT schema_name, view_name FROM duckdb_views() WHERE schema_name IN ({schemas})"
-        ).fetchall()
-    }
-    columns = con.sql(
-        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
-        f"WHERE schema_name IN ({schemas}) ORDER BY schema_name, table_name, column_index"
+    relations = con.sql(
+        "SELECT schema_name || '.' || table_name, 'TABLE', comment FROM duckdb_tables() "
+        f"WHERE schema_name IN ({schemas}) UNION ALL "
+        "SELECT schema_name || '.' || view_name, 'VIEW', comment FROM duckdb_views() "
+        f"WHERE schema_name IN ({schemas})"
     ).fetchall()
-    statements = []
-    for relation in dict.fromkeys(name for name, _ in columns):
-        kind = "VIEW" if relation in views else "TABLE"
-        text = sql_literal(docs.table(relation).description)
-        statements.append(f"COMMENT ON {kind} {relation} IS {text}")
+    columns = con.sql(
+        "SELECT schema_name || '.' || table_name, column_name, comment FROM duckdb_columns() "
+        f"WHERE schema_name IN ({schemas})"
+    ).fetchall()
+    statements = [
+        f"COMMENT ON {kind} {relation} IS {sql_literal(text)}"
+        for relation, kind, comment in relations
+        if comment != (text := docs.table(relation).description)
+    ]
     statements += [
-        f"COMMENT ON COLUMN {relation}.{column} IS "
-        + sql_literal(docs.column(relation, column).description)
-        for relation, column in columns
+        f"COMMENT ON COLUMN {relation}.{column} IS {sql_literal(text)}"
+        for relation, column, comment in columns
+        if comment != (text := docs.column(relation, column).description)
     ]
     return statements

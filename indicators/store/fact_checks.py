@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from indicators.compute.catalogue import Catalogue
 from indicators.display.summary import CheckResult, Listing
@@ -19,12 +18,9 @@ class FactCheck:
     description: str
     sql: str
 
-    def violations(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        return con.sql(self.sql).df()
-
     def run(self, con: duckdb.DuckDBPyConnection) -> CheckResult:
         """Passed when no row breaks the rule; the summary lists the first offending rows."""
-        violations = self.violations(con)
+        violations = con.sql(self.sql).df()
         return CheckResult(
             passed=violations.empty,
             summary={

@@ -54,7 +54,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[
         applied = apply_migrations(con)
         _run_files(con, VIEWS_DIR)
         con.execute(quartiersprofil_sql(catalogue))
-        con.execute(";\n".join(comment_statements(con, catalogue)))
+        for statement in comment_statements(con, catalogue):
+            con.execute(statement)
     return applied
 
 
