@@ -11,6 +11,7 @@ import pytest
 
 from conftest import CATALOGUE, SAMPLE, temporary_settings
 from indicators.ingest.delivery import delivered_files
+from indicators.store.comments import comment_statements
 from indicators.store.schema import ensure_schema, migrations
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 from schemas.registry import SOURCES
@@ -98,3 +99,4 @@ def test_each_migration_runs_once(tmp_path):
         second = ensure_schema(con, CATALOGUE)
         assert first == [path.name for _, _, path in migrations()] and second == []
         assert recorded_migrations(con) == [version for version, _, _ in migrations()]
+        assert comment_statements(con, CATALOGUE) == []  # every comment is in place
