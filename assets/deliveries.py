@@ -8,6 +8,7 @@ from assets.metadata import materialized
 from assets.resources import DeliveryFolders, Warehouse
 from indicators.compute.catalogue import Catalogue
 from indicators.ingest.delivery import delivered_files
+from indicators.ingest.landing import OutsideFolder, incoming_file
 from indicators.store.loading import DeliveryMissing, load_deliveries
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
@@ -54,10 +55,13 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
         warehouse: Warehouse,
         folders: DeliveryFolders,
     ) -> dg.MaterializeResult:
-        incoming = [folders.incoming(source.name) / name for name in config.eingangsdateien]
-        files = incoming or delivered_files(folders.source_dir(source.name))
-        with warehouse.connect() as con:
-            try:
+        try:
+            incoming = [
+                incoming_file(folders.incoming(source.name), name)
+                for name in config.eingangsdateien
+            ]
+            files = incoming or delivered_files(folders.source_dir(source.name))
+            with warehouse.connect() as con:
                 result = load_deliveries(
                     con,
                     source.name,
@@ -67,8 +71,8 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                     context.run.run_id,
                     rejected_dir=folders.rejected(source.name) if incoming else None,
                 )
-            except DeliveryMissing as exc:
-                raise dg.Failure(str(exc)) from exc
+        except (OutsideFolder, DeliveryMissing) as exc:
+            raise dg.Failure(str(exc)) from exc
         return materialized(context, result)
 
     return _staging

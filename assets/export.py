@@ -12,6 +12,7 @@ import dagster as dg
 from assets.keys import EXPORT, EXPORT_KEY, PUBLISHED_KEY, SCHEDULE_TAG, YEARLY
 from assets.resources import ExportTarget, Warehouse
 from indicators.export.contract import ContractViolation
+from indicators.export.errors import ExportRefused
 from indicators.export.package import CONTRACT_HTML, export_package, pipeline_version
 
 CONTRACT_CHECK = "exportvertrag"
@@ -62,6 +63,8 @@ def auswertungspaket(
             passed=False,
             metadata={"befunde": dg.MetadataValue.md(str(exc))},
         )
+        raise dg.Failure(str(exc)) from exc
+    except ExportRefused as exc:
         raise dg.Failure(str(exc)) from exc
     yield dg.MaterializeResult(
         metadata={

@@ -19,6 +19,7 @@ from pipelines.settings import (
     apply_dagster_environment,
     dagster_environment,
 )
+from pipelines.terminal import printable, shown
 
 console = Console(stderr=True)
 PIPED_WIDTH = 200
@@ -31,7 +32,7 @@ def settings_from_env(**overrides: Path | int | None) -> Settings:
     try:
         return Settings.from_env(**overrides)
     except ValueError as exc:
-        console.print(f"[red]Ungültige Einstellung:[/red] {exc}")
+        console.print(f"[red]Ungültige Einstellung:[/red] {shown(exc)}")
         sys.exit(2)
 
 
@@ -59,7 +60,7 @@ def run(data_dir: Path | None, warehouse: Path | None) -> None:
     """Materialise every asset on the deliveries in the data folder."""
     settings = settings_from_env(data_dir=data_dir, warehouse=warehouse)
     if not settings.data_dir.is_dir():
-        console.print(f"[red]Lieferordner nicht gefunden:[/red] {settings.data_dir}")
+        console.print(f"[red]Lieferordner nicht gefunden:[/red] {shown(settings.data_dir)}")
         sys.exit(2)
     settings.export_env()
     apply_dagster_environment()
@@ -75,7 +76,9 @@ def _run_with_progress(settings: Settings) -> bool:
     defs = build_definitions(settings)
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
     run_id = str(uuid.uuid4())
-    console.print(f"Lieferungen: {settings.data_dir}\nWarehouse:   {settings.warehouse}")
+    console.print(
+        f"Lieferungen: {shown(settings.data_dir)}\nWarehouse:   {shown(settings.warehouse)}"
+    )
     done_types = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
     with DagsterInstance.get() as instance:
         outcome: dict[str, object] = {}
@@ -124,8 +127,8 @@ def _run_with_progress(settings: Settings) -> bool:
     if failed:
         console.print(f"[red]Lauf {run_id[:8]} mit Fehlern:[/red] {', '.join(failed)}")
         return False
-    console.print(f"[green]Lauf {run_id[:8]} erfolgreich[/green] – {settings.warehouse}")
-    console.print(f"Analysekopie (nur lesend öffnen): {settings.published}")
+    console.print(f"[green]Lauf {run_id[:8]} erfolgreich[/green] – {shown(settings.warehouse)}")
+    console.print(f"Analysekopie (nur lesend öffnen): {shown(settings.published)}")
     return True
 
 
@@ -148,7 +151,7 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     settings = settings_from_env(data_dir=data_dir)
     refs = references_from_files(settings.data_dir, load_catalogue().by_id())
     check = check_delivery(file, source_name, refs)
-    click.echo(report(check))
+    click.echo(printable(report(check)))
     sys.exit(0 if check.rejection is None and not check.findings else 1)
 
 
@@ -193,7 +196,7 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     """Write the evaluation export package; exit 1 if the export contract fails."""
     from datetime import datetime
 
-    from indicators.export.contract import ContractViolation
+    from indicators.export.errors import ExportRefused
     from indicators.export.package import STEPS, export_package, pipeline_version
 
     settings = settings_from_env(
@@ -201,7 +204,7 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     )
     if not settings.published.is_file():
         console.print(
-            f"[red]Keine veröffentlichte Kopie gefunden:[/red] {settings.published} – "
+            f"[red]Keine veröffentlichte Kopie gefunden:[/red] {shown(settings.published)} – "
             "zuerst `kekiz run` ausführen."
         )
         sys.exit(2)
@@ -222,13 +225,13 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
                 created=datetime.now(),
                 progress=step,
             )
-        except ContractViolation as exc:
+        except ExportRefused as exc:
             progress.stop()
-            console.print(f"[red]Export abgebrochen.[/red] {exc}")
+            console.print(f"[red]Export abgebrochen.[/red] {shown(exc)}")
             sys.exit(1)
         progress.update(task, completed=len(STEPS), description="fertig")
     console.print(
-        f"[green]Auswertungspaket geschrieben:[/green] {result.folder}\n"
+        f"[green]Auswertungspaket geschrieben:[/green] {shown(result.folder)}\n"
         f"{sum(result.tables.values())} Zeilen in {len(result.tables)} Tabellen, "
         f"{result.suppressed_cells} Zellen gesperrt (Schwelle {settings.suppression_threshold})."
     )
@@ -239,6 +242,10 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
 def dev(port: int) -> None:
     """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
     env = {**os.environ, **dagster_environment(), **settings_from_env().env()}
-    command = ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
+    # The Dagster commands lie beside this interpreter, also when its folder is not on PATH.
+    scripts = Path(sys.executable).parent
+    env["PATH"] = os.pathsep.join([str(scripts), env.get("PATH", "")])
+    dagster = scripts / "dagster"
+    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
     os.chdir(PROJECT_ROOT)
-    os.execvpe(command[0], command, env)
+    os.execve(dagster, [*command, "-m", "pipelines.definitions"], env)

@@ -15,6 +15,7 @@ from indicators.ingest.landing import REPORT_SUFFIX
 from indicators.store.delivery_log import latest_deliveries
 from pipelines.sensors import FILE_TAG
 from pipelines.settings import Settings
+from pipelines.terminal import shown
 from schemas.registry import SOURCES
 
 RUN_STATUS = {
@@ -34,14 +35,16 @@ DELIVERY_STATUS_STYLE = {"geladen": "green", "teilweise geladen": "yellow", "abg
 def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
     if not warehouse.exists():
         out.print(
-            f"[yellow]Noch kein Warehouse unter {warehouse}[/yellow] – es wurde noch keine "
-            "Lieferung geladen."
+            f"[yellow]Noch kein Warehouse unter {shown(warehouse)}[/yellow] – es wurde noch "
+            "keine Lieferung geladen."
         )
         return
     try:
         deliveries = latest_deliveries(warehouse, per_source)
     except duckdb.CatalogException:
-        out.print(f"[yellow]Das Warehouse {warehouse} enthält noch keine Lieferungen.[/yellow]")
+        out.print(
+            f"[yellow]Das Warehouse {shown(warehouse)} enthält noch keine Lieferungen.[/yellow]"
+        )
         return
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
@@ -51,7 +54,7 @@ def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
             "einmal versuchen.[/yellow]"
         )
         return
-    table = Table(title=f"Letzte Lieferungen je Quelle ({warehouse})")
+    table = Table(title=f"Letzte Lieferungen je Quelle ({shown(warehouse)})")
     for column in ("Quelle", "Datei", "geladen am"):
         table.add_column(column)
     for column in ("gelesen", "übernommen", "Quarantäne"):
@@ -67,13 +70,13 @@ def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
             style = DELIVERY_STATUS_STYLE.get(status, "default")
             table.add_row(
                 "" if index else source,
-                file_name,
+                shown(file_name),
                 f"{loaded_at:%d.%m.%Y %H:%M}",
                 str(read),
                 str(staged),
                 str(quarantined),
-                f"[{style}]{status}[/{style}]",
-                message or "",
+                f"[{style}]{shown(status)}[/{style}]",
+                shown(message or ""),
             )
     out.print(table)
 
@@ -88,12 +91,14 @@ def show_landing(out: Console, settings: Settings) -> None:
         for source in SOURCES
     }
     if not any(waiting or rejected for waiting, rejected in counts.values()):
-        out.print(f"Keine Dateien in {settings.incoming_dir} und {settings.rejected_dir}.")
+        out.print(
+            f"Keine Dateien in {shown(settings.incoming_dir)} und {shown(settings.rejected_dir)}."
+        )
         return
     table = Table(title="Eingangs- und Ablehnungsordner")
     table.add_column("Quelle")
-    table.add_column(f"wartend in {settings.incoming_dir}", justify="right")
-    table.add_column(f"abgelehnt in {settings.rejected_dir}", justify="right")
+    table.add_column(f"wartend in {shown(settings.incoming_dir)}", justify="right")
+    table.add_column(f"abgelehnt in {shown(settings.rejected_dir)}", justify="right")
     for source, (waiting, rejected) in counts.items():
         if waiting or rejected:
             table.add_row(source, str(waiting), str(rejected))
@@ -132,8 +137,8 @@ def show_runs(out: Console, instance: DagsterInstance, limit: int) -> None:
             run.run_id[:8],
             run.job_name,
             RUN_STATUS.get(run.status, run.status.value),
-            trigger(run.tags),
-            run.tags.get(FILE_TAG, ""),
+            shown(trigger(run.tags)),
+            shown(run.tags.get(FILE_TAG, "")),
             local_time(record.start_time or record.create_timestamp.timestamp()),
             duration(record),
         )

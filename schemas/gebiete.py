@@ -8,6 +8,8 @@ from schemas.fields import Rule, area_id, text
 from schemas.source import SourceSchema
 
 LEVELS = ("Stadt", "Stadtbezirk", "Sozialraum", "Sozialquartier")
+OFFICIAL_KEY = r"\d{8}|\d{5}"
+"""Amtlicher Gemeindeschlüssel (8 digits) or Kreisschlüssel (5 digits)."""
 
 
 class Gebiete(pa.DataFrameModel):
@@ -26,12 +28,23 @@ class ParentIsNextLevelUp(Rule):
         rank = {level: i for i, level in enumerate(LEVELS)}
 
         def ok(row) -> bool:
+            if pd.isna(row["ebene"]) or row["ebene"] not in rank:
+                return True  # an unknown level is its own finding
             if row["ebene"] == LEVELS[0]:
                 return pd.isna(row["uebergeordnet_id"])
             parent_level = level_of.get(row["uebergeordnet_id"])
             return parent_level is not None and rank.get(parent_level) == rank[row["ebene"]] - 1
 
         return df.apply(ok, axis=1).astype(bool)
+
+
+class TopKeyIsOfficial(Rule):
+    """The key of the top area is the one the state uses for it (it names export folders)."""
+
+    def holds(self, df: pd.DataFrame) -> pd.Series:
+        top = (df["ebene"] == LEVELS[0]).fillna(False)
+        official = df["gebiet_id"].astype("string").str.fullmatch(OFFICIAL_KEY).fillna(False)
+        return (~top | official).astype(bool)
 
 
 class ValidityOrdered(Rule):
@@ -55,6 +68,12 @@ GEBIETE = SourceSchema(
             ("uebergeordnet_id", "ebene"),
             "das übergeordnete Gebiet muss existieren und genau eine Ebene höher liegen "
             "(die Stadt hat kein übergeordnetes Gebiet)",
+        ),
+        TopKeyIsOfficial(
+            "amtlicher_schluessel",
+            ("ebene", "gebiet_id"),
+            "der Schlüssel der Stadt muss ihr Amtlicher Gemeindeschlüssel (8 Ziffern) oder ein "
+            "Kreisschlüssel (5 Ziffern) sein",
         ),
         ValidityOrdered(
             "gueltigkeit_geordnet",

@@ -217,3 +217,82 @@ def test_measure_linked_to_an_indicator_outside_the_catalogue_is_quarantined(tmp
     assert (result.rows_staged, result.rows_quarantined) == (1, 1)
     [finding] = result.findings
     assert finding.row == 3 and "Indikatorenkatalog" in finding.rule
+
+
+# --- every line accounted for, no traceback for any cell --------------------------------------
+
+
+def test_unclosed_quote_rejects_the_file_naming_the_line_and_the_lost_lines(tmp_path, refs):
+    rows = [atlas(gebiet_id=f"11{i:02d}") for i in range(1, 6)]
+    rows[1] = atlas(gebiet_id="1102", gebiet_name='"Hafen')  # the quote is never closed
+    path = write_csv(tmp_path / "a.csv", SOURCE, rows)
+    result = check(path, refs)
+    assert result.status == STATUS_REJECTED
+    assert "Zeile 3: nicht geschlossenes Anführungszeichen" in result.rejection
+    assert (
+        "die Zeilen 3 bis 6" in result.rejection and "3 Zeilen gingen verloren" in result.rejection
+    )
+
+
+def test_a_very_long_cell_quarantines_its_row_and_keeps_every_other_row(tmp_path, refs):
+    rows = [atlas(gebiet_id="1102", gebiet_name="x" * 200_000), atlas()]
+    path = write_csv(tmp_path / "a.csv", SOURCE, rows)
+    result = check(path, refs)
+    assert result.rows_read == 2 and result.rows.failing_rows() == [2]
+    assert any("200.000 Zeichen" in rule for rule in rules_for(result, 2))
+
+
+def test_a_real_area_named_like_the_total_row_is_a_finding_not_dropped(tmp_path, refs):
+    rows = [atlas(), atlas(gebiet_id="1102", gebiet_name="Stadt insgesamt")]
+    path = write_csv(tmp_path / "a.csv", SOURCE, rows, total=True)
+    result = check(path, refs)
+    assert result.table.total_rows_dropped == 1  # the real total row without a key
+    assert result.rows_read == 2 and result.rows.failing_rows() == [3]
+    [rule] = rules_for(result, 3)
+    assert "wie eine Summenzeile" in rule and "1102" in rule
+
+
+def test_counts_too_large_for_a_count_are_findings(tmp_path, refs):
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(einwohner="100000000000000000000")])
+    result = check(path, refs)
+    assert any("als Anzahl zu groß" in rule for rule in rules_for(result, 2))
+    workbook = openpyxl.Workbook()
+    head = titles(SOURCE)
+    workbook.active.append([head[c] for c in ATLAS])
+    workbook.active.append([{"einwohner": 1e19, "geburten": 1e300}.get(c, v) for c, v in
+                            ATLAS.items()])  # fmt: skip
+    workbook.save(tmp_path / "a.xlsx")
+    result = check(tmp_path / "a.xlsx", refs)
+    assert [f.column for f in result.findings if "zu groß" in f.rule] == ["einwohner", "geburten"]
+
+
+def test_impossible_date_in_the_areas_is_a_finding(tmp_path, refs, data_dir):
+    areas = data_dir / "gebiete" / "gebiete.csv"
+    text = areas.read_text(encoding="utf-8").replace("01.01.2000", "31.02.2020", 2)
+    areas.write_text(text, encoding="utf-8")
+    result = check_delivery(areas, "gebiete", refs)
+    assert result.rejection is None
+    assert any("kein gültiges Datum" in f.rule and f.value == "31.02.2020" for f in result.findings)
+
+
+def test_a_formula_without_saved_value_is_named_as_such(tmp_path, refs):
+    workbook = openpyxl.Workbook()
+    head = titles(SOURCE)
+    workbook.active.append([head[c] for c in ATLAS])
+    workbook.active.append([{"geburten": "=SUM(1,2)"}.get(c, v) for c, v in ATLAS.items()])
+    workbook.save(tmp_path / "a.xlsx")  # openpyxl saves formulas without a computed value
+    [finding] = check(tmp_path / "a.xlsx", refs).findings
+    assert finding.column == "geburten" and "Formel ohne gespeicherten Wert" in finding.rule
+
+
+def test_an_unforeseen_error_rejects_the_file_with_its_name(tmp_path, refs, monkeypatch):
+    import indicators.ingest.delivery as delivery
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(delivery, "validate_rows", broken)
+    result = check(write_csv(tmp_path / "a.csv", SOURCE, [atlas()]), refs)
+    assert result.status == STATUS_REJECTED
+    assert result.rejection.startswith("Datei a.csv: die Datei konnte nicht geprüft werden")
+    assert "ZeroDivisionError" in result.rejection and result.rows_read == 0

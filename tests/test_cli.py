@@ -135,3 +135,21 @@ def test_status_without_warehouse_says_so(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Noch kein Warehouse unter" in done.stdout
     assert "Noch keine Dagster-Läufe." in done.stdout
+
+
+def test_status_prints_delivered_names_and_messages_as_text(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    name = "[/red]atlas\x1b[31m.csv"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute((PROJECT_ROOT / "warehouse" / "sql" / "tables" / "1_landing.sql").read_text())
+        con.execute(
+            "INSERT INTO raw.deliveries VALUES ('sozialstrukturatlas', 'abc', ?, 1, now(), "
+            "now(), 'archiv', 'utf-8', 1, 0, 1, 0, 'teilweise geladen', ?, 'lauf')",
+            [name, "Spalte '[bold]x[/bold]': \x1b]0;titel\x07kaputt"],
+        )
+    env = {"KEKIZ_WAREHOUSE": str(warehouse), "KEKIZ_STATE_DIR": str(tmp_path)}
+    done = kekiz("status", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    text = "".join(done.stdout.split())
+    assert "[/red]atlas[31m.csv" in text and "'[bold]x[/bold]'" in text

@@ -322,3 +322,70 @@ def test_an_existing_package_is_never_overwritten(exported):
     with pytest.raises(FileExistsError):
         export_package(settings.published, settings.export_dir, result.run_id,
                        threshold=THRESHOLD, version="test", created=created)  # fmt: skip
+
+
+# --- output is data, never code; paths stay inside the export folder --------------------------
+
+FORMULA = '=HYPERLINK("http://x","klick")'
+SCRIPT = "<script>alert(2)</script>"
+
+
+def hostile(monkeypatch, city_id: str | None = None) -> None:
+    """Formulas and markup in delivered texts, a script in a measure id, optionally a city id
+    that would lead outside the export folder."""
+    original = export_package_module.read_tables
+
+    def read_hostile(con, threshold):
+        tables = original(con, threshold)
+        frames = tables.frames
+        frames["massnahmen"].loc[0, "titel"] = FORMULA
+        frames["massnahmen"].loc[1, "traeger"] = "+cmd|' /C calc'!A0"
+        frames["datenqualitaet"].loc[0, "datei"] = "@SUM(1)"
+        for frame in frames.values():
+            if "massnahme_id" in frame.columns:
+                frame["massnahme_id"] = frame["massnahme_id"].replace("M05", "M05" + SCRIPT)
+        if city_id is not None:
+            frames["kommune"].loc[0, "gebiet_id"] = city_id
+        return tables
+
+    monkeypatch.setattr(export_package_module, "read_tables", read_hostile)
+
+
+def test_texts_are_written_as_text_never_as_formulas_or_markup(exported, tmp_path, monkeypatch):
+    _, _, settings = exported
+    hostile(monkeypatch)
+    result = export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
+                            version="test", created=datetime(2030, 3, 1))  # fmt: skip
+    book = openpyxl.load_workbook(result.folder / "auswertung.xlsx")
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == FORMULA and c.data_type == "s" for c in cells)
+    measures = csv(result.folder, "massnahmen")
+    assert measures.loc[0, "titel"] == "'" + FORMULA
+    assert measures.loc[1, "traeger"] == "'+cmd|' /C calc'!A0"
+    assert csv(result.folder, "datenqualitaet").loc[0, "datei"] == "'@SUM(1)"
+    effects = csv(result.folder, "massnahmen_wirkung")
+    assert (effects["effekt_pp"].dropna() < 0).any()  # negative numbers stay numbers
+    page = (result.folder / "bericht.html").read_text(encoding="utf-8")
+    assert SCRIPT not in page and "M05&lt;script&gt;alert(2)&lt;/script&gt;" in page
+
+
+def test_a_city_id_that_is_no_official_key_writes_nothing_anywhere(exported, tmp_path, monkeypatch):
+    _, _, settings = exported
+    hostile(monkeypatch, city_id="../../x")
+    target = tmp_path / "a" / "b" / "exports"
+    out = CliRunner().invoke(
+        main, ["export", "--published", str(settings.published), "--export-dir", str(target)]
+    )
+    assert out.exit_code == 1 and "kein Amtlicher Gemeindeschlüssel" in " ".join(out.output.split())
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == []
+
+
+def test_an_export_removes_what_a_killed_export_left_behind(exported, tmp_path):
+    _, _, settings = exported
+    stale = tmp_path / ".05119000_2030-03-01_deadbeef.unfertig"
+    stale.mkdir()
+    (stale / "indikatoren.csv").write_text("halb")
+    export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
+                   version="test", created=datetime(2030, 3, 1))  # fmt: skip
+    assert [p.name for p in tmp_path.iterdir()] == ["05119000_2030-03-01_01234567"]

@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.deliveries import incoming_run_config
 from assets.keys import staging_key
 from conftest import ATLAS, job_targets, temporary_settings, write_csv
 from pipelines.definitions import build_definitions
@@ -299,3 +300,27 @@ def test_corrected_redelivery_of_an_old_year_replaces_that_year(settings, atlas,
         "ORDER BY loaded_at",
     )
     assert history == [("atlas_2015.csv",), ("atlas_2016.csv",), ("atlas_2015_korrigiert.csv",)]
+
+
+@pytest.mark.parametrize("kind", ["relative", "absolute", "link"])
+def test_a_run_config_file_outside_incoming_is_refused_and_left_alone(
+    settings, atlas, areas_loaded, tmp_path, kind
+):
+    victim = write_csv(tmp_path / "opfer.csv", "sozialstrukturatlas", [ATLAS])
+    before = victim.read_bytes()
+    folder = settings.incoming_dir / "sozialstrukturatlas"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = {"relative": "../../opfer.csv", "absolute": str(victim), "link": "opfer.csv"}[kind]
+    if kind == "link":
+        (folder / name).symlink_to(victim)
+    request = dg.RunRequest(run_config=incoming_run_config("sozialstrukturatlas", name))
+    result = atlas.run(request)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "kein Dateiname im Eingangsordner" in failure.step_failure_data.error.message
+    assert victim.read_bytes() == before
+    assert not (settings.archive_dir / "sozialstrukturatlas").exists()
+    assert not (settings.rejected_dir / "sozialstrukturatlas").exists()
+    assert query(
+        settings, "SELECT count(*) FROM raw.deliveries WHERE source = 'sozialstrukturatlas'"
+    ) == [(0,)]

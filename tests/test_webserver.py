@@ -153,3 +153,34 @@ def test_webserver_serves_the_asset_graph_and_checks(webserver, settings):
     # the web UI itself answers on the loopback address
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=10) as response:
         assert json.load(response)["dagster_webserver_version"]
+
+
+def test_kekiz_dev_starts_the_ui_without_its_environment_on_the_path(tmp_path, settings):
+    """As the README shows it: ``.venv/bin/kekiz dev`` from any folder, plain system PATH."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER", "KEKIZ"))},
+        **settings.env(),
+        "KEKIZ_STATE_DIR": str(tmp_path / "state"),
+        "PATH": "/usr/bin:/bin",
+    }
+    log_path = tmp_path / "dev.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "kekiz"), "dev", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            data = wait_until_loaded(process, port, log_path)
+            assert data["repositoriesOrError"]["nodes"][0]["jobs"]
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -5,12 +5,13 @@ Great Expectations is imported inside ``run_contract`` only: the import costs se
 nothing else in the pipeline needs it.
 """
 
-import html
 import os
 from dataclasses import dataclass
 
 import pandas as pd
 
+from indicators.export.errors import ExportRefused
+from indicators.export.html import render
 from indicators.export.spec import TABLES_BY_NAME
 from indicators.export.tables import ExportTables
 
@@ -39,7 +40,7 @@ class ContractResult:
     """One German line per failed expectation."""
 
 
-class ContractViolation(RuntimeError):
+class ContractViolation(ExportRefused):
     """The tables break the export contract; nothing is exported."""
 
 
@@ -191,21 +192,6 @@ def html_report(result: ContractResult, title: str) -> str:
                 unexpected = e.get("result", {}).get("unexpected_count", "")
                 status = "bestanden" if e["success"] else "NICHT bestanden"
                 cells = [table, e["expectation_type"], str(kwargs), str(unexpected), status]
-                css = "ok" if e["success"] else "fail"
-                rows.append(
-                    f'<tr class="{css}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-                    + "</tr>"
-                )  # fmt: skip
+                rows.append({"success": e["success"], "cells": cells})
     verdict = "Alle Erwartungen erfüllt." if result.success else "Erwartungen verletzt."
-    return f"""<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:90%}}
-td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
-tr.fail{{background:#fdd}}tr.ok td:last-child{{color:#060}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Great-Expectations-Prüfpunkt je Tabelle vor dem Abschluss des Pakets. {verdict}</p>
-<table><tr><th>Tabelle</th><th>Erwartung</th><th>Parameter</th><th>Abweichende Zeilen</th>
-<th>Ergebnis</th></tr>
-{chr(10).join(rows)}
-</table></body></html>
-"""
+    return render("pruefbericht.html", title=title, verdict=verdict, rows=rows)

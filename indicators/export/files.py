@@ -19,6 +19,13 @@ from indicators.export.xlsx import save_xlsx
 SUPPRESSED_MARK = "."
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 PROFILE = "tabular-data-package"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet reads a cell starting like this as a formula (OWASP, CSV injection)."""
+NEUTRALISED = (
+    "Textzellen, die mit =, +, -, @, einem Tabulator oder einem Wagenrücklauf beginnen, stehen "
+    "in den CSV-Dateien mit einem vorangestellten Apostroph ('), damit eine Tabellenkalkulation "
+    "sie nicht als Formel ausführt; in der Excel-Datei sind alle Texte als Text gespeichert."
+)
 
 
 def field_type(series: pd.Series, is_date: bool = False) -> str:
@@ -47,8 +54,24 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, with an apostrophe in front."""
+
+    def safe(value: object) -> object:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return "'" + value
+        return value
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe, na_action="ignore")
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    path.write_bytes(csv_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    text = neutralised(csv_frame(frame)).to_csv(index=False, lineterminator="\n")
+    path.write_bytes(text.encode("utf-8"))
 
 
 def datapackage(tables: ExportTables, name: str, title: str) -> dict:
@@ -56,6 +79,7 @@ def datapackage(tables: ExportTables, name: str, title: str) -> dict:
         "profile": PROFILE,
         "name": name,
         "title": title,
+        "description": NEUTRALISED,
         "resources": [_resource(t, tables) for t in TABLES],
     }
 
@@ -135,11 +159,15 @@ def write_workbook(
 
 
 def _rows(sheet, header: list[str], rows: list[list]) -> None:
-    sheet.append(header)
+    """Header and rows; every text is stored as text, never as a formula."""
+    for values in [header, *rows]:
+        sheet.append([_cell(v) for v in values])
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_cell(v) for v in row])
     sheet.freeze_panes = "A2"
 
 

@@ -3,6 +3,7 @@ reference dates, the suppression rule and the data gaps."""
 
 import pandas as pd
 
+from indicators.export.files import NEUTRALISED
 from indicators.export.spec import CITY, TABLES
 from indicators.export.tables import ExportTables
 
@@ -82,6 +83,7 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
         ("Datenqualität",
          "Tabelle datenqualitaet: je gelieferter Datei gelesene, übernommene und in Quarantäne "
          "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten)."),
+        ("Texte als Text", NEUTRALISED),
         *[("Datenlücke", gap) for gap in data_gaps(tables)],
     ]  # fmt: skip
     return out

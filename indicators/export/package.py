@@ -3,12 +3,17 @@
 The package is written into a hidden temporary folder inside the export folder and renamed
 to ``<AGS>_<YYYY-MM-DD>_<short run id>`` only when everything, including the export contract,
 succeeded; on any failure the temporary folder is removed, so ``exports/`` never holds a
-half-written package. A finished package is never overwritten.
+half-written package. An export holds a lock on the export folder while it writes and first
+removes what an export that was killed left behind. A finished package is never overwritten.
 """
 
+import fcntl
+import os
+import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +27,7 @@ from indicators.export.contract import (
     html_report,
     run_contract,
 )
+from indicators.export.errors import ExportRefused, PackageExists
 from indicators.export.files import (
     csv_frame,
     datapackage,
@@ -34,6 +40,7 @@ from indicators.export.report import report
 from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
 from indicators.ingest.archive import sha256_of
+from schemas.gebiete import OFFICIAL_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "auswertung.xlsx"
@@ -42,6 +49,9 @@ CONTRACT_JSON = "pruefbericht.json"
 CONTRACT_HTML = "pruefbericht.html"
 MANIFEST = "manifest.json"
 UNKNOWN_VERSION = "unbekannt"
+UNFINISHED = ".unfertig"
+AREA_KEY = re.compile(OFFICIAL_KEY)
+RUN_ID = re.compile(r"[0-9a-f]{8}")
 DELIVERY_FIELDS = ("quelle", "datei", "sha256", "eingang", "status")
 """What the manifest lists of each delivery (the rows of the table datenqualitaet)."""
 STEPS = (
@@ -75,6 +85,33 @@ def pipeline_version(root: Path = PROJECT_ROOT) -> str:
     return done.stdout.strip() or UNKNOWN_VERSION
 
 
+@contextmanager
+def _exclusive(export_dir: Path) -> Iterator[None]:
+    """Hold the export folder's lock (waiting for a running export) and remove the temporary
+    folders of exports that were killed."""
+    export_dir.mkdir(parents=True, exist_ok=True)
+    folder = os.open(export_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # released by the system if the process dies
+        for stale in export_dir.glob(f".*{UNFINISHED}"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        os.close(folder)
+
+
+def package_folder(export_dir: Path, city_id: object, created: datetime, run_id: str) -> Path:
+    """``<AGS>_<YYYY-MM-DD>_<first 8 characters of the run id>`` inside ``export_dir``."""
+    if not AREA_KEY.fullmatch(str(city_id)):
+        raise ExportRefused(
+            f"Der Gebietsschlüssel der Stadt ({city_id!r}) ist kein Amtlicher Gemeindeschlüssel "
+            "(8 Ziffern) und kein Kreisschlüssel (5 Ziffern); es wird kein Paket geschrieben."
+        )
+    if not RUN_ID.match(run_id):
+        raise ExportRefused(f"Die Laufkennung {run_id!r} ist keine Dagster-Laufkennung.")
+    return export_dir / f"{city_id}_{created:%Y-%m-%d}_{run_id[:8]}"
+
+
 def export_package(
     database: Path,
     export_dir: Path,
@@ -90,38 +127,25 @@ def export_package(
     with duckdb.connect(str(database), read_only=True) as con:
         tables = read_tables(con, threshold)
     city = tables.frames["kommune"].iloc[0]
-    target = export_dir / f"{city['gebiet_id']}_{created:%Y-%m-%d}_{run_id[:8]}"
-    if target.exists():
-        raise FileExistsError(f"Das Exportpaket {target} gibt es schon; es wird nie überschrieben.")
-    export_dir.mkdir(parents=True, exist_ok=True)
-    work = export_dir / f".{target.name}.unfertig"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
-        result = _write(tables, work, threshold, created, progress, city)
-        progress(STEPS[4])
-        manifest = {
-            "run_id": run_id,
-            "erstellt": created.isoformat(timespec="seconds"),
-            "pipeline_version": version,
-            "geheimhaltungsschwelle": threshold,
-            "lieferungen": csv_frame(tables.frames["datenqualitaet"])
-            .sort_values(["quelle", "datei", "sha256"])[list(DELIVERY_FIELDS)]
-            .to_dict("records"),
-            "dateien": {p.name: sha256_of(p) for p in sorted(work.iterdir())},
-        }
-        write_json(manifest, work / MANIFEST)
-        for path in work.iterdir():
-            path.chmod(0o444)
+    target = package_folder(export_dir, city["gebiet_id"], created, run_id)
+    with _exclusive(export_dir):
+        if target.exists():
+            raise PackageExists(
+                f"Das Exportpaket {target} gibt es schon; es wird nie überschrieben."
+            )
+        work = export_dir / f".{target.name}{UNFINISHED}"
+        work.mkdir()
+        try:
+            contract = _write(tables, work, threshold, created, progress, run_id, version)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         work.rename(target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return ExportResult(
         target,
         {name: len(frame) for name, frame in tables.frames.items()},
         sum(int(mask.to_numpy().sum()) for mask in tables.suppressed.values()),
-        result,
+        contract,
     )
 
 
@@ -131,8 +155,11 @@ def _write(
     threshold: int,
     created: datetime,
     progress: Progress,
-    city,
+    run_id: str,
+    version: str,
 ) -> ContractResult:
+    """Every file of the package into ``work``, the manifest last, all read-only."""
+    city = tables.frames["kommune"].iloc[0]
     progress(STEPS[1])
     package = datapackage(
         tables,
@@ -158,4 +185,18 @@ def _write(
     progress(STEPS[3])
     stamp = created.strftime("%d.%m.%Y %H:%M")
     (work / REPORT).write_text(report(tables, threshold, stamp), encoding="utf-8")
+    progress(STEPS[4])
+    manifest = {
+        "run_id": run_id,
+        "erstellt": created.isoformat(timespec="seconds"),
+        "pipeline_version": version,
+        "geheimhaltungsschwelle": threshold,
+        "lieferungen": csv_frame(tables.frames["datenqualitaet"])
+        .sort_values(["quelle", "datei", "sha256"])[list(DELIVERY_FIELDS)]
+        .to_dict("records"),
+        "dateien": {p.name: sha256_of(p) for p in sorted(work.iterdir())},
+    }
+    write_json(manifest, work / MANIFEST)
+    for path in work.iterdir():
+        path.chmod(0o444)
     return contract

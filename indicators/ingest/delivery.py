@@ -18,6 +18,10 @@ DELIVERY_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STATUS_LOADED = "geladen"
 STATUS_PARTIAL = "teilweise geladen"
 STATUS_REJECTED = "abgelehnt"
+UNFORESEEN = (
+    "die Datei konnte nicht geprüft werden, weil sie etwas enthält, das keine Prüfregel "
+    "vorsieht. Bitte die Datei prüfen oder mit diesem Text an die Betreuung von kekiz geben"
+)
 
 
 @dataclass
@@ -90,31 +94,41 @@ def check_delivery(
     source = SOURCES[source_name]
     mapping = mapping or load_mapping(source_name)
     check = DeliveryCheck(path=path, source=source, mapping=mapping)
+    known = () if refs.areas is None else set(refs.areas["gebiet_id"].astype(str))
     try:
-        check.table = read_delivery(path, mapping, source.required_columns())
+        check.table = read_delivery(
+            path, mapping, source.required_columns(), source.area_column, known
+        )
+        check.warnings = list(check.table.warnings)
+        check.rows = validate_rows(
+            check.table.frame,
+            source,
+            mapping.number_format,
+            refs,
+            check.table.row_problems,
+            titles=mapping.titles(),
+        )
     except DeliveryRejected as exc:
-        check.rejection = str(exc)
-        return check
-    check.warnings = list(check.table.warnings)
-    check.rows = validate_rows(
-        check.table.frame,
-        source,
-        mapping.number_format,
-        refs,
-        check.table.row_problems,
-        titles=mapping.titles(),
-    )
+        check.table, check.rows, check.rejection = None, None, str(exc)
+    except Exception as exc:  # a file no rule foresaw: rejected and recorded, never a crash
+        check.table, check.rows = None, None
+        check.rejection = f"Datei {path.name}: {UNFORESEEN} ({type(exc).__name__}: {exc})"
     return check
 
 
 def delivered_files(folder: Path) -> list[Path]:
-    """Delivery files in a source folder, in the order they are loaded (by name)."""
+    """Delivery files in a source folder, in the order they are loaded (by name); a link that
+    leads outside the folder is no delivery."""
     if not folder.is_dir():
         return []
+    inside = folder.resolve()
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in DELIVERY_SUFFIXES and not p.name.startswith(".")
+        if p.is_file()
+        and p.suffix.lower() in DELIVERY_SUFFIXES
+        and not p.name.startswith(".")
+        and p.resolve().parent == inside
     )
 
 

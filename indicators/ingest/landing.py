@@ -38,6 +38,26 @@ def complete_files(
     ]
 
 
+class OutsideFolder(ValueError):
+    """A file name that would reach outside its folder; the message is German."""
+
+
+def incoming_file(folder: Path, name: str) -> Path:
+    """The file ``name`` in the landing folder ``folder``.
+
+    Only a plain file name is accepted: no folder part, no ``..``, and no link that leads
+    outside the folder, so a run can never read, move or delete a file elsewhere.
+    """
+    path = folder / name
+    plain = name not in ("", ".", "..") and Path(name).name == name and "\\" not in name
+    if not plain or not path.resolve().is_relative_to(folder.resolve()):
+        raise OutsideFolder(
+            f"'{name}' ist kein Dateiname im Eingangsordner {folder}: Es dürfen nur Dateien "
+            "geladen werden, die dort liegen. Es wurde nichts gelesen, verschoben oder gelöscht."
+        )
+    return path
+
+
 def ready_marker(path: Path) -> Path:
     return path.with_name(path.name + READY_SUFFIX)
 

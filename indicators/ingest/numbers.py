@@ -7,10 +7,16 @@ import math
 import re
 from dataclasses import dataclass
 
+import pandas as pd
+
 SUPPRESSED = "."
 """Standard symbol for a confidential or unknown value: becomes NULL, never 0."""
 EXACT_ZERO = "-"
 """Standard symbol for 'exactly zero' in German statistical tables."""
+
+
+MAX_COUNT = 2**53
+"""Larger counts are not exact as numbers and exceed any population; they are errors."""
 
 
 class CellError(ValueError):
@@ -28,11 +34,12 @@ class NumberFormat:
 
 
 def cell_text(value: object) -> str:
-    """The cell as text, stripped; empty for missing cells."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """The cell as text, stripped; empty for missing cells (None, NaN, NaT, NA)."""
+    if value is None or (not isinstance(value, str | bytes) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):  # fmt: skip
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, dt.datetime | dt.date):
         return value.strftime("%d.%m.%Y")
     return str(value).strip()
@@ -47,6 +54,8 @@ def parse_number(value: object, fmt: NumberFormat) -> float | None:
     if isinstance(value, bool):
         raise CellError(f"'{value}' ist keine Zahl")
     if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+        if (isinstance(value, int) and abs(value) > MAX_COUNT) or not math.isfinite(value):
+            raise CellError(f"'{cell_text(value)}' ist keine verwendbare Zahl (zu groß)")
         return float(value)
     text = cell_text(value).replace("\u00a0", "").replace(" ", "")
     if text in ("", SUPPRESSED):
@@ -67,6 +76,12 @@ def parse_count(value: object, fmt: NumberFormat) -> int | None:
         return None
     if not number.is_integer():
         raise CellError(f"'{cell_text(value)}' ist keine ganze Zahl")
+    if abs(number) > MAX_COUNT:
+        raise CellError(
+            f"'{cell_text(value)}' ist als Anzahl zu groß (höchstens {MAX_COUNT:,})".replace(
+                ",", "."
+            )
+        )
     return int(number)
 
 
@@ -83,7 +98,7 @@ def parse_year(value: object) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and math.isnan(value):
             return None
-        if float(value).is_integer():
+        if abs(value) < 10_000 and float(value).is_integer():
             return int(value)
     text = cell_text(value)
     if text == "":

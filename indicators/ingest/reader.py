@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +24,17 @@ from indicators.ingest.numbers import cell_text
 HEADER_SEARCH_ROWS = 20
 SEPARATORS = (";", ",", "\t", "|")
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (mit BOM)", "cp1252": "Windows-1252"}
+MAX_CELL = 10_000
+"""Longer cells are findings: no field of a statistics delivery is that long."""
+csv.field_size_limit(2**31 - 1)  # long cells are read whole and reported, not cut off
+
+
+class UncachedFormula(str):
+    """An XLSX cell holding a formula whose result was never saved (the text is the formula)."""
+
+
+Areas = tuple[str | None, frozenset[str]]
+"""The area column of the source and the known area ids (to tell total rows from areas)."""
 
 
 class DeliveryRejected(Exception):
@@ -42,17 +55,28 @@ class RawTable:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_delivery(path: Path, mapping: SourceMapping, required: Collection[str]) -> RawTable:
-    """Read a delivered file; raise DeliveryRejected for problems affecting the whole file."""
+def read_delivery(
+    path: Path,
+    mapping: SourceMapping,
+    required: Collection[str],
+    area_column: str | None = None,
+    known_areas: Collection[str] = (),
+) -> RawTable:
+    """Read a delivered file; raise DeliveryRejected for problems affecting the whole file.
+
+    A row that the mapping's total-row rule names a total is dropped, unless its
+    ``area_column`` holds one of ``known_areas``: then it is kept with a finding.
+    """
     if not path.exists():
         raise DeliveryRejected(f"Datei {path.name}: nicht gefunden.")
     if path.stat().st_size == 0:
         raise DeliveryRejected(f"Datei {path.name}: die Datei ist leer (0 Byte).")
     suffix = path.suffix.lower()
+    areas = (area_column, frozenset(known_areas))
     if suffix in (".csv", ".txt"):
-        table = _read_csv(path, mapping)
+        table = _read_csv(path, mapping, areas)
     elif suffix in (".xlsx", ".xlsm"):
-        table = _read_xlsx(path, mapping)
+        table = _read_xlsx(path, mapping, areas)
     else:
         raise DeliveryRejected(
             f"Datei {path.name}: Dateityp '{suffix}' wird nicht unterstützt "
@@ -93,18 +117,20 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
     )
 
 
-def _read_csv(path: Path, mapping: SourceMapping) -> RawTable:
+def _read_csv(path: Path, mapping: SourceMapping, areas: Areas) -> RawTable:
     text, encoding = _decode(path, path.read_bytes(), mapping.encoding)
     separators = SEPARATORS if mapping.separator == "auto" else (mapping.separator,)
-    best: tuple[int, list[tuple[int, list[str]]], str] | None = None
+    best: tuple[int, CsvRows, str] | None = None
     for separator in separators:
-        rows = _csv_rows(text, separator)
-        hits = _header_hits(rows, mapping)[1]
+        parsed = _csv_rows(text, separator)
+        hits = _header_hits(parsed.rows, mapping)[1]
         if best is None or hits > best[0]:
-            best = (hits, rows, separator)
+            best = (hits, parsed, separator)
     assert best is not None
-    _, rows, separator = best
-    table = _build_table(path, rows, mapping)
+    _, parsed, separator = best
+    if parsed.problem:
+        raise DeliveryRejected(f"Datei {path.name}: {parsed.problem}")
+    table = _build_table(path, parsed.rows, mapping, areas)
     table.encoding, table.separator = encoding, separator
     if not text.endswith(("\n", "\r")):
         table.warnings.append(
@@ -113,38 +139,81 @@ def _read_csv(path: Path, mapping: SourceMapping) -> RawTable:
     return table
 
 
-def _csv_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
+@dataclass
+class CsvRows:
+    rows: list[tuple[int, list[str]]]
+    """Every record with its line number."""
+    problem: str | None = None
+    """Why the records do not account for every line of the file (German)."""
+
+
+def _csv_rows(text: str, separator: str) -> CsvRows:
+    """The records of ``text``; each must span exactly one line of the file, so that every
+    line is a record (title, header, data, blank or total row) and none can vanish."""
+    lines = len(text.splitlines())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     rows: list[tuple[int, list[str]]] = []
+    last = 0
     try:
         for record in reader:
-            rows.append((reader.line_num, record))
-    except csv.Error:
-        # An unterminated quote: keep what was read; the cut-off row is flagged later.
-        pass
-    return rows
+            if reader.line_num > last + 1:
+                return CsvRows(rows, _spanning(last + 1, reader.line_num))
+            last = reader.line_num
+            rows.append((last, record))
+    except csv.Error as exc:
+        return CsvRows(rows, f"Zeile {last + 1} ist nicht lesbar ({exc}).")
+    if last < lines:
+        return CsvRows(rows, f"ab Zeile {last + 1} nicht lesbar – {lines - last} Zeilen fehlen.")
+    return CsvRows(rows)
 
 
-def _read_xlsx(path: Path, mapping: SourceMapping) -> RawTable:
+def _spanning(first: int, last: int) -> str:
+    return (
+        f"Zeile {first}: nicht geschlossenes Anführungszeichen oder Zeilenumbruch in einem Feld – "
+        f"die Zeilen {first} bis {last} würden zu einer Zeile zusammengezogen und "
+        f"{last - first} Zeilen gingen verloren. Bitte das Anführungszeichen schließen bzw. den "
+        "Zeilenumbruch aus dem Feld entfernen."
+    )
+
+
+def _read_xlsx(path: Path, mapping: SourceMapping, areas: Areas) -> RawTable:
+    """The sheet's saved values; a formula whose result was never saved is an
+    :class:`UncachedFormula` (the file is read once for values, once for formulas)."""
+    with _sheet(path, mapping, values=True) as saved, _sheet(path, mapping, values=False) as cells:
+        rows = [
+            (number, [_saved(value, cell) for value, cell in zip_longest(row, formulas)])
+            for number, (row, formulas) in enumerate(zip_longest(saved, cells, fillvalue=()), 1)
+        ]
+    return _build_table(path, rows, mapping, areas)
+
+
+@contextmanager
+def _sheet(path: Path, mapping: SourceMapping, values: bool) -> Iterator[Iterator[tuple]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise DeliveryRejected(
-            f"Datei {path.name}: die Excel-Datei kann nicht geöffnet werden ({exc})."
-        ) from exc
-    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=values)
         sheet = (
             workbook.worksheets[mapping.sheet]
             if isinstance(mapping.sheet, int)
             else workbook[mapping.sheet]
         )
-        rows = [(number, list(values)) for number, values in enumerate(sheet.values, start=1)]
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError,
+            ValueError) as exc:  # fmt: skip
+        raise DeliveryRejected(
+            f"Datei {path.name}: die Excel-Datei kann nicht geöffnet werden ({exc})."
+        ) from exc
+    try:
+        yield sheet.values
     finally:
         workbook.close()
-    return _build_table(path, rows, mapping)
+
+
+def _saved(value: object, cell: object) -> object:
+    if value is None and isinstance(cell, str) and cell.startswith("="):
+        return UncachedFormula(cell)
+    return value
 
 
 def _header_hits(rows: list[tuple[int, list]], mapping: SourceMapping) -> tuple[int, int]:
@@ -158,7 +227,9 @@ def _header_hits(rows: list[tuple[int, list]], mapping: SourceMapping) -> tuple[
     return best_pos, best_hits
 
 
-def _build_table(path: Path, rows: list[tuple[int, list]], mapping: SourceMapping) -> RawTable:
+def _build_table(
+    path: Path, rows: list[tuple[int, list]], mapping: SourceMapping, areas: Areas
+) -> RawTable:
     pos, hits = _header_hits(rows, mapping)
     if hits == 0:
         expected = ", ".join(f"'{mapping.title_of(c)}'" for c in list(mapping.columns)[:3])
@@ -191,6 +262,7 @@ def _build_table(path: Path, rows: list[tuple[int, list]], mapping: SourceMappin
     problems: dict[int, list[str]] = {}
     dropped = 0
     total_found = mapping.total_rows is None
+    area_column, known_areas = areas
     for line, cells in rows[pos + 1 :]:
         if all(cell_text(c) == "" for c in cells):
             continue
@@ -198,18 +270,33 @@ def _build_table(path: Path, rows: list[tuple[int, list]], mapping: SourceMappin
         if mapping.total_rows and cell_text(record.get(mapping.total_rows.column)) in (
             mapping.total_rows.values
         ):
-            dropped += 1
             total_found = True
-            continue
+            area = cell_text(record.get(area_column)) if area_column else ""
+            if area not in known_areas:
+                dropped += 1
+                continue
+            problems.setdefault(line, []).append(
+                f"heißt „{cell_text(record[mapping.total_rows.column])}“ wie eine Summenzeile, "
+                f"trägt aber den Schlüssel {area} eines Gebiets der Gebietsreferenz: bitte Name "
+                "oder Schlüssel berichtigen"
+            )
+        for name, value in record.items():
+            if len(text := cell_text(value)) > MAX_CELL:
+                problems.setdefault(line, []).append(
+                    f"Spalte '{mapping.title_of(name)}' hat {len(text):,} Zeichen, höchstens "
+                    f"{MAX_CELL:,} sind erlaubt".replace(",", ".")
+                )
         filled = max((i for i, c in enumerate(cells) if cell_text(c)), default=-1) + 1
         if is_text:
             if len(cells) < width:
-                problems[line] = [
+                problems.setdefault(line, []).append(
                     f"Zeile unvollständig: {len(cells)} von {width} Feldern "
                     "(Datei abgeschnitten oder Trennzeichen fehlt)"
-                ]
+                )
             elif filled > width:
-                problems[line] = [f"Zeile hat {filled} Felder, die Kopfzeile nur {width}"]
+                problems.setdefault(line, []).append(
+                    f"Zeile hat {filled} Felder, die Kopfzeile nur {width}"
+                )
         records.append(record)
         numbers.append(line)
     frame = pd.DataFrame.from_records(records, index=pd.Index(numbers, name="zeile"))

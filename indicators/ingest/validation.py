@@ -24,12 +24,17 @@ from indicators.ingest.numbers import (
     parse_number,
     parse_year,
 )
+from indicators.ingest.reader import UncachedFormula
 from schemas.fields import field_kind
 from schemas.source import SUPPRESSED_COLUMN, References, SourceSchema
 
 TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
 FALSE_WORDS = {"nein", "n", "0", "falsch", "false", "inaktiv", ""}
 EMPTY_COUNT = "Pflichtfeld ist leer (unbekannte oder gesperrte Werte bitte mit '.' angeben)"
+UNCACHED_FORMULA = (
+    "Formel ohne gespeicherten Wert: bitte die Datei in Excel öffnen, neu berechnen lassen und "
+    "speichern (oder die Werte statt der Formeln liefern)"
+)
 _PANDAS_DTYPES = {"year": "Int64", "count": "Int64", "number": "Float64", "bool": "boolean"}
 
 
@@ -84,6 +89,10 @@ def type_rows(
         values = []
         numeric = kind in ("count", "number")
         for row, cell in raw[name].items():
+            if isinstance(cell, UncachedFormula):
+                findings.append(Finding(row, name, str(cell), UNCACHED_FORMULA))
+                values.append(None)
+                continue
             if numeric and is_suppressed(cell):
                 suppressed.setdefault(row, []).append(name)
             elif numeric and column.required and cell_text(cell) == "":
