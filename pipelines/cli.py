@@ -72,6 +72,7 @@ def _run_with_progress(settings: Settings) -> bool:
     from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
     from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
+    from pipelines.run_recovery import release_dead_runs
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def(ALL_ASSETS_JOB)
@@ -81,6 +82,11 @@ def _run_with_progress(settings: Settings) -> bool:
     )
     done_types = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
     with DagsterInstance.get() as instance:
+        for dead in release_dead_runs(instance):
+            console.print(
+                f"[yellow]Lauf {dead[:8]} ohne Prozess als fehlgeschlagen markiert[/yellow] "
+                "– sein Platz für Schreibzugriffe ist frei."
+            )
         outcome: dict[str, object] = {}
 
         def execute() -> None:
@@ -165,6 +171,7 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
     """Show the latest deliveries per source, waiting and rejected files, and the last runs."""
     from dagster import DagsterInstance
 
+    from pipelines.run_recovery import release_dead_runs
     from pipelines.status import show_deliveries, show_landing, show_runs
 
     settings = settings_from_env(warehouse=warehouse)
@@ -173,6 +180,7 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
     show_deliveries(out, settings.warehouse, per_source)
     show_landing(out, settings)
     with DagsterInstance.get() as instance:
+        release_dead_runs(instance)
         show_runs(out, instance, run_count)
 
 

@@ -13,6 +13,7 @@ from assets.publishing import published_copy_asset
 from assets.resources import DeliveryFolders, ExportTarget, Warehouse
 from indicators.compute.catalogue import load_catalogue
 from pipelines.automation import AUTOMATION_SENSOR, YEARLY_EXPORTS, follow_deliveries
+from pipelines.run_recovery import verwaiste_laeufe_freigeben
 from pipelines.schedules import build_schedules
 from pipelines.sensors import delivery_sensors
 from pipelines.settings import Settings
@@ -39,7 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         ],
         schedules=build_schedules(),
-        sensors=[*delivery_sensors(), AUTOMATION_SENSOR],
+        sensors=[*delivery_sensors(), AUTOMATION_SENSOR, verwaiste_laeufe_freigeben],
         resources={
             "warehouse": Warehouse(
                 path=str(settings.warehouse), published_path=str(settings.published)

@@ -161,7 +161,7 @@ def describe(defs: dg.Definitions) -> dict:
     def sensor_target(sensor: dg.SensorDefinition) -> str:
         if sensor.asset_selection is not None:  # an automation condition sensor
             return f"assets {sensor.asset_selection}"
-        return f"job {sensor.job_name}"
+        return f"job {sensor.job_name}" if sensor.has_jobs else "no run"
 
     return {
         "assets": {

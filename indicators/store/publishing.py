@@ -19,6 +19,10 @@ def publish(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> Path:
     """
     con.execute("CHECKPOINT")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # ``con`` holds the live warehouse, so no other process publishes it now: a temporary
+    # copy lying here is what a killed publication left behind.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(live, temporary)
