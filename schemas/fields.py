@@ -27,6 +27,15 @@ def area_id() -> pa.Field:
     return pa.Field(nullable=False, str_length={"min_value": 1})
 
 
+def measure_id() -> pa.Field:
+    """A measure's id: letters, digits, '_', '.' and '-' (it names anchors and lines in reports)."""
+    return pa.Field(
+        nullable=False,
+        str_matches=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$",
+        metadata={"format": "höchstens 40 Buchstaben, Ziffern, '_', '.' oder '-'"},
+    )
+
+
 def text(required: bool = True, nullable: bool = True) -> pa.Field:
     return pa.Field(nullable=nullable, required=required)
 

@@ -62,6 +62,7 @@ GEBIETE = SourceSchema(
     model=Gebiete,
     key=("gebiet_id",),
     area_column=None,
+    whole_file=True,
     rules=(
         ParentIsNextLevelUp(
             "uebergeordnet_passend",

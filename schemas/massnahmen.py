@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.fields import area_id, at_most, count, text, year
+from schemas.fields import area_id, at_most, count, measure_id, text, year
 from schemas.source import CATALOGUE_KEYS, Reference, SourceSchema
 
 LIFE_PHASES = (
@@ -20,7 +20,7 @@ MEASURE_REGISTER = Reference("massnahmen", "unbekannt im massnahmen-Register")
 
 
 class Massnahmen(pa.DataFrameModel):
-    massnahme_id: Series[pd.StringDtype] = area_id()
+    massnahme_id: Series[pd.StringDtype] = measure_id()
     titel: Series[pd.StringDtype] = text(nullable=False)
     traeger: Series[pd.StringDtype] = text(nullable=False)
     lebensphase: Series[pd.StringDtype] = pa.Field(isin=LIFE_PHASES)
@@ -29,14 +29,14 @@ class Massnahmen(pa.DataFrameModel):
 
 
 class MassnahmenWirkindikatoren(pa.DataFrameModel):
-    massnahme_id: Series[pd.StringDtype] = area_id()
+    massnahme_id: Series[pd.StringDtype] = measure_id()
     indikator_id: Series[pd.StringDtype] = pa.Field(str_matches=r"^[a-z][a-z0-9_]*$")
     richtung: Series[pd.StringDtype] = pa.Field(isin=DIRECTIONS)
     verzoegerung_jahre: Series[pd.Int64Dtype] = pa.Field(ge=0, le=20, nullable=False)
 
 
 class MassnahmenUmsetzung(pa.DataFrameModel):
-    massnahme_id: Series[pd.StringDtype] = area_id()
+    massnahme_id: Series[pd.StringDtype] = measure_id()
     gebiet_id: Series[pd.StringDtype] = area_id()
     gebiet_name: Series[pd.StringDtype] = text(required=False)
     jahr: Series[pd.Int64Dtype] = year()

@@ -56,6 +56,9 @@ class SourceSchema:
     """Month and day of the reference date in the year: the area must be valid then."""
     references: dict[str, Reference] = field(default_factory=dict)
     """Column -> the keys its values must match (e.g. a measure id)."""
+    whole_file: bool = False
+    """A rule relates rows anywhere in the file (e.g. an area and its parent), so the file is
+    checked at once instead of in chunks."""
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -108,8 +111,9 @@ class SourceSchema:
             dates = pd.to_datetime(
                 {"year": df["jahr"].astype("float"), "month": month, "day": day}, errors="coerce"
             )
-            start = ids.map(table["gueltig_ab"])
-            end = ids.map(table["gueltig_bis"])
+            bounds = table.reindex(ids.to_numpy())  # (Series.map fails on large date maps)
+            start = pd.Series(bounds["gueltig_ab"].to_numpy(), index=df.index)
+            end = pd.Series(bounds["gueltig_bis"].to_numpy(), index=df.index)
             valid = (start <= dates) & (end.isna() | (dates <= end))
             return (known & valid.fillna(False)).astype(bool)
 

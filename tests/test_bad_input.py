@@ -296,3 +296,72 @@ def test_an_unforeseen_error_rejects_the_file_with_its_name(tmp_path, refs, monk
     assert result.status == STATUS_REJECTED
     assert result.rejection.startswith("Datei a.csv: die Datei konnte nicht geprüft werden")
     assert "ZeroDivisionError" in result.rejection and result.rows_read == 0
+
+
+# --- files read in parts ---------------------------------------------------------------------
+
+
+def test_a_key_in_two_parts_of_a_file_quarantines_both_rows(tmp_path, refs, monkeypatch):
+    import indicators.ingest.delivery as delivery
+
+    monkeypatch.setattr(delivery, "CHUNK_ROWS", 2)
+    years = ["31.12.2015", "31.12.2016", "31.12.2017", "31.12.2015", "31.12.2018"]
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas(jahr=year) for year in years])
+    result = check(path, refs)
+    assert (result.rows_read, result.rows_staged, result.rows_quarantined) == (5, 3, 2)
+    assert rules_for(result, 2) == rules_for(result, 5) == ["Schlüssel kommt mehrfach vor"]
+    assert sorted(result.rows.valid["jahr"]) == [2016, 2017, 2018]
+
+
+def test_a_problem_late_in_a_file_loads_nothing_of_it(tmp_path, refs, monkeypatch):
+    import duckdb
+
+    import indicators.ingest.delivery as delivery
+    from conftest import CATALOGUE
+    from indicators.store.loading import stage_deliveries
+    from indicators.store.schema import ensure_schema
+
+    monkeypatch.setattr(delivery, "CHUNK_ROWS", 2)
+    rows = [atlas(jahr=f"31.12.{year}") for year in range(2010, 2016)]
+    rows[-2] = atlas(jahr="31.12.2014", gebiet_name='"kaputt')  # the quote is never closed
+    path = write_csv(tmp_path / "a.csv", SOURCE, rows)
+    with duckdb.connect() as con:
+        ensure_schema(con, CATALOGUE)
+        con.register("areas", refs.areas)
+        con.execute("INSERT INTO staging.gebiete BY NAME SELECT *, 'x' AS delivery_sha256, "
+                    "1 AS source_row FROM areas")  # fmt: skip
+        [loaded] = stage_deliveries(con, SOURCE, [path], tmp_path / "archiv", CATALOGUE.by_id())
+        assert loaded.check.status == STATUS_REJECTED
+        assert "Zeile 6: nicht geschlossenes Anführungszeichen" in loaded.check.rejection
+        assert con.sql(f"SELECT count(*) FROM staging.{SOURCE}").fetchall() == [(0,)]
+        assert con.sql(f"SELECT count(*) FROM quarantine.{SOURCE}").fetchall() == [(0,)]
+        assert con.sql("SELECT status, rows_read FROM raw.deliveries").fetchall() == [
+            ("abgelehnt", 0)
+        ]
+
+
+def test_the_key_tracker_finds_every_key_standing_in_two_parts():
+    from indicators.ingest.validation import KeyTracker
+
+    def part(rows: dict[int, tuple[str, int]]) -> pd.DataFrame:
+        ids, years = zip(*rows.values(), strict=True)
+        frame = pd.DataFrame({"gebiet_id": list(ids), "jahr": pd.array(years, dtype="Int64")})
+        return frame.set_axis(list(rows))
+
+    tracker = KeyTracker(("gebiet_id", "jahr"))
+    tracker.add(part({2: ("a", 1), 3: ("b", 1), 4: ("c", 1)}))
+    tracker.add(part({5: ("a", 1), 6: ("d", 1), 7: ("b", 2)}))
+    tracker.add(part({8: ("d", 1), 9: ("e", 1)}))
+    assert tracker.duplicates() == [2, 5, 6, 8]
+
+
+def test_a_measure_id_with_markup_is_quarantined_naming_the_allowed_characters(tmp_path, refs):
+    register = {"titel": "Elterncafé", "traeger": "Stadt", "lebensphase": "Kita (3–6)",
+                "zielgruppe_alter": "3-5"}  # fmt: skip
+    rows = [{**register, "massnahme_id": "M01"},
+            {**register, "massnahme_id": "M05<script>alert(2)</script>"}]  # fmt: skip
+    path = write_csv(tmp_path / "register.csv", "massnahmen", rows)
+    result = check(path, refs, source="massnahmen")
+    assert result.rows.valid["massnahme_id"].tolist() == ["M01"]
+    [finding] = result.findings
+    assert finding.column == "massnahme_id" and "Buchstaben, Ziffern" in finding.rule

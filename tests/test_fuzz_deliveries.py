@@ -19,7 +19,9 @@ import openpyxl
 import pytest
 
 from conftest import CATALOGUE, SAMPLE
+from indicators.ingest import delivery
 from indicators.ingest.delivery import UNFORESEEN, delivered_files
+from indicators.ingest.reader import CHUNK_ROWS
 from indicators.store.loading import stage_deliveries
 from indicators.store.schema import ensure_schema
 from schemas.registry import SOURCES
@@ -126,15 +128,20 @@ def warehouse(tmp_path_factory):
     con.close()
 
 
+@pytest.mark.parametrize(("chunk_rows", "variants"), [(CHUNK_ROWS, VARIANTS), (2, VARIANTS // 2)],
+                         ids=["ganze_datei", "in_teilen"])  # fmt: skip
 @pytest.mark.parametrize("source", list(SOURCES))
-def test_malformed_deliveries_are_loaded_or_rejected_never_lost(warehouse, source):
+def test_malformed_deliveries_are_loaded_or_rejected_never_lost(
+    warehouse, source, chunk_rows, variants, monkeypatch
+):
     con, folder = warehouse
-    rng = random.Random(f"{SEED}-{source}")
+    monkeypatch.setattr(delivery, "CHUNK_ROWS", chunk_rows)
+    rng = random.Random(f"{SEED}-{source}-{chunk_rows}")
     base = base_rows(source)
     outcomes = {"geladen": 0, "abgelehnt": 0, "bereits geladen": 0}
-    for number in range(VARIANTS):
+    for number in range(variants):
         data, ending = variant(rng, base)
-        path = folder / source / f"variante_{number:03d}{ending}"
+        path = folder / source / f"variante_{chunk_rows}_{number:03d}{ending}"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
         [loaded] = stage_deliveries(
@@ -159,4 +166,4 @@ def test_malformed_deliveries_are_loaded_or_rejected_never_lost(warehouse, sourc
         assert (status, read, staged, quarantined) == (
             check.status, check.rows_read, check.rows_staged, check.rows_quarantined
         )  # fmt: skip
-    assert outcomes["geladen"] > VARIANTS // 4 and outcomes["abgelehnt"] > VARIANTS // 10
+    assert outcomes["geladen"] > variants // 4 and outcomes["abgelehnt"] > variants // 10

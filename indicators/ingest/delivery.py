@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from indicators.ingest.mapping import SourceMapping, load_mapping
-from indicators.ingest.reader import DeliveryRejected, RawTable, read_delivery
-from indicators.ingest.validation import Finding, ValidatedRows, validate_rows
+from indicators.ingest.numbers import cell_text
+from indicators.ingest.reader import CHUNK_ROWS, DeliveryRejected, RawTable, read_delivery
+from indicators.ingest.validation import Finding, KeyTracker, ValidatedRows, validate_rows
 from schemas.registry import SOURCES
 from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
@@ -18,6 +20,8 @@ DELIVERY_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STATUS_LOADED = "geladen"
 STATUS_PARTIAL = "teilweise geladen"
 STATUS_REJECTED = "abgelehnt"
+MAX_FINDINGS = 10_000
+"""Findings kept for the report; the warehouse gets every one."""
 UNFORESEEN = (
     "die Datei konnte nicht geprüft werden, weil sie etwas enthält, das keine Prüfregel "
     "vorsieht. Bitte die Datei prüfen oder mit diesem Text an die Betreuung von kekiz geben"
@@ -25,16 +29,36 @@ UNFORESEEN = (
 
 
 @dataclass
+class CheckedPart:
+    """One chunk of a delivery, read and checked."""
+
+    raw: pd.DataFrame
+    """The delivered cells of its rows (index: file row)."""
+    rows: ValidatedRows
+    """Its valid rows, typed, and its findings."""
+    unstaged: list[int] = field(default_factory=list)
+    """Rows that were valid in an earlier part but turn out to share their key with another
+    row of the file: they are quarantined now (their cells are in ``raw``)."""
+
+
+@dataclass
 class DeliveryCheck:
-    """Outcome of reading and validating one file."""
+    """Outcome of reading and validating one file, counted part by part."""
 
     path: Path
     source: SourceSchema
     mapping: SourceMapping
     table: RawTable | None = None
     rows: ValidatedRows | None = None
+    """All valid rows and findings, when they were kept (``check_delivery``)."""
     rejection: str | None = None
     warnings: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_staged: int = 0
+    rows_quarantined: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    """The first MAX_FINDINGS findings (every finding reaches the warehouse)."""
+    findings_total: int = 0
 
     @property
     def status(self) -> str:
@@ -42,33 +66,31 @@ class DeliveryCheck:
             return STATUS_REJECTED
         return STATUS_PARTIAL if self.rows_quarantined else STATUS_LOADED
 
-    @property
-    def rows_read(self) -> int:
-        return 0 if self.table is None else len(self.table.frame)
-
-    @property
-    def rows_staged(self) -> int:
-        return 0 if self.rows is None else len(self.rows.valid)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return 0 if self.rows is None else len(self.rows.failing_rows())
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [] if self.rows is None else self.rows.findings
-
     def column_title(self, column: str | None) -> str:
         return "(ganze Zeile)" if column is None else self.mapping.title_of(column)
 
-    def reasons_by_row(self) -> dict[int, str]:
-        """One German reason per quarantined row, naming every failed column and rule."""
+    def reasons_by_row(self, findings: list[Finding]) -> dict[int, str]:
+        """One German reason per row of ``findings``, naming every failed column and rule."""
         reasons: dict[int, list[str]] = {}
-        for f in self.findings:
+        for f in findings:
             where = "Zeile" if f.column is None else f"Spalte '{self.column_title(f.column)}'"
             value = f" (Wert: {f.value})" if f.value else ""
             reasons.setdefault(f.row, []).append(f"{where}: {f.rule}{value}")
         return {row: "; ".join(parts) for row, parts in reasons.items()}
+
+    def count(self, part: CheckedPart) -> None:
+        failing = part.rows.failing_rows()
+        self.rows_read += len(part.raw) - len(part.unstaged)
+        self.rows_staged += len(part.rows.valid) - len(part.unstaged)
+        self.rows_quarantined += len(failing)
+        self.findings += part.rows.findings[: max(MAX_FINDINGS - len(self.findings), 0)]
+        self.findings_total += len(part.rows.findings)
+
+    def reject(self, message: str) -> None:
+        """The whole file is refused: nothing of it counts."""
+        self.table, self.rows, self.rejection = None, None, message
+        self.rows_read = self.rows_staged = self.rows_quarantined = self.findings_total = 0
+        self.findings = []
 
 
 @dataclass
@@ -87,32 +109,82 @@ class LoadedDelivery:
         return self.check is None
 
 
-def check_delivery(
-    path: Path, source_name: str, refs: References, mapping: SourceMapping | None = None
-) -> DeliveryCheck:
-    """Read and validate one file; a file-level problem is reported, never raised."""
-    source = SOURCES[source_name]
-    mapping = mapping or load_mapping(source_name)
-    check = DeliveryCheck(path=path, source=source, mapping=mapping)
+def new_check(path: Path, source_name: str, mapping: SourceMapping | None = None) -> DeliveryCheck:
+    return DeliveryCheck(path, SOURCES[source_name], mapping or load_mapping(source_name))
+
+
+def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPart]:
+    """Read and validate the file of ``check`` chunk by chunk, counting into ``check``.
+
+    A file-level problem, also one found after some parts, is never raised: it sets
+    ``check.rejection`` and ends the parts, and whatever was done with earlier parts must be
+    undone. A key that stands in two chunks quarantines its rows in a last part.
+    """
+    source, mapping = check.source, check.mapping
     known = () if refs.areas is None else set(refs.areas["gebiet_id"].astype(str))
     try:
-        check.table = read_delivery(
-            path, mapping, source.required_columns(), source.area_column, known
-        )
-        check.warnings = list(check.table.warnings)
-        check.rows = validate_rows(
-            check.table.frame,
-            source,
-            mapping.number_format,
-            refs,
-            check.table.row_problems,
-            titles=mapping.titles(),
-        )
+        table = read_delivery(
+            check.path, mapping, source.required_columns(), source.area_column, known,
+            chunk_rows=sys.maxsize if source.whole_file else CHUNK_ROWS,
+        )  # fmt: skip
+        check.table = table
+        keys = KeyTracker(source.key)
+        for chunk in table.chunks:
+            rows = validate_rows(chunk.frame, source, mapping.number_format, refs,
+                                 chunk.row_problems, titles=mapping.titles())  # fmt: skip
+            keys.add(rows.valid)
+            part = CheckedPart(chunk.frame, rows)
+            check.count(part)
+            yield part
+        if duplicates := keys.duplicates():
+            part = _duplicates(check, duplicates, known)
+            check.count(part)
+            yield part
+        check.warnings = list(table.warnings)
     except DeliveryRejected as exc:
-        check.table, check.rows, check.rejection = None, None, str(exc)
+        check.reject(str(exc))
     except Exception as exc:  # a file no rule foresaw: rejected and recorded, never a crash
-        check.table, check.rows = None, None
-        check.rejection = f"Datei {path.name}: {UNFORESEEN} ({type(exc).__name__}: {exc})"
+        check.reject(f"Datei {check.path.name}: {UNFORESEEN} ({type(exc).__name__}: {exc})")
+
+
+def _duplicates(check: DeliveryCheck, rows: list[int], known: Collection[str]) -> CheckedPart:
+    """The rows of keys found in two chunks, read again for their delivered cells."""
+    source, mapping = check.source, check.mapping
+    wanted = set(rows)
+    again = read_delivery(check.path, mapping, source.required_columns(), source.area_column,
+                          known)  # fmt: skip
+    raw = pd.concat([chunk.frame[chunk.frame.index.isin(wanted)] for chunk in again.chunks])
+    titles = mapping.titles()
+    findings = [
+        Finding(row, None, "; ".join(f"{titles.get(c, c)} = {cell_text(raw.at[row, c])}"
+                                     for c in source.key), "Schlüssel kommt mehrfach vor")
+        for row in rows
+    ]  # fmt: skip
+    empty = pd.DataFrame(index=pd.Index([], name="zeile"))
+    return CheckedPart(raw, ValidatedRows(empty, findings), unstaged=rows)
+
+
+def check_delivery(
+    path: Path,
+    source_name: str,
+    refs: References,
+    mapping: SourceMapping | None = None,
+    keep_rows: bool = True,
+) -> DeliveryCheck:
+    """Read and validate one file; a file-level problem is reported, never raised. With
+    ``keep_rows`` the valid rows and every finding are kept in ``check.rows``."""
+    check = new_check(path, source_name, mapping)
+    valid: list[pd.DataFrame] = []
+    findings: list[Finding] = []
+    unstaged: set[int] = set()
+    for part in checked_parts(check, refs):
+        if keep_rows:
+            valid.append(part.rows.valid)
+            findings += part.rows.findings
+            unstaged.update(part.unstaged)
+    if keep_rows and check.rejection is None:
+        rows = pd.concat([frame for frame in valid if not frame.empty] or valid[:1])
+        check.rows = ValidatedRows(rows[~rows.index.isin(unstaged)], findings)
     return check
 
 
@@ -182,4 +254,7 @@ def report(check: DeliveryCheck) -> str:
         where = "" if f.column is None else f", Spalte '{check.column_title(f.column)}'"
         value = f" – Wert: {f.value}" if f.value else ""
         lines.append(f"  Zeile {f.row}{where}: {f.rule}{value}")
+    if check.findings_total > len(check.findings):
+        more = f"{check.findings_total - len(check.findings):,}".replace(",", ".")
+        lines.append(f"  … und {more} weitere Befunde (vollständig in quarantine.findings)")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -178,7 +179,9 @@ _BUILTIN = [
 ]
 
 
-def _builtin_rule(check: str) -> str:
+def _builtin_rule(check: str, expected_format: str | None = None) -> str:
+    if expected_format and check.startswith("str_matches("):
+        return f"hat nicht das erwartete Format ({expected_format})"
     for pattern, render in _BUILTIN:
         match = pattern.match(check)
         if match:
@@ -194,6 +197,11 @@ def _translate(
     titles: Mapping[str, str],
 ) -> list[Finding]:
     rules = {rule.name: rule for rule in source.rules}
+    formats = {
+        name: column.metadata["format"]
+        for name, column in source.columns().items()
+        if (column.metadata or {}).get("format")
+    }
     known_areas = set() if refs.areas is None else set(refs.areas["gebiet_id"])
 
     def values(row: int, columns: tuple[str, ...]) -> str:
@@ -234,5 +242,49 @@ def _translate(
                 seen.add((row, "area"))
                 out.append(Finding(row, column, area, rule))
         else:
-            out.append(Finding(row, case.column, value, _builtin_rule(check)))
+            out.append(
+                Finding(row, case.column, value, _builtin_rule(check, formats.get(case.column)))
+            )
     return out
+
+
+class KeyTracker:
+    """Keys of the valid rows of all chunks of one delivery, to find a key in two chunks.
+
+    Each chunk's own duplicates are findings of its schema check already. A key is kept as two
+    independent 64-bit hashes (not as text), so memory stays small for millions of rows.
+    """
+
+    SALTS = ("kekiz-schluessel", "schluessel-kekiz")
+
+    def __init__(self, key: tuple[str, ...]) -> None:
+        self.key = list(key)
+        self.first: list[np.ndarray] = []
+        self.second: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+
+    def add(self, valid: pd.DataFrame) -> None:
+        if valid.empty:
+            return
+        keys = valid[self.key]
+        for hashes, salt in zip((self.first, self.second), self.SALTS, strict=True):
+            hashes.append(pd.util.hash_pandas_object(keys, index=False, hash_key=salt).to_numpy())
+        self.rows.append(valid.index.to_numpy(dtype="int64"))
+
+    def duplicates(self) -> list[int]:
+        """Rows whose key stands in more than one valid row, in file order."""
+        if len(self.rows) < 2:
+            return []
+        first = np.concatenate(self.first)
+        order = np.argsort(first, kind="stable")
+        ordered = first[order]
+        same = ordered[1:] == ordered[:-1]
+        candidates = np.unique(
+            order[np.concatenate([same, [False]]) | np.concatenate([[False], same])]
+        )
+        if not len(candidates):
+            return []
+        second = np.concatenate(self.second)[candidates]
+        pairs = pd.Series(1, index=pd.MultiIndex.from_arrays([first[candidates], second]))
+        repeated = pairs.groupby(level=[0, 1]).transform("size").to_numpy() > 1
+        return sorted(np.concatenate(self.rows)[candidates[repeated]].tolist())

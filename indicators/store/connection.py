@@ -11,6 +11,8 @@ import duckdb
 import pandas as pd
 
 LOCK_WAIT_SECONDS = 60.0
+MEMORY_LIMIT = "1GB"
+"""DuckDB's own memory; beyond it DuckDB spills to a temporary folder beside the warehouse."""
 
 
 def connect_waiting(
@@ -21,7 +23,7 @@ def connect_waiting(
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise

@@ -9,7 +9,9 @@ and every file to ``raw.deliveries``.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -20,13 +22,16 @@ from indicators.display.summary import Listing, StepResult
 from indicators.ingest.archive import archive_file, sha256_of
 from indicators.ingest.delivery import (
     STATUS_REJECTED,
+    CheckedPart,
     DeliveryCheck,
     LoadedDelivery,
-    check_delivery,
+    checked_parts,
+    new_check,
 )
 from indicators.ingest.landing import settle
 from indicators.ingest.numbers import cell_text
-from indicators.store.connection import insert_frame, transaction
+from indicators.ingest.validation import Finding
+from indicators.store.connection import insert_frame, sql_literal, transaction
 from indicators.store.schema import ensure_schema
 from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
@@ -136,10 +141,81 @@ def stage_deliveries(
                 continue
             seen[sha] = path.name
             archived = archive_file(path, sha, source_name, archive_dir)
-            check = check_delivery(path, source_name, refs)
-            _write_delivery(con, check, sha, archived, run_id)
+            check = new_check(path, source_name)
+            with tempfile.TemporaryDirectory(prefix="kekiz-lieferung-") as folder:
+                pending = Pending(Path(folder))
+                _collect(check, refs, sha, pending)
+                _write_delivery(con, check, sha, archived, run_id, pending)
             results.append(LoadedDelivery(path.name, sha, check))
     return results
+
+
+@dataclass
+class Pending:
+    """A delivery's checked rows, written part by part to Parquet files in ``folder`` and
+    inserted at once when the whole file is read: appending many small parts inside the
+    transaction would hold them all in memory."""
+
+    folder: Path
+    parts: int = 0
+    unstaged: list[int] = field(default_factory=list)
+
+    def write(self, kind: str, frame: pd.DataFrame) -> None:
+        """One part's rows of ``kind`` to their file, by a connection of its own: a frame
+        registered inside the warehouse's transaction would be held until it ends."""
+        if frame.empty:
+            return
+        target = sql_literal(str(self.folder / f"{kind}_{self.parts:06d}.parquet"))
+        with duckdb.connect() as scratch:
+            scratch.register("_part", frame)
+            scratch.execute(f"COPY (SELECT * FROM _part) TO {target} (FORMAT parquet)")
+
+    def rows(self, kind: str, like: str) -> str:
+        """SQL for every row of ``kind`` (columns as in the table ``like``)."""
+        files = sorted(self.folder.glob(f"{kind}_*.parquet"))
+        if not files:
+            return f"SELECT * FROM {like} LIMIT 0"
+        paths = ", ".join(sql_literal(str(f)) for f in files)
+        return f"SELECT * FROM read_parquet([{paths}], union_by_name = true)"
+
+
+def _collect(check: DeliveryCheck, refs: References, sha: str, pending: Pending) -> None:
+    """Check the file part by part; each part's rows and findings go to ``pending``."""
+    for part in checked_parts(check, refs):
+        pending.unstaged += part.unstaged
+        valid = part.rows.valid.copy()
+        valid["delivery_sha256"] = sha
+        valid["source_row"] = valid.index.astype("int64")
+        pending.write("rows", valid)
+        pending.write("quarantine", _quarantined(check, part, sha))
+        pending.write("findings", _findings(check, part.rows.findings, sha))
+        pending.parts += 1
+
+
+def _quarantined(check: DeliveryCheck, part: CheckedPart, sha: str) -> pd.DataFrame:
+    """The delivered cells of the part's failing rows, as text, with the reason."""
+    reasons = check.reasons_by_row(part.rows.findings)
+    raw = part.raw.loc[sorted(reasons)]
+    rows = raw.map(lambda v: cell_text(v) or None).astype("string")
+    rows["delivery_sha256"] = sha
+    rows["source_row"] = raw.index.astype("int64")
+    rows["grund"] = [reasons[r] for r in raw.index]
+    return rows
+
+
+def _findings(check: DeliveryCheck, findings: list[Finding], sha: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": check.source.name,
+            "delivery_sha256": sha,
+            "file_name": check.path.name,
+            "source_row": pd.array([f.row for f in findings], dtype="Int64"),
+            "column_name": [f.column for f in findings],
+            "column_title": [check.column_title(f.column) for f in findings],
+            "value": [f.value for f in findings],
+            "rule": [f.rule for f in findings],
+        }
+    )
 
 
 def _write_delivery(
@@ -148,7 +224,9 @@ def _write_delivery(
     sha: str,
     archived: Path,
     run_id: str | None,
+    pending: Pending,
 ) -> None:
+    """Record the delivery; unless it was rejected, move its checked rows into place."""
     source = check.source
     path = check.path
     received = dt.datetime.fromtimestamp(path.stat().st_mtime)
@@ -173,59 +251,32 @@ def _write_delivery(
             run_id,
         ],
     )
-    findings = pd.DataFrame(
-        {
-            "source": source.name,
-            "delivery_sha256": sha,
-            "file_name": path.name,
-            "source_row": [f.row for f in check.findings],
-            "column_name": [f.column for f in check.findings],
-            "column_title": [check.column_title(f.column) for f in check.findings],
-            "value": [f.value for f in check.findings],
-            "rule": [f.rule for f in check.findings],
-        }
-    )
     if check.status == STATUS_REJECTED:
-        findings = pd.DataFrame(
-            [[source.name, sha, path.name, None, None, None, None, check.rejection]],
-            columns=findings.columns,
-        )
-    insert_frame(con, "quarantine.findings", findings)
-    if check.rows is None:
+        rejection = _findings(check, [], sha).reindex([0])
+        rejection[["source", "delivery_sha256", "file_name", "rule"]] = [
+            source.name, sha, path.name, check.rejection
+        ]  # fmt: skip
+        insert_frame(con, "quarantine.findings", rejection)
         return
+    findings = pending.rows("findings", "quarantine.findings")
+    con.execute(f"INSERT INTO quarantine.findings BY NAME {findings}")
+    rows = pending.rows("rows", f"staging.{source.name}")
+    if pending.unstaged:  # rows of a key found in two parts of the file
+        kept = f"source_row NOT IN ({', '.join(map(str, pending.unstaged))})"
+        rows = f"SELECT * FROM ({rows}) WHERE {kept}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _new_rows AS {rows}")
     _stage(con, source, check, sha)
-    _quarantine(con, source, check, sha)
+    con.execute("DROP VIEW _new_rows")
+    quarantined = pending.rows("quarantine", f"quarantine.{source.name}")
+    con.execute(f"INSERT INTO quarantine.{source.name} BY NAME {quarantined}")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: SourceSchema, check: DeliveryCheck, sha: str):
-    assert check.rows is not None
-    valid = check.rows.valid.copy()
-    if valid.empty:
-        return
-    valid["delivery_sha256"] = sha
-    valid["source_row"] = valid.index.astype("int64")
-    con.register("_new_rows", valid)
-    try:
-        key_match = " AND ".join(f"s.{k} = n.{k}" for k in source.key)
-        con.execute(
-            f"DELETE FROM staging.{source.name} s WHERE EXISTS "
-            f"(SELECT 1 FROM _new_rows n WHERE {key_match})"
-        )
-        con.execute(f"INSERT INTO staging.{source.name} BY NAME SELECT * FROM _new_rows")
-    finally:
-        con.unregister("_new_rows")
-
-
-def _quarantine(
-    con: duckdb.DuckDBPyConnection, source: SourceSchema, check: DeliveryCheck, sha: str
-):
-    assert check.table is not None
-    reasons = check.reasons_by_row()
-    if not reasons:
-        return
-    raw = check.table.frame.loc[sorted(reasons)]
-    rows = raw.map(lambda v: cell_text(v) or None).astype("string")
-    rows["delivery_sha256"] = sha
-    rows["source_row"] = raw.index.astype("int64")
-    rows["grund"] = [reasons[r] for r in raw.index]
-    insert_frame(con, f"quarantine.{source.name}", rows)
+    """The delivery's valid rows (view ``_new_rows``) into staging, replacing staged rows with
+    the same key."""
+    key_match = " AND ".join(f"s.{k} = n.{k}" for k in source.key)
+    con.execute(
+        f"DELETE FROM staging.{source.name} s WHERE EXISTS "
+        f"(SELECT 1 FROM _new_rows n WHERE {key_match})"
+    )
+    con.execute(f"INSERT INTO staging.{source.name} BY NAME SELECT * FROM _new_rows")
