@@ -66,21 +66,26 @@ def started_run(instance: DagsterInstance) -> DagsterRun:
     return run
 
 
-def test_a_run_killed_while_it_writes_does_not_block_the_next_run(environment):
+def killed_run(environment: dict[str, str], steps: int) -> str:
+    """Start ``kekiz run``, kill it (SIGKILL) once ``steps`` steps have started; its run id."""
     first = subprocess.Popen(
         [KEKIZ, "run"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     with DagsterInstance.get() as instance:
         deadline = time.monotonic() + 120
-        while started_steps(instance) < STARTED_STEPS:
+        while started_steps(instance) < steps:
             assert first.poll() is None and time.monotonic() < deadline
             time.sleep(0.2)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         [dead] = instance.get_run_records()
         assert dead.dagster_run.status == DagsterRunStatus.STARTED  # the run does not know
+    return dead.dagster_run.run_id
 
+
+def test_a_run_killed_while_it_writes_does_not_block_the_next_run(environment):
+    dead = killed_run(environment, STARTED_STEPS)
     start = time.monotonic()
     second = subprocess.run(
         [KEKIZ, "run"], env={**os.environ, **environment}, capture_output=True, text=True,
@@ -90,7 +95,7 @@ def test_a_run_killed_while_it_writes_does_not_block_the_next_run(environment):
     assert "ohne Prozess als fehlgeschlagen markiert" in second.stderr
     assert time.monotonic() - start < 200
     with DagsterInstance.get() as instance:
-        killed = instance.get_run_by_id(dead.dagster_run.run_id)
+        killed = instance.get_run_by_id(dead)
         assert killed.status == DagsterRunStatus.FAILURE
     with duckdb.connect(environment["KEKIZ_PUBLISHED"], read_only=True) as con:
         [(runs,)] = con.sql("SELECT count(DISTINCT run_id) FROM core.indikatorwerte").fetchall()
@@ -98,17 +103,7 @@ def test_a_run_killed_while_it_writes_does_not_block_the_next_run(environment):
 
 
 def test_status_shows_a_killed_run_as_failed(environment):
-    first = subprocess.Popen(
-        [KEKIZ, "run"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    with DagsterInstance.get() as instance:
-        deadline = time.monotonic() + 120
-        while started_steps(instance) < 1:
-            assert first.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait()
+    killed_run(environment, 1)
     done = subprocess.run(
         [KEKIZ, "status"], env={**os.environ, **environment}, capture_output=True, text=True,
         timeout=120,
