@@ -1,5 +1,7 @@
 """One asset per delivered source: archive, check and stage new deliveries into DuckDB."""
 
+from pathlib import Path
+
 import dagster as dg
 from pydantic import Field
 
@@ -10,6 +12,7 @@ from indicators.compute.catalogue import Catalogue
 from indicators.ingest.delivery import delivered_files
 from indicators.ingest.landing import OutsideFolder, incoming_file
 from indicators.store.loading import DeliveryMissing, load_deliveries
+from schemas.profile import ProfileError, load_profile
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
 
@@ -61,6 +64,7 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                 for name in config.eingangsdateien
             ]
             files = incoming or delivered_files(folders.source_dir(source.name))
+            profile = load_profile(Path(folders.data_dir), SOURCES)
             with warehouse.connect() as con:
                 result = load_deliveries(
                     con,
@@ -70,8 +74,9 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                     catalogue,
                     context.run.run_id,
                     rejected_dir=folders.rejected(source.name) if incoming else None,
+                    profile=profile,
                 )
-        except (OutsideFolder, DeliveryMissing) as exc:
+        except (OutsideFolder, DeliveryMissing, ProfileError) as exc:
             raise dg.Failure(str(exc)) from exc
         return materialized(context, result)
 

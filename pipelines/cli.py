@@ -148,6 +148,7 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     """Check one delivery without loading it; exit 0 valid, 1 invalid, 2 usage error."""
     from indicators.compute.catalogue import load_catalogue
     from indicators.ingest.delivery import check_delivery, references_from_files, report
+    from schemas.profile import ProfileError, load_profile
     from schemas.registry import SOURCES
 
     if source_name not in SOURCES:
@@ -155,10 +156,40 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     if not file.exists():
         raise click.UsageError(f"Datei nicht gefunden: {file}")
     settings = settings_from_env(data_dir=data_dir)
-    refs = references_from_files(settings.data_dir, load_catalogue().by_id())
+    try:
+        profile = load_profile(settings.data_dir, SOURCES)
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    refs = references_from_files(settings.data_dir, load_catalogue().by_id(), profile)
     check = check_delivery(file, source_name, refs, keep_rows=False)
     click.echo(printable(report(check)))
     sys.exit(0 if check.rejection is None and not check.findings else 1)
+
+
+@main.command()
+@click.option("--source", "source_name", help="Only this source, e.g. sozialstrukturatlas.")
+@click.option("--markdown", is_flag=True, help="Print one Markdown page (raw_data/FELDER.md).")
+def fields(source_name: str | None, markdown: bool) -> None:
+    """List every field of a source: column title, kind, whether required, indicators using it."""
+    from rich.table import Table
+
+    from indicators.compute.catalogue import load_catalogue
+    from pipelines.fields import COLUMNS, field_list, field_page
+    from schemas.registry import SOURCES
+
+    if source_name is not None and source_name not in SOURCES:
+        raise click.UsageError(f"Unbekannte Quelle '{source_name}'. Möglich: {', '.join(SOURCES)}")
+    sources = [SOURCES[source_name]] if source_name else list(SOURCES.values())
+    catalogue = load_catalogue()
+    if markdown:
+        click.echo(field_page(sources, catalogue), nl=False)
+        return
+    out = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+    for source in sources:
+        table = Table(*COLUMNS, title=f"{source.title} ({source.name})", title_justify="left")
+        for row in field_list(source, catalogue).itertuples(index=False):
+            table.add_row(*(printable(str(value)) for value in row))
+        out.print(table)
 
 
 @main.command()

@@ -12,8 +12,18 @@ FIRST_YEAR = 2000
 
 
 def count(required: bool = True) -> pa.Field:
-    """A count of persons, households or cases: whole, not negative, unknown allowed."""
-    return pa.Field(ge=0, nullable=True, required=required)
+    """A count of persons, households or cases: whole, not negative, unknown allowed.
+
+    Every count may be missing from a delivery (then the indicators using it are "nicht
+    geliefert"); where its column is delivered, an empty cell of a ``required`` count is a
+    finding, because an unknown value must be marked as unknown ('.').
+    """
+    return pa.Field(ge=0, nullable=True, required=False, metadata={"explicit_unknown": required})
+
+
+def explicit_unknown(column: pa.Column) -> bool:
+    """True for a count whose unknown values must be marked, not left empty."""
+    return bool((column.metadata or {}).get("explicit_unknown"))
 
 
 def year() -> pa.Field:
@@ -50,6 +60,10 @@ class Rule:
 
     def holds(self, df: pd.DataFrame) -> pd.Series:
         raise NotImplementedError
+
+    def given(self, profile) -> Rule:
+        """This rule for a municipality (rules about its areas need its levels)."""
+        return self
 
 
 @dataclass(frozen=True)

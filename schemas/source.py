@@ -9,6 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.fields import Rule
+from schemas.profile import DEFAULT_PROFILE, Profile
 
 SUPPRESSED_COLUMN = "gesperrte_felder"
 """Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
@@ -36,9 +37,24 @@ class References:
     """Reference data the rows are checked against."""
 
     areas: pd.DataFrame | None = None
-    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis."""
+    """Staged reference areas: gebiet_id, ebene, gueltig_ab, gueltig_bis."""
     keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Key set name (a source or CATALOGUE_KEYS) -> known values."""
+    profile: Profile = DEFAULT_PROFILE
+    """The municipality's levels and reference days."""
+
+    def finest_areas(self) -> frozenset[str]:
+        """Ids of the areas on the finest level: the units the rows of a source describe."""
+        if self.areas is None:
+            return frozenset()
+        finest = self.areas["ebene"] == self.profile.finest
+        return frozenset(self.areas.loc[finest, "gebiet_id"].astype(str))
+
+    def aggregate_areas(self) -> frozenset[str]:
+        """Ids of the known areas above the finest level (their rows are totals)."""
+        if self.areas is None:
+            return frozenset()
+        return frozenset(self.areas["gebiet_id"].astype(str)) - self.finest_areas()
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,8 @@ class SourceSchema:
         """The pandera model plus key, row rules, reference checks and area validity."""
         columns = dict(self.model.to_schema().columns)
         checks = [
-            pa.Check(rule.holds, error=f"rule:{rule.name}", name=rule.name) for rule in self.rules
+            pa.Check(rule.given(refs.profile).holds, error=f"rule:{rule.name}", name=rule.name)
+            for rule in self.rules
         ]
         for column, reference in self.references.items():
             known = refs.keys.get(reference.keys, frozenset())
@@ -86,7 +103,7 @@ class SourceSchema:
         if self.area_column and refs.areas is not None:
             checks.append(
                 pa.Check(
-                    self._area_valid(refs.areas),
+                    self._area_valid(refs),
                     error=f"area:{self.area_column}",
                     name="gebiet_gueltig",
                 )
@@ -101,9 +118,11 @@ class SourceSchema:
             name=self.name,
         )
 
-    def _area_valid(self, areas: pd.DataFrame):
-        month, day = self.reference_day
-        table = areas.set_index("gebiet_id")[["gueltig_ab", "gueltig_bis"]]
+    def _area_valid(self, refs: References):
+        month, day = refs.profile.reference_day(self.name, self.reference_day)
+        areas = refs.areas
+        finest = areas["gebiet_id"].astype(str).isin(refs.finest_areas())
+        table = areas[finest].set_index("gebiet_id")[["gueltig_ab", "gueltig_bis"]]
 
         def holds(df: pd.DataFrame) -> pd.Series:
             ids = df[self.area_column]

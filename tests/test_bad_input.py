@@ -73,12 +73,22 @@ def test_utf16_is_rejected(tmp_path, refs):
     assert "nicht lesbar" in check(path, refs).rejection
 
 
-def test_missing_required_column_names_the_column(tmp_path, refs):
-    columns = [c for c in ATLAS if c != "arbeitslose"]
+def test_missing_key_column_names_the_column(tmp_path, refs):
+    columns = [c for c in ATLAS if c != "jahr"]
     path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], columns=columns)
     result = check(path, refs)
     assert result.status == STATUS_REJECTED
-    assert "'Arbeitslose'" in result.rejection and "Pflichtspalte" in result.rejection
+    assert "'Stichtag'" in result.rejection and "Pflichtspalte" in result.rejection
+
+
+def test_a_missing_count_column_is_loaded_as_not_delivered(tmp_path, refs):
+    columns = [c for c in ATLAS if c not in ("arbeitslose", "arbeitslose_u25")]
+    path = write_csv(tmp_path / "a.csv", SOURCE, [atlas()], columns=columns)
+    result = check(path, refs)
+    assert result.rejection is None and result.rows_staged == 1 and result.findings == []
+    assert "arbeitslose" not in result.rows.valid  # staged as NULL, see the loading tests
+    [warning] = [w for w in result.warnings if w.startswith("Nicht geliefert")]
+    assert "'Arbeitslose'" in warning and "'Arbeitslose unter 25 Jahren'" in warning
 
 
 def test_unknown_extra_column_is_reported_and_ignored(tmp_path, refs):

@@ -50,14 +50,17 @@ CATALOGUE = Catalogue(
 )
 
 
-def atlas(rows: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        rows, columns=["gebiet_id", "jahr", "haushalte_alleinerziehend", "haushalte_mit_kindern"]
+def atlas(rows: list[tuple], delivered: bool = True) -> pd.DataFrame:
+    """Staged rows; an unknown count was delivered as '.' (marked) unless ``delivered`` is
+    False (the field was not in the delivery at all)."""
+    counts = ["haushalte_alleinerziehend", "haushalte_mit_kindern"]
+    frame = pd.DataFrame(rows, columns=["gebiet_id", "jahr", *counts])
+    frame[counts] = frame[counts].astype("Int64")
+    marked = frame[counts].isna().apply(lambda row: ",".join(row.index[row]) or None, axis=1)
+    return frame.assign(
+        delivery_sha256="sha-" + frame["jahr"].astype(str),
+        gesperrte_felder=marked if delivered else None,
     )
-    frame[["haushalte_alleinerziehend", "haushalte_mit_kindern"]] = frame[
-        ["haushalte_alleinerziehend", "haushalte_mit_kindern"]
-    ].astype("Int64")
-    return frame.assign(delivery_sha256="sha-" + frame["jahr"].astype(str))
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +118,19 @@ def test_unknown_cells_propagate_upwards_with_reason(values):
     assert year.loc["Q2", "wert"] == 20.0
     assert pd.isna(year.loc["Q1", "wert"])
     assert "gesperrt oder unbekannt ('.'): haushalte_alleinerziehend" in year.loc["Q1", "hinweis"]
-    assert year.loc["Q3", "hinweis"] == "Sozialquartier fehlt in der Lieferung"
+    assert year.loc["Q3", "hinweis"] == "Gebiet fehlt in der Lieferung"
     assert pd.isna(year.loc["R1", "wert"]) and pd.isna(year.loc["R1", "nenner"])
-    assert year.loc["R1", "hinweis"].startswith("unbekannt: für 1 von 2 Sozialquartieren")
-    assert year.loc["S", "hinweis"].startswith("unbekannt: für 2 von 3 Sozialquartieren")
+    assert year.loc["R1", "hinweis"].startswith("unbekannt: für 1 von 2 Gebieten der feinsten")
+    assert year.loc["S", "hinweis"].startswith("unbekannt: für 2 von 3 Gebieten der feinsten")
     assert year.loc["S", "lieferungen"] == ["sha-2017"]
+
+
+def test_a_field_not_delivered_makes_its_indicators_not_delivered_on_every_level():
+    rows = atlas([("Q1", 2015, None, 100), ("Q2", 2015, None, 50), ("Q3", 2015, None, 20)],
+                 delivered=False)  # fmt: skip
+    result = indicator_values({"sozialstrukturatlas": rows}, AREAS, CATALOGUE)
+    assert result["wert"].isna().all() and len(result) == 8
+    assert (result["hinweis"] == "nicht geliefert: haushalte_alleinerziehend").all()
 
 
 def test_partial_coverage_is_flagged_on_every_level():

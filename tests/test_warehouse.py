@@ -16,8 +16,7 @@ MART_COLUMNS = {
         "zaehler", "nenner", "wert", "ki_unten", "ki_oben", "hinweis",
     ],
     "sozialindex": [
-        "gebiet_id", "gebiet_name", "sozialraum_id", "stadtbezirk_id", "jahr", "statusindex",
-        "dynamikindex",
+        "gebiet_id", "gebiet_name", "uebergeordnet_id", "jahr", "statusindex", "dynamikindex",
     ],
 }  # fmt: skip
 
@@ -100,7 +99,7 @@ def test_child_poverty_without_own_entitlement_is_unknown_before_2016(con):
     ).df()
     before = rows[rows["jahr"] < 2016]
     assert before["wert"].isna().all()
-    assert before["hinweis"].str.contains("27 von 27 Sozialquartieren").all()
+    assert before["hinweis"].str.contains("27 von 27 Gebieten der feinsten Ebene").all()
     narrow = con.sql(
         "SELECT jahr, wert FROM mart.indikatoren "
         "WHERE indikator_id = 'kinderarmut_sgb2' AND ebene = 'Stadt' ORDER BY jahr"

@@ -12,13 +12,16 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from indicators.compute.areas import QUARTER, quarter_ancestors, valid_on
+from indicators.compute.areas import is_quarter, quarter_ancestors, valid_on
 from indicators.compute.catalogue import Catalogue, Coverage, Indicator
 from indicators.compute.rates import wilson_interval
+from schemas.profile import DEFAULT_PROFILE, Profile
 from schemas.registry import SOURCES
-from schemas.source import SourceSchema
+from schemas.source import SUPPRESSED_COLUMN, SourceSchema
 
 KEY = ["gebiet_id", "jahr", "indikator_id"]
+NOT_DELIVERED = "nicht geliefert: "
+"""Start of the note of a value whose fields the municipality does not deliver."""
 VALUE_COLUMNS = [
     *KEY,
     "zaehler",
@@ -36,16 +39,21 @@ VALUE_COLUMNS = [
 
 
 def indicator_values(
-    tables: dict[str, pd.DataFrame], areas: pd.DataFrame, catalogue: Catalogue
+    tables: dict[str, pd.DataFrame],
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> pd.DataFrame:
     """Every catalogue indicator for every year and area, from the staged quarter rows.
 
     ``tables`` maps a source name to its staging rows (with ``delivery_sha256``); years run
     from the first to the last delivered year of each source, so gaps appear as unknown.
     """
-    ancestors = quarter_ancestors(areas).merge(areas[["gebiet_id", "ebene"]], on="gebiet_id")
+    ancestors = quarter_ancestors(areas).merge(
+        areas[["gebiet_id"]].assign(quartier=is_quarter(areas)), on="gebiet_id"
+    )
     frames = [
-        _source_values(SOURCES[name], tables[name], areas, ancestors, catalogue)
+        _source_values(SOURCES[name], tables[name], areas, ancestors, catalogue, profile)
         for name in catalogue.sources
         if not tables[name].empty
     ]
@@ -54,12 +62,17 @@ def indicator_values(
     return pd.concat(frames, ignore_index=True).sort_values(KEY, ignore_index=True)
 
 
-def quarter_cells(source: SourceSchema, rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+def quarter_cells(
+    source: SourceSchema,
+    rows: pd.DataFrame,
+    areas: pd.DataFrame,
+    profile: Profile = DEFAULT_PROFILE,
+) -> pd.DataFrame:
     """One row per quarter valid at the source's reference date and year from first to last
     delivered year, with the staged counts where delivered (``zeile_vorhanden``)."""
     delivered = set(rows["jahr"].astype(int))
-    month, day = source.reference_day
-    quarters = areas[areas["ebene"] == QUARTER]
+    month, day = profile.reference_day(source.name, source.reference_day)
+    quarters = areas[is_quarter(areas)]
     grid = pd.concat(
         [
             pd.DataFrame({"quarter_id": quarters.loc[valid, "gebiet_id"], "jahr": y})
@@ -81,8 +94,9 @@ def _source_values(
     areas: pd.DataFrame,
     ancestors: pd.DataFrame,
     catalogue: Catalogue,
+    profile: Profile,
 ) -> pd.DataFrame:
-    cells = quarter_cells(source, rows, areas)
+    cells = quarter_cells(source, rows, areas, profile)
     coverage = catalogue.coverage.get(source.name)
     long = pd.concat(
         [_quarter_counts(cells, ind, coverage) for ind in catalogue.for_source(source.name)],
@@ -90,6 +104,7 @@ def _source_values(
     )
     linked = long.merge(ancestors, on="quarter_id")
     linked["unbekannt"] = linked["luecke"].notna()
+    linked["nicht_geliefert"] = linked["luecke"].fillna("").str.startswith(NOT_DELIVERED)
     grouped = linked.groupby(KEY, sort=False)
     values = grouped.agg(
         zaehler=("zaehler", "sum"),
@@ -100,7 +115,8 @@ def _source_values(
         quartiere_ohne_angabe=("unbekannt", "sum"),
         geliefert=("geliefert", "any"),
         luecke=("luecke", "first"),
-        ebene=("ebene", "first"),
+        nicht_geliefert=("nicht_geliefert", "all"),
+        quartier=("quartier", "first"),
     ).reset_index()
     unknown = values["quartiere_ohne_angabe"] > 0
     values.loc[unknown, ["zaehler", "nenner"]] = np.nan
@@ -112,11 +128,20 @@ def _source_values(
 def _quarter_counts(cells: pd.DataFrame, ind: Indicator, coverage: Coverage | None) -> pd.DataFrame:
     fields = list(dict.fromkeys([*ind.numerator, *ind.denominator]))
     counts = cells[fields].astype(float)
-    unknown = join_notes(
-        [pd.Series(f, index=cells.index).where(counts[f].isna()) for f in fields], ", "
+    marked = cells[SUPPRESSED_COLUMN].fillna("").map(lambda text: set(text.split(",")))
+    suppressed, missing = [], []
+    for f in fields:
+        unknown = counts[f].isna()
+        is_marked = marked.map(lambda names, f=f: f in names)
+        suppressed.append(pd.Series(f, index=cells.index).where(unknown & is_marked))
+        missing.append(pd.Series(f, index=cells.index).where(unknown & ~is_marked))
+    gap = join_notes(
+        [
+            "in der Lieferung gesperrt oder unbekannt ('.'): " + join_notes(suppressed, ", "),
+            NOT_DELIVERED + join_notes(missing, ", "),
+        ]
     )
-    gap = "in der Lieferung gesperrt oder unbekannt ('.'): " + unknown
-    gap[~cells["zeile_vorhanden"]] = "Sozialquartier fehlt in der Lieferung"
+    gap[~cells["zeile_vorhanden"]] = "Gebiet fehlt in der Lieferung"
     gap[~cells["geliefert"]] = "keine Lieferung für dieses Jahr"
     frame = pd.DataFrame(
         {
@@ -158,7 +183,7 @@ def _derive(values: pd.DataFrame, catalogue: Catalogue, coverage: Coverage | Non
 
 
 def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
-    quarter = values["ebene"] == QUARTER
+    quarter = values["quartier"]
     unknown = values["quartiere_ohne_angabe"] > 0
     small_note = f"kleiner Nenner (unter {small} Fällen): Wert unsicher"
     notes = [
@@ -166,13 +191,14 @@ def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
         pd.Series("keine Lieferung für dieses Jahr", index=values.index).where(
             ~quarter & ~values["geliefert"]
         ),
+        values["luecke"].where(~quarter & values["nicht_geliefert"] & values["geliefert"]),
         (
             "unbekannt: für "
             + values["quartiere_ohne_angabe"].astype(str)
             + " von "
             + values["quartiere"].astype(str)
-            + " Sozialquartieren fehlen Angaben oder sind gesperrt"
-        ).where(~quarter & unknown & values["geliefert"]),
+            + " Gebieten der feinsten Ebene fehlen Angaben oder sind gesperrt"
+        ).where(~quarter & unknown & values["geliefert"] & ~values["nicht_geliefert"]),
         pd.Series("Nenner ist 0: Quote nicht definiert", index=values.index).where(
             values["nenner"] == 0
         ),

@@ -1,4 +1,9 @@
-"""The area hierarchy: which quarters exist on a date and which areas they belong to."""
+"""The area hierarchy: which areas exist on a date and which areas they belong to.
+
+The hierarchy has as many levels as the municipality's profile names (2 to 6); level ranks are
+read from the tree itself: the municipality (no parent) has rank 0, its parts rank 1, and so on.
+The areas of the highest rank are the quarters: the finest units the deliveries describe.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,37 @@ import datetime as dt
 
 import pandas as pd
 
-from schemas.gebiete import LEVELS
 
-QUARTER = LEVELS[-1]
-PATH_COLUMNS = {level: f"{level.lower()}_id" for level in LEVELS}
-"""Column naming the ancestor on each level, e.g. ``stadtbezirk_id``."""
+def ancestry(areas: pd.DataFrame) -> pd.DataFrame:
+    """Long table ``gebiet_id → vorfahr_id`` with ``abstand`` (0 = the area itself, 1 = its
+    parent, …) for every area whose chain of parents reaches the top."""
+    parent = areas.set_index("gebiet_id")["uebergeordnet_id"]
+    parent = parent[~parent.index.duplicated()]
+    links = [pd.DataFrame({"gebiet_id": parent.index, "vorfahr_id": parent.index, "abstand": 0})]
+    step = links[0]
+    while not step.empty:
+        up = step.assign(vorfahr_id=step["vorfahr_id"].map(parent), abstand=step["abstand"] + 1)
+        step = up[up["vorfahr_id"].notna() & up["vorfahr_id"].isin(parent.index)]
+        if len(links) > len(parent):  # a cycle: validation refuses those, stop regardless
+            break
+        links.append(step)
+    chains = pd.concat(links, ignore_index=True)
+    tops = chains[chains["vorfahr_id"].map(parent).isna()]
+    rooted = set(tops["gebiet_id"])
+    return chains[chains["gebiet_id"].isin(rooted)].reset_index(drop=True)
 
 
-def area_paths(areas: pd.DataFrame) -> pd.DataFrame:
-    """Every area with the id of its ancestor (or itself) on each level of the hierarchy."""
-    parent = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
-    level = dict(zip(areas["gebiet_id"], areas["ebene"], strict=True))
-    rows = []
-    for area in areas["gebiet_id"]:
-        path = {column: None for column in PATH_COLUMNS.values()}
-        node = area
-        while node is not None and not pd.isna(node) and node in level:
-            path[PATH_COLUMNS[level[node]]] = node
-            node = parent[node]
-        rows.append({"gebiet_id": area, **path})
-    return areas.merge(pd.DataFrame(rows), on="gebiet_id")
+def ranks(areas: pd.DataFrame) -> pd.Series:
+    """The rank of each area's level (0 = the municipality), indexed like ``areas``; NA for an
+    area whose chain of parents does not reach the top."""
+    depth = ancestry(areas).groupby("gebiet_id")["abstand"].max()
+    return areas["gebiet_id"].map(depth).astype("Int64")
+
+
+def is_quarter(areas: pd.DataFrame) -> pd.Series:
+    """Mask of the areas on the finest level."""
+    rank = ranks(areas)
+    return (rank == rank.max()).fillna(False).astype(bool)
 
 
 def valid_on(areas: pd.DataFrame, day: dt.date) -> pd.Series:
@@ -38,10 +54,13 @@ def valid_on(areas: pd.DataFrame, day: dt.date) -> pd.Series:
 
 def quarter_ancestors(areas: pd.DataFrame) -> pd.DataFrame:
     """Long table ``quarter_id → gebiet_id`` linking each quarter to itself and each ancestor."""
-    paths = area_paths(areas)
-    quarters = paths[paths["ebene"] == QUARTER]
-    links = [
-        pd.DataFrame({"quarter_id": quarters["gebiet_id"], "gebiet_id": quarters[column]})
-        for column in PATH_COLUMNS.values()
-    ]
-    return pd.concat(links, ignore_index=True).dropna().reset_index(drop=True)
+    quarters = set(areas.loc[is_quarter(areas), "gebiet_id"])
+    links = ancestry(areas)
+    links = links[links["gebiet_id"].isin(quarters)]
+    return (
+        links.rename(columns={"gebiet_id": "quarter_id", "vorfahr_id": "gebiet_id"})[
+            ["quarter_id", "gebiet_id"]
+        ]
+        .sort_values(["quarter_id", "gebiet_id"])
+        .reset_index(drop=True)
+    )

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from indicators.compute.areas import PATH_COLUMNS, area_paths
+from indicators.compute.areas import ranks
 from indicators.compute.catalogue import Catalogue
-from schemas.gebiete import LEVELS
 
 YEAR_SOURCES = ("sozialstrukturatlas", "schuleingang", "schulwechsel", "kindertagesbetreuung")
 
 
 def area_dimension(areas: pd.DataFrame) -> pd.DataFrame:
-    dimension = area_paths(areas)
-    dimension["ebene_rang"] = dimension["ebene"].map({lvl: i for i, lvl in enumerate(LEVELS)})
-    columns = ["gebiet_id", "gebiet_name", "ebene", "ebene_rang", "uebergeordnet_id"]
-    return dimension[[*columns, *PATH_COLUMNS.values(), "gueltig_ab", "gueltig_bis"]]
+    """Every area that belongs to the municipality, with its level rank and whether it is on
+    the finest level (an analysis unit)."""
+    dimension = areas.assign(ebene_rang=ranks(areas)).dropna(subset=["ebene_rang"])
+    dimension["analyseeinheit"] = dimension["ebene_rang"] == dimension["ebene_rang"].max()
+    columns = ["gebiet_id", "gebiet_name", "ebene", "ebene_rang", "analyseeinheit"]
+    return dimension[[*columns, "uebergeordnet_id", "gueltig_ab", "gueltig_bis"]]
 
 
 def year_dimension(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

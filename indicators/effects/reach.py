@@ -35,7 +35,7 @@ def quarter_inputs(
     measures: pd.DataFrame, umsetzung: pd.DataFrame, atlas: pd.DataFrame
 ) -> pd.DataFrame:
     """Every measure × atlas quarter × year in the measure's years, with its counts."""
-    population = atlas.assign(kinder_u15=atlas[list(UNDER_15)].sum(axis=1))
+    population = atlas.assign(kinder_u15=atlas[list(UNDER_15)].sum(axis=1, min_count=len(UNDER_15)))
     frames = []
     for _, measure in measures.iterrows():
         done = umsetzung[umsetzung["massnahme_id"] == measure["massnahme_id"]]
@@ -53,7 +53,12 @@ def quarter_inputs(
                 how="left",
             )
         )
-    cells = pd.concat(frames, ignore_index=True)
+    columns = ["gebiet_id", "jahr", "kinder_u15", "sgb2_kinder_u15", "massnahme_id", "zielgruppe"]
+    cells = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*columns, *DELIVERED])  # no measure with implementation
+    )
     cells["aktiv"] = cells["aktiv"].fillna(False).astype(bool)
     for column in DELIVERED[1:]:
         cells[column] = cells[column].astype(float).where(cells["aktiv"], 0.0)

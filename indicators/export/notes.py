@@ -4,7 +4,7 @@ reference dates, the suppression rule and the data gaps."""
 import pandas as pd
 
 from indicators.export.files import NEUTRALISED
-from indicators.export.spec import CITY, TABLES
+from indicators.export.spec import TABLES, is_top
 from indicators.export.tables import ExportTables
 
 CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
@@ -31,7 +31,7 @@ def codebook(tables: ExportTables) -> pd.DataFrame:
 def data_gaps(tables: ExportTables) -> list[str]:
     """Years without any city value of a source, and partial surveys, from the exported data."""
     values = tables.frames["indikatoren"]
-    city = values[values["ebene"] == CITY].merge(
+    city = values[is_top(values)].merge(
         tables.frames["indikatorkatalog"][["indikator_id", "quelle"]], on="indikator_id"
     )
     per_year = city.groupby(["quelle", "jahr"]).agg(
@@ -68,8 +68,8 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "0 bedeutet genau null."),
         ("Sekundäre Sperrung",
          "Zusätzlich gesperrt wird, bis sich keine gesperrte Zelle als übergeordnete Summe "
-         "minus veröffentlichte Teilgebiete berechnen lässt (Sozialquartier → Sozialraum → "
-         "Stadtbezirk → Stadt, je Indikator bzw. Maßnahme und Jahr) und die gesperrten Zellen "
+         "minus veröffentlichte Teilgebiete berechnen lässt (über alle Ebenen der "
+         "Gebietsgliederung, je Indikator bzw. Maßnahme und Jahr) und die gesperrten Zellen "
          f"eines Gebiets zusammen 0 oder mindestens {threshold} Fälle umfassen. Derselbe Wert "
          "in zwei Tabellen ist in beiden gesperrt (SGB-II-Anteil der Zielgruppe wie "
          "Kinderarmut, Teilnehmende und Kinder der Zielgruppe in der Kostentabelle wie in der "

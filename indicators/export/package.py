@@ -40,7 +40,7 @@ from indicators.export.report import report
 from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
 from indicators.ingest.archive import sha256_of
-from schemas.gebiete import OFFICIAL_KEY
+from schemas.profile import OFFICIAL_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "auswertung.xlsx"

@@ -10,7 +10,7 @@ from indicators.display.charts import event_study_chart, trend_chart
 from indicators.display.summary import Chart
 from indicators.effects.evidence import NOT_ESTIMABLE
 from indicators.export.html import render
-from indicators.export.spec import CITY, QUARTER
+from indicators.export.spec import is_finest, is_top
 from indicators.export.tables import ExportTables
 
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}
@@ -29,7 +29,7 @@ REACH_COLUMNS = {
     "kosten_je_vermiedenem_fall": "je vermiedenem Fall",
 }  # fmt: skip
 RANKING_COLUMNS = {
-    "gebiet_name": "Sozialquartier", "wert": "Wert", "ki_unten": "KI unten",
+    "gebiet_name": "Gebiet", "wert": "Wert", "ki_unten": "KI unten",
     "ki_oben": "KI oben", "nenner": "Nenner",
 }  # fmt: skip
 
@@ -49,6 +49,7 @@ def report(tables: ExportTables, threshold: int, created: str) -> str:
         created=created,
         first_year=city["erstes_jahr"],
         last_year=city["letztes_jahr"],
+        finest=city["analyseebene"],
         threshold=threshold,
         not_estimable=NOT_ESTIMABLE,
         measures=[_measure(tables, m) for m in tables.frames["massnahmen"].itertuples()],
@@ -105,11 +106,11 @@ def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.Da
     (ever active) side by side; suppressed quarters are left out."""
     outputs = tables.frames["massnahmen_output"]
     treated = set(
-        outputs.loc[(outputs["massnahme_id"] == measure) & (outputs["ebene"] == QUARTER)
+        outputs.loc[(outputs["massnahme_id"] == measure) & is_finest(outputs)
                     & outputs["aktiv"].fillna(False), "gebiet_id"]
     )  # fmt: skip
     values = tables.frames["indikatoren"]
-    values = values[(values["indikator_id"] == indicator) & (values["ebene"] == QUARTER)]
+    values = values[(values["indikator_id"] == indicator) & is_finest(values)]
     label = (
         values["gebiet_id"]
         .isin(treated)
@@ -126,7 +127,7 @@ def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.Da
 
 def _reach_and_costs(tables: ExportTables, measure: str) -> pd.DataFrame:
     outputs = tables.frames["massnahmen_output"]
-    city = outputs[(outputs["massnahme_id"] == measure) & (outputs["ebene"] == CITY)]
+    city = outputs[(outputs["massnahme_id"] == measure) & is_top(outputs)]
     costs = tables.frames["massnahmen_kosten"]
     costs = costs[costs["massnahme_id"] == measure]
     merged = city[["jahr", "teilnehmende", "reichweite", "quartiere_abgedeckt"]].merge(
@@ -141,8 +142,9 @@ def _indicator(tables: ExportTables, indicator) -> dict:
     iid = indicator.indikator_id
     values = tables.frames["indikatoren"]
     values = values[values["indikator_id"] == iid]
-    city = values[values["ebene"] == CITY].assign(label=CITY)
-    title = f"{indicator.indikator_name} ({indicator.einheit}), Stadt mit 95-%-KI"
+    city = values[is_top(values)]
+    city = city.assign(label=city["gebiet_name"])
+    title = f"{indicator.indikator_name} ({indicator.einheit}), Kommune insgesamt mit 95-%-KI"
     city = city.assign(teilerhebung=city["teilerhebung"].astype(bool))
     found = {
         "id": iid,
@@ -151,13 +153,13 @@ def _indicator(tables: ExportTables, indicator) -> dict:
         "trend": Chart(trend_chart(city, title), title),
         "ranking": None,
     }
-    quarters = values[(values["ebene"] == QUARTER) & values["wert"].notna()]
+    quarters = values[is_finest(values) & values["wert"].notna()]
     if quarters.empty:
         return found
     year = quarters["jahr"].max()
     better = indicator.hoeher_ist_besser
     higher_is_better = None if pd.isna(better) else bool(better)
-    ranking = values[(values["ebene"] == QUARTER) & (values["jahr"] == year)].sort_values(
+    ranking = values[is_finest(values) & (values["jahr"] == year)].sort_values(
         ["wert", "gebiet_id"], ascending=[higher_is_better is not False, True],
         na_position="last",
     )  # fmt: skip

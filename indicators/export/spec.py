@@ -6,11 +6,10 @@ column is declared once, for the warehouse and the export alike (``schemas/colum
 
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from schemas.columns import ColumnDoc, ColumnDocs
 
-CITY = "Stadt"
-QUARTER = "Sozialquartier"
-"""Area levels (column ``ebene``) the export treats specially."""
 SUPPRESSED_FLAG = "gesperrt"
 """Boolean column of every table with suppressed cells."""
 
@@ -42,6 +41,16 @@ class Table:
         return bool(self.counts)
 
 
+def is_top(frame: pd.DataFrame) -> pd.Series:
+    """Rows of the municipality as a whole."""
+    return frame["ebene_rang"] == 0
+
+
+def is_finest(frame: pd.DataFrame) -> pd.Series:
+    """Rows of the finest areas (the analysis units)."""
+    return frame["analyseeinheit"].fillna(False).astype(bool)
+
+
 def _fk(fields: str, table: str, reference: str | None = None) -> ForeignKey:
     names = tuple(fields.split(","))
     return ForeignKey(names, table, tuple(reference.split(",")) if reference else names)
@@ -63,14 +72,15 @@ TABLES: tuple[Table, ...] = (
     Table(
         "kommune",
         "Kommune",
-        "Die berichtende Stadt mit Gebietsgliederung und abgedecktem Zeitraum.",
+        "Die berichtende Kommune mit Gebietsgliederung und abgedecktem Zeitraum.",
         "mart.kommune",
         (
             "gebiet_id",
             "gebiet_name",
-            "stadtbezirke",
-            "sozialraeume",
-            "sozialquartiere",
+            "art",
+            "ebenen",
+            "analyseebene",
+            "analyseeinheiten",
             "erstes_jahr",
             "letztes_jahr",
         ),
@@ -80,17 +90,17 @@ TABLES: tuple[Table, ...] = (
     Table(
         "gebiete",
         "Gebiete",
-        "Gebietsgliederung: Stadt, Stadtbezirke, Sozialräume und Sozialquartiere.",
+        "Gebietsgliederung der Kommune auf ihren Ebenen, von der Kommune bis zur feinsten Ebene.",
         "mart.gebiete",
         (
             "gebiet_id",
             "gebiet_name",
             "ebene",
+            "ebene_rang",
+            "analyseeinheit",
             "uebergeordnet_id",
-            "stadtbezirk_id",
-            "stadtbezirk_name",
-            "sozialraum_id",
-            "sozialraum_name",
+            "uebergeordnet_name",
+            "pfad",
             "gueltig_ab",
             "gueltig_bis",
         ),
@@ -127,6 +137,8 @@ TABLES: tuple[Table, ...] = (
             "gebiet_id",
             "gebiet_name",
             "ebene",
+            "ebene_rang",
+            "analyseeinheit",
             "jahr",
             "indikator_id",
             "indikator_name",
@@ -171,6 +183,8 @@ TABLES: tuple[Table, ...] = (
             "gebiet_id",
             "gebiet_name",
             "ebene",
+            "ebene_rang",
+            "analyseeinheit",
             "jahr",
             "aktiv",
             "teilnehmende",

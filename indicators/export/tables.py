@@ -8,13 +8,13 @@ import pandas as pd
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.disclosure import primary, suppress_counts
 from indicators.export.spec import (
-    CITY,
-    QUARTER,
     SUPPRESSED_FLAG,
     TABLES,
     TABLES_BY_NAME,
     Table,
     export_docs,
+    is_finest,
+    is_top,
 )
 from schemas.columns import ColumnDoc, load_column_docs
 
@@ -113,7 +113,7 @@ def _cost_mask(
     def hidden_where(rows: pd.Series) -> pd.Series:
         return _matching(costs, outputs.loc[rows], ["massnahme_id", "jahr"])
 
-    city, quarter = outputs["ebene"] == CITY, outputs["ebene"] == QUARTER
+    city, quarter = is_top(outputs), is_finest(outputs)
     return pd.DataFrame(
         {
             "teilnehmende": primary(costs["teilnehmende"], threshold)

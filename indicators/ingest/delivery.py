@@ -13,6 +13,8 @@ from indicators.ingest.mapping import SourceMapping, load_mapping
 from indicators.ingest.numbers import cell_text
 from indicators.ingest.reader import CHUNK_ROWS, DeliveryRejected, RawTable, read_delivery
 from indicators.ingest.validation import Finding, KeyTracker, ValidatedRows, validate_rows
+from schemas.fields import field_kind
+from schemas.profile import DEFAULT_PROFILE, Profile
 from schemas.registry import SOURCES
 from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
@@ -113,6 +115,15 @@ def new_check(path: Path, source_name: str, mapping: SourceMapping | None = None
     return DeliveryCheck(path, SOURCES[source_name], mapping or load_mapping(source_name))
 
 
+def not_delivered(source: SourceSchema, columns: Collection[str]) -> list[str]:
+    """The counts and numbers of ``source`` a file does not deliver."""
+    return [
+        name
+        for name, column in source.columns().items()
+        if name not in columns and field_kind(column) in ("count", "number")
+    ]
+
+
 def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPart]:
     """Read and validate the file of ``check`` chunk by chunk, counting into ``check``.
 
@@ -128,6 +139,11 @@ def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPar
             chunk_rows=sys.maxsize if source.whole_file else CHUNK_ROWS,
         )  # fmt: skip
         check.table = table
+        if absent := not_delivered(source, table.columns):
+            table.warnings.append(
+                "Nicht geliefert (Spalten fehlen, die Indikatoren daraus bleiben leer): "
+                + ", ".join(f"'{mapping.title_of(name)}'" for name in absent)
+            )
         keys = KeyTracker(source.key)
         for chunk in table.chunks:
             rows = validate_rows(chunk.frame, source, mapping.number_format, refs,
@@ -204,15 +220,17 @@ def delivered_files(folder: Path) -> list[Path]:
     )
 
 
-def references_from_files(data_dir: Path, indicator_ids: Iterable[str]) -> References:
+def references_from_files(
+    data_dir: Path, indicator_ids: Iterable[str], profile: Profile = DEFAULT_PROFILE
+) -> References:
     """Reference data read straight from the delivery folders (for checks without a warehouse)
     and the ids of the indicator catalogue."""
-    areas = _valid_rows(data_dir, "gebiete", References())
-    register = _valid_rows(data_dir, "massnahmen", References())
+    areas = _valid_rows(data_dir, "gebiete", References(profile=profile))
+    register = _valid_rows(data_dir, "massnahmen", References(profile=profile))
     keys = {CATALOGUE_KEYS: frozenset(indicator_ids)}
     if register is not None:
         keys["massnahmen"] = frozenset(register["massnahme_id"])
-    return References(areas=areas, keys=keys)
+    return References(areas=areas, keys=keys, profile=profile)
 
 
 def _valid_rows(data_dir: Path, source: str, refs: References) -> pd.DataFrame | None:

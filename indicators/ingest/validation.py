@@ -26,7 +26,7 @@ from indicators.ingest.numbers import (
     parse_year,
 )
 from indicators.ingest.reader import UncachedFormula
-from schemas.fields import field_kind
+from schemas.fields import explicit_unknown, field_kind
 from schemas.source import SUPPRESSED_COLUMN, References, SourceSchema
 
 TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
@@ -96,7 +96,7 @@ def type_rows(
                 continue
             if numeric and is_suppressed(cell):
                 suppressed.setdefault(row, []).append(name)
-            elif numeric and column.required and cell_text(cell) == "":
+            elif numeric and explicit_unknown(column) and cell_text(cell) == "":
                 findings.append(Finding(row, name, "", EMPTY_COUNT))
                 values.append(None)
                 continue
@@ -202,7 +202,8 @@ def _translate(
         for name, column in source.columns().items()
         if (column.metadata or {}).get("format")
     }
-    known_areas = set() if refs.areas is None else set(refs.areas["gebiet_id"])
+    finest = refs.finest_areas()
+    aggregates = refs.aggregate_areas()
 
     def values(row: int, columns: tuple[str, ...]) -> str:
         return "; ".join(f"{titles.get(c, c)} = {cell_text(typed.at[row, c])}" for c in columns)
@@ -234,8 +235,14 @@ def _translate(
             column = source.area_column
             area = cell_text(typed.at[row, column])
             year = cell_text(typed.at[row, "jahr"])
-            if area in known_areas:
+            if area in finest:
                 rule = f"Gebiet war im Jahr {year} nicht gültig (siehe Gebietsreferenz)"
+            elif area in aggregates:
+                rule = (
+                    f"Gebiet liegt nicht auf der Ebene {refs.profile.finest}, sondern darüber "
+                    "(Summenzeile): bitte nur Zeilen der feinsten Ebene liefern oder die Zeile in "
+                    "der Spaltenzuordnung als Summenzeile kennzeichnen"
+                )
             else:
                 rule = "Gebiet ist in der Gebietsreferenz unbekannt"
             if (row, "area") not in seen:

@@ -32,23 +32,22 @@ class FactCheck:
 
 SUMS_ADD_UP = FactCheck(
     "summen_stimmen",
-    "Zähler und Nenner jedes Sozialraums, Stadtbezirks und der Stadt sind genau die Summe "
-    "ihrer Sozialquartiere (unbekannt, sobald ein Quartier unbekannt ist).",
+    "Zähler und Nenner jedes Gebiets oberhalb der feinsten Ebene (im Beispiel Sozialraum, "
+    "Stadtbezirk, Stadt) sind genau die Summe seiner Gebiete der feinsten Ebene (unbekannt, "
+    "sobald eines unbekannt ist).",
     """
     WITH quarters AS (
-        SELECT w.jahr, w.indikator_id, w.zaehler, w.nenner,
-               g.stadt_id, g.stadtbezirk_id, g.sozialraum_id
+        SELECT w.gebiet_id, w.jahr, w.indikator_id, w.zaehler, w.nenner
         FROM core.indikatorwerte w JOIN core.gebiete g USING (gebiet_id)
-        WHERE g.ebene = 'Sozialquartier'
+        WHERE g.analyseeinheit
     ), sums AS (
-        SELECT a.gebiet_id, q.jahr, q.indikator_id,
+        SELECT v.vorfahr_id AS gebiet_id, q.jahr, q.indikator_id,
                CASE WHEN bool_or(q.zaehler IS NULL OR q.nenner IS NULL) THEN NULL
                     ELSE sum(q.zaehler) END AS summe_zaehler,
                CASE WHEN bool_or(q.zaehler IS NULL OR q.nenner IS NULL) THEN NULL
                     ELSE sum(q.nenner) END AS summe_nenner
         FROM quarters q
-        JOIN core.gebiete a
-          ON a.gebiet_id IN (q.stadt_id, q.stadtbezirk_id, q.sozialraum_id)
+        JOIN core.gebiet_vorfahren v ON v.gebiet_id = q.gebiet_id AND v.abstand > 0
         GROUP BY ALL
     )
     SELECT w.gebiet_id, w.jahr, w.indikator_id, w.zaehler, s.summe_zaehler,
@@ -56,7 +55,7 @@ SUMS_ADD_UP = FactCheck(
     FROM core.indikatorwerte w
     LEFT JOIN sums s USING (gebiet_id, jahr, indikator_id)
     JOIN core.gebiete g USING (gebiet_id)
-    WHERE g.ebene <> 'Sozialquartier'
+    WHERE NOT g.analyseeinheit
       AND (w.zaehler IS DISTINCT FROM s.summe_zaehler OR w.nenner IS DISTINCT FROM s.summe_nenner)
     ORDER BY ALL
     """,

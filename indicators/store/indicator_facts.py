@@ -6,13 +6,14 @@ from __future__ import annotations
 import duckdb
 
 from indicators.compute.aggregation import indicator_values
-from indicators.compute.areas import QUARTER
+from indicators.compute.areas import ancestry, is_quarter
 from indicators.compute.catalogue import Catalogue
 from indicators.compute.dimensions import area_dimension, indicator_dimension, year_dimension
 from indicators.compute.sozialindex import sozialindex
 from indicators.display.charts import trend_chart
 from indicators.display.summary import Chart, StepResult, full_listing
 from indicators.store.connection import replace_tables
+from indicators.store.profile import stored_profile
 from indicators.store.schema import ensure_schema
 
 CHARTED = ("kinderarmut_sgb2", "seu_sprache", "seu_deutsch_unzureichend", "betreuung_u3")
@@ -22,7 +23,7 @@ LATEST_CITY_VALUES = """
     SELECT indikator_name AS Indikator, jahr AS Jahr, round(wert, 1) AS Wert,
            round(ki_unten, 1) AS "KI unten", round(ki_oben, 1) AS "KI oben", hinweis
     FROM mart.indikatoren
-    WHERE ebene = 'Stadt'
+    WHERE ebene_rang = 0
     QUALIFY jahr = max(jahr) FILTER (WHERE wert IS NOT NULL) OVER (PARTITION BY indikator_id)
     ORDER BY indikator_id
 """
@@ -42,11 +43,12 @@ def write_indicator_values(
     ensure_schema(con, catalogue)
     tables = {s: con.sql(f"SELECT * FROM staging.{s}").df() for s in catalogue.sources}
     areas = con.sql("SELECT * FROM staging.gebiete").df()
-    values = indicator_values(tables, areas, catalogue).assign(run_id=run_id)
+    values = indicator_values(tables, areas, catalogue, stored_profile(con)).assign(run_id=run_id)
     replace_tables(
         con,
         {
             "core.gebiete": area_dimension(areas),
+            "core.gebiet_vorfahren": ancestry(areas),
             "core.jahre": year_dimension(tables),
             "core.indikatoren": indicator_dimension(catalogue),
             "core.indikatorwerte": values,
@@ -57,10 +59,10 @@ def write_indicator_values(
         f"""
         SELECT indikator_name AS label, jahr, wert, ki_unten, ki_oben, teilerhebung
         FROM mart.indikatoren
-        WHERE ebene = 'Stadt' AND indikator_id IN ({", ".join(map(repr, CHARTED))})
+        WHERE ebene_rang = 0 AND indikator_id IN ({", ".join(map(repr, CHARTED))})
         """
     ).df()
-    quarter_ids = areas.loc[areas["ebene"] == QUARTER, "gebiet_id"]
+    quarter_ids = areas.loc[is_quarter(areas), "gebiet_id"]
     return StepResult(
         {
             "dagster/row_count": len(values),
@@ -82,7 +84,7 @@ def write_sozialindex(
     ensure_schema(con, catalogue)
     quarters = con.sql(
         "SELECT gebiet_id, jahr, indikator_id, wert FROM core.indikatorwerte "
-        f"JOIN core.gebiete USING (gebiet_id) WHERE ebene = '{QUARTER}'"
+        "JOIN core.gebiete USING (gebiet_id) WHERE analyseeinheit"
     ).df()
     index, parts = sozialindex(quarters, catalogue.sozialindex_components, catalogue.dynamic_years)
     replace_tables(

@@ -32,7 +32,9 @@ from indicators.ingest.landing import settle
 from indicators.ingest.numbers import cell_text
 from indicators.ingest.validation import Finding
 from indicators.store.connection import insert_frame, sql_literal, transaction
+from indicators.store.profile import record_profile
 from indicators.store.schema import ensure_schema
+from schemas.profile import DEFAULT_PROFILE, Profile
 from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
 LISTED_DELIVERIES = 50
@@ -51,10 +53,12 @@ def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, s
 
 
 def warehouse_references(
-    con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str]
+    con: duckdb.DuckDBPyConnection,
+    indicator_ids: Iterable[str],
+    profile: Profile = DEFAULT_PROFILE,
 ) -> References:
     """Staged areas and measure ids, and the ids of the indicator catalogue."""
-    areas = con.sql("SELECT gebiet_id, gueltig_ab, gueltig_bis FROM staging.gebiete").df()
+    areas = con.sql("SELECT gebiet_id, ebene, gueltig_ab, gueltig_bis FROM staging.gebiete").df()
     for column in ("gueltig_ab", "gueltig_bis"):
         areas[column] = pd.to_datetime(areas[column])
     measures = con.sql("SELECT massnahme_id FROM staging.massnahmen").fetchall()
@@ -62,7 +66,7 @@ def warehouse_references(
         "massnahmen": frozenset(m for (m,) in measures),
         CATALOGUE_KEYS: frozenset(indicator_ids),
     }
-    return References(areas=areas, keys=keys)
+    return References(areas=areas, keys=keys, profile=profile)
 
 
 def load_deliveries(
@@ -73,6 +77,7 @@ def load_deliveries(
     catalogue: Catalogue,
     run_id: str | None = None,
     rejected_dir: Path | None = None,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> StepResult:
     """Load the files of one source. With ``rejected_dir`` the files come from the landing
     folder and leave it afterwards: loaded ones are deleted, rejected ones move there."""
@@ -84,7 +89,9 @@ def load_deliveries(
             "verarbeitete Datei wird nicht erneut geladen."
         )
     ensure_schema(con, catalogue)
-    loaded = stage_deliveries(con, source_name, files, archive_dir, catalogue.by_id(), run_id)
+    loaded = stage_deliveries(
+        con, source_name, files, archive_dir, catalogue.by_id(), run_id, profile
+    )
     new = [d.check for d in loaded if d.check is not None]
     warnings = [check.rejection for check in new if check.rejection]
     if rejected_dir is not None:
@@ -125,15 +132,18 @@ def stage_deliveries(
     archive_dir: Path,
     indicator_ids: Iterable[str],
     run_id: str | None = None,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> list[LoadedDelivery]:
-    """Archive, check and stage every new file of one source in a single transaction.
+    """Archive, check and stage every new file of one source in a single transaction, and
+    record the municipality's profile they were checked against.
 
     On any error nothing is written.
     """
-    refs = warehouse_references(con, indicator_ids)
+    refs = warehouse_references(con, indicator_ids, profile)
     seen = known_deliveries(con, source_name)
     results: list[LoadedDelivery] = []
     with transaction(con):
+        record_profile(con, profile)
         for path in files:
             sha = sha256_of(path)
             if sha in seen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from indicators.compute.areas import QUARTER
 from indicators.compute.catalogue import Catalogue
 from indicators.display.charts import event_study_chart
 from indicators.display.summary import Chart, StepResult, full_listing
@@ -17,10 +16,10 @@ from indicators.effects.reach import measure_output, quarter_inputs
 from indicators.store.connection import replace_tables
 from indicators.store.schema import ensure_schema
 
-QUARTER_VALUES = f"""
+QUARTER_VALUES = """
     SELECT w.gebiet_id, w.jahr, w.indikator_id, w.wert, w.nenner, w.teilerhebung
     FROM core.indikatorwerte w JOIN core.gebiete g USING (gebiet_id)
-    WHERE g.ebene = '{QUARTER}'
+    WHERE g.analyseeinheit
 """
 """Quarter rows of the indicator facts: the outcomes of the effect estimation."""
 CITY_REACH = """
@@ -29,10 +28,14 @@ CITY_REACH = """
            round(sgb2_anteil_teilnehmende, 1) AS "SGB II Teilnehmende %",
            round(sgb2_anteil_zielgruppe, 1) AS "SGB II Bevölkerung %",
            quartiere_abgedeckt AS Quartiere
-    FROM mart.massnahmen_output WHERE ebene = 'Stadt'
+    FROM mart.massnahmen_output WHERE ebene_rang = 0
     QUALIFY jahr = max(jahr) OVER (PARTITION BY massnahme_id)
     ORDER BY massnahme_id
 """
+NO_REGISTER = (
+    "Kein Maßnahmenregister geliefert: Reichweite, Wirkung und Kosten der Maßnahmen bleiben leer; "
+    "Indikatoren, Sozialindex und Analysekopie entstehen trotzdem."
+)
 
 
 def write_measure_output(
@@ -44,7 +47,10 @@ def write_measure_output(
     output = measure_output(_quarter_cells(con), areas).assign(run_id=run_id)
     replace_tables(con, {"core.massnahmen_output": output})
     city = con.sql(CITY_REACH).df()
-    return StepResult({"dagster/row_count": len(output), "stadt_aktuell": full_listing(city)})
+    return StepResult(
+        {"dagster/row_count": len(output), "stadt_aktuell": full_listing(city)},
+        _register_missing(con),
+    )
 
 
 def write_measure_effects(
@@ -71,7 +77,8 @@ def write_measure_effects(
             "ergebnisse": full_listing(_headline(effects)),
             **{f"bewertung_{grade}": int((grades == grade).sum()) for grade in grades.unique()},
             **_event_study_charts(effects, course),
-        }
+        },
+        _register_missing(con),
     )
 
 
@@ -113,8 +120,15 @@ def write_measure_costs(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) ->
             "dagster/row_count": len(costs),
             "kosten_gesamt_eur": float(costs["kosten_eur"].sum()),
             "je_massnahme": full_listing(totals),
-        }
+        },
+        _register_missing(con),
     )
+
+
+def _register_missing(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The note for a municipality without a measure register (none otherwise)."""
+    [(measures,)] = con.execute("SELECT count(*) FROM staging.massnahmen").fetchall()
+    return [] if measures else [NO_REGISTER]
 
 
 def _quarter_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

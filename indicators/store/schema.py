@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.compute.areas import QUARTER
 from indicators.compute.catalogue import Catalogue
 from indicators.store.comments import comment_statements
 from indicators.store.connection import transaction
@@ -116,14 +115,14 @@ def quartiersprofil_sql(catalogue: Catalogue) -> str:
     return "\n".join(
         [
             "CREATE OR REPLACE VIEW mart.quartiersprofil AS",
-            "SELECT w.gebiet_id, g.gebiet_name, g.sozialraum_id, g.stadtbezirk_id, w.jahr,",
+            "SELECT w.gebiet_id, g.gebiet_name, g.uebergeordnet_id, w.jahr,",
             f"       {pivots},",
             "       any_value(s.statusindex) AS statusindex,",
             "       any_value(s.dynamikindex) AS dynamikindex",
             "FROM core.indikatorwerte w",
             "JOIN core.gebiete g USING (gebiet_id)",
             "LEFT JOIN core.sozialindex s ON s.gebiet_id = w.gebiet_id AND s.jahr = w.jahr",
-            f"WHERE g.ebene = '{QUARTER}'",
-            "GROUP BY w.gebiet_id, g.gebiet_name, g.sozialraum_id, g.stadtbezirk_id, w.jahr",
+            "WHERE g.analyseeinheit",
+            "GROUP BY w.gebiet_id, g.gebiet_name, g.uebergeordnet_id, w.jahr",
         ]
     )

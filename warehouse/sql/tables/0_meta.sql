@@ -6,3 +6,12 @@ CREATE TABLE IF NOT EXISTS meta.schema_migrations (
     name        VARCHAR NOT NULL,
     applied_at  TIMESTAMP NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS meta.kommune (
+    ags        VARCHAR,
+    name       VARCHAR,
+    art        VARCHAR,
+    ebenen     VARCHAR[] NOT NULL,
+    quellen    VARCHAR[],
+    stichtage  VARCHAR
+);

@@ -8,13 +8,17 @@ CREATE TABLE IF NOT EXISTS core.gebiete (
     gebiet_name        VARCHAR NOT NULL,
     ebene              VARCHAR NOT NULL,
     ebene_rang         INTEGER NOT NULL,
+    analyseeinheit     BOOLEAN NOT NULL,
     uebergeordnet_id   VARCHAR,
-    stadt_id           VARCHAR,
-    stadtbezirk_id     VARCHAR,
-    sozialraum_id      VARCHAR,
-    sozialquartier_id  VARCHAR,
     gueltig_ab         DATE NOT NULL,
     gueltig_bis        DATE
+);
+
+CREATE TABLE IF NOT EXISTS core.gebiet_vorfahren (
+    gebiet_id   VARCHAR NOT NULL,
+    vorfahr_id  VARCHAR NOT NULL,
+    abstand     INTEGER NOT NULL,
+    PRIMARY KEY (gebiet_id, vorfahr_id)
 );
 
 CREATE TABLE IF NOT EXISTS core.jahre (

@@ -2,23 +2,38 @@
 -- migration; mart.quartiersprofil is generated from the indicator catalogue (one column each).
 -- Every column is described in warehouse/columns.yaml or warehouse/tables.yaml.
 CREATE OR REPLACE VIEW mart.gebiete AS
-SELECT g.gebiet_id, g.gebiet_name, g.ebene, g.uebergeordnet_id,
-       g.stadtbezirk_id, b.gebiet_name AS stadtbezirk_name,
-       g.sozialraum_id, r.gebiet_name AS sozialraum_name,
+SELECT g.gebiet_id, g.gebiet_name, g.ebene, g.ebene_rang, g.analyseeinheit,
+       g.uebergeordnet_id, p.gebiet_name AS uebergeordnet_name,
+       (SELECT string_agg(a.gebiet_name, ' › ' ORDER BY v.abstand DESC)
+        FROM core.gebiet_vorfahren v JOIN core.gebiete a ON a.gebiet_id = v.vorfahr_id
+        WHERE v.gebiet_id = g.gebiet_id) AS pfad,
        g.gueltig_ab, g.gueltig_bis
 FROM core.gebiete g
-LEFT JOIN core.gebiete b ON b.gebiet_id = g.stadtbezirk_id
-LEFT JOIN core.gebiete r ON r.gebiet_id = g.sozialraum_id;
+LEFT JOIN core.gebiete p ON p.gebiet_id = g.uebergeordnet_id;
+
+CREATE OR REPLACE VIEW mart.gebiet_vorfahren AS
+SELECT v.gebiet_id, g.gebiet_name, g.ebene, v.vorfahr_id, a.gebiet_name AS vorfahr_name,
+       a.ebene AS vorfahr_ebene, a.ebene_rang AS vorfahr_ebene_rang, v.abstand
+FROM core.gebiet_vorfahren v
+JOIN core.gebiete g ON g.gebiet_id = v.gebiet_id
+JOIN core.gebiete a ON a.gebiet_id = v.vorfahr_id;
+
+CREATE OR REPLACE VIEW mart.ebenen AS
+SELECT ebene_rang, ebene, bool_or(analyseeinheit) AS analyseebene, count(*) AS gebiete
+FROM core.gebiete
+GROUP BY ebene_rang, ebene;
 
 CREATE OR REPLACE VIEW mart.kommune AS
-SELECT c.gebiet_id, c.gebiet_name,
-       (SELECT count(*) FROM core.gebiete WHERE ebene = 'Stadtbezirk') AS stadtbezirke,
-       (SELECT count(*) FROM core.gebiete WHERE ebene = 'Sozialraum') AS sozialraeume,
-       (SELECT count(*) FROM core.gebiete WHERE ebene = 'Sozialquartier') AS sozialquartiere,
+SELECT c.gebiet_id, c.gebiet_name, k.art,
+       (SELECT string_agg(ebene || ' (' || gebiete || ')', ' › ' ORDER BY ebene_rang)
+        FROM mart.ebenen) AS ebenen,
+       (SELECT ebene FROM mart.ebenen WHERE analyseebene) AS analyseebene,
+       (SELECT count(*) FROM core.gebiete WHERE analyseeinheit) AS analyseeinheiten,
        (SELECT min(jahr) FROM core.indikatorwerte) AS erstes_jahr,
        (SELECT max(jahr) FROM core.indikatorwerte) AS letztes_jahr
 FROM core.gebiete c
-WHERE c.ebene = 'Stadt';
+LEFT JOIN meta.kommune k ON true
+WHERE c.ebene_rang = 0;
 
 CREATE OR REPLACE VIEW mart.indikatorkatalog AS
 SELECT indikator_id, indikator_name, beschreibung, einheit, hoeher_ist_besser, lebensphase,
@@ -31,13 +46,14 @@ FROM core.indikatoren;
 CREATE OR REPLACE VIEW mart.indikatoren AS
 SELECT w.gebiet_id, g.gebiet_name, g.ebene, w.jahr, w.indikator_id, i.indikator_name,
        w.zaehler, w.nenner, w.wert, w.ki_unten, w.ki_oben, w.hinweis,
-       i.einheit, w.kleiner_nenner, w.teilerhebung, g.stadtbezirk_id, g.sozialraum_id
+       i.einheit, w.kleiner_nenner, w.teilerhebung, g.ebene_rang, g.analyseeinheit,
+       g.uebergeordnet_id
 FROM core.indikatorwerte w
 JOIN core.gebiete g USING (gebiet_id)
 JOIN core.indikatoren i USING (indikator_id);
 
 CREATE OR REPLACE VIEW mart.sozialindex AS
-SELECT s.gebiet_id, g.gebiet_name, g.sozialraum_id, g.stadtbezirk_id, s.jahr,
+SELECT s.gebiet_id, g.gebiet_name, g.uebergeordnet_id, s.jahr,
        s.statusindex, s.dynamikindex, s.rang_status, s.komponenten_bekannt, s.hinweis
 FROM core.sozialindex s
 JOIN core.gebiete g USING (gebiet_id);

@@ -10,7 +10,7 @@ CREATE OR REPLACE VIEW mart.massnahmen_output AS
 SELECT o.massnahme_id, o.gebiet_id, o.jahr, o.aktiv, o.teilnehmende, o.zielgruppe,
        o.reichweite, o.ki_unten, o.ki_oben, o.sgb2_anteil_teilnehmende,
        o.sgb2_anteil_zielgruppe, g.gebiet_name, g.ebene, o.quartiere_abgedeckt, o.hinweis,
-       o.teilnehmende_sgb2
+       o.teilnehmende_sgb2, g.ebene_rang, g.analyseeinheit
 FROM core.massnahmen_output o JOIN core.gebiete g USING (gebiet_id);
 
 CREATE OR REPLACE VIEW mart.massnahmen_wirkung AS
