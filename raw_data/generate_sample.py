@@ -404,11 +404,11 @@ def effect_pp(measure: Measure, start: int, year: int) -> float:
     return measure.effect_pp
 
 
-def assign_measures(rng, quarters) -> dict[str, dict[int, int]]:
+def assign_measures(rng, quarters, measures=MEASURES) -> dict[str, dict[int, int]]:
     """Staggered, absorbing adoption: measure id -> {quarter index: start year}."""
     pov = np.array([q.pov for q in quarters])
     out = {}
-    for m in MEASURES:
+    for m in measures:
         eligible = np.flatnonzero(pov >= m.min_pov)
         lo, hi = m.n_quarters
         n = int(rng.integers(lo, hi + 1))
@@ -422,10 +422,11 @@ def assign_measures(rng, quarters) -> dict[str, dict[int, int]]:
     return out
 
 
-def effect_matrices(assignment) -> dict[str, np.ndarray]:
+def effect_matrices(assignment, measures=MEASURES, n_quarters=None) -> dict[str, np.ndarray]:
     """Planted effect tau (share units) per indicator, quarters x YEARS."""
-    tau = {ind: np.zeros((len(QUARTER_TABLE), len(YEARS))) for ind in INDICATOR_FIELD}
-    for m in MEASURES:
+    n = len(QUARTER_TABLE) if n_quarters is None else n_quarters
+    tau = {ind: np.zeros((n, len(YEARS))) for ind in INDICATOR_FIELD}
+    for m in measures:
         for i, start in assignment[m.id].items():
             for k, year in enumerate(YEARS):
                 tau[m.indikator][i, k] = effect_pp(m, start, year) / 100.0
@@ -483,13 +484,19 @@ def solve_poverty_level(logits: np.ndarray, weights: np.ndarray, target: float) 
     return 1 / (1 + np.exp(-(logits + (lo + hi) / 2)))
 
 
-def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
-    """Counts per quarter x SIM_YEARS; 'kinderarmut' holds the expected child-poverty share."""
+def simulate_atlas(
+    rng, quarters, population=CITY_POPULATION, child_poverty=CHILD_POVERTY_TARGET
+) -> dict[str, np.ndarray]:
+    """Counts per quarter x SIM_YEARS; 'kinderarmut' holds the expected child-poverty share.
+
+    ``population`` (city inhabitants) and ``child_poverty`` (city share of under-15s in SGB II)
+    are series over SIM_YEARS.
+    """
     years = np.array(SIM_YEARS)
     pov = np.array([q.pov for q in quarters])
     pop0 = np.array([q.pop for q in quarters], dtype=float)
     raw = pop0[:, None] * (1 + rng.normal(0.0, 0.003, pov.size)[:, None] * (years - 2013))
-    city = np.array([CITY_POPULATION[y] for y in SIM_YEARS])
+    city = np.array([population[y] for y in SIM_YEARS])
     a = {"einwohner": np.rint(raw / raw.sum(0) * city).astype(int)}
     shares = age_shares(pov, pop0)
     # stocks move smoothly: expected counts with small noise; 18-64 takes the remainder
@@ -503,7 +510,7 @@ def simulate_atlas(rng, quarters) -> dict[str, np.ndarray]:
     age15_64 = bands[:, :, 4] + bands[:, :, 5]
     logits = np.log(pov / (1 - pov))[:, None] + rng.normal(0.0, 0.06, (pov.size, years.size))
     kinderarmut = np.column_stack(
-        [solve_poverty_level(logits[:, k], u15[:, k], CHILD_POVERTY_TARGET[y])
+        [solve_poverty_level(logits[:, k], u15[:, k], child_poverty[y])
          for k, y in enumerate(SIM_YEARS)]
     )  # fmt: skip
     a["kinderarmut"] = kinderarmut
@@ -624,7 +631,7 @@ def simulate_transitions(rng, quarters, atlas, tau) -> dict[str, np.ndarray]:
     return t
 
 
-def simulate_kita(rng, quarters, atlas, tau) -> dict[str, np.ndarray]:
+def simulate_kita(rng, quarters, atlas, tau, care_3_5=CARE_3_5_SPEC) -> dict[str, np.ndarray]:
     """Childcare per quarter x YEARS; populations are the atlas bands of the previous 31.12."""
     pov = np.array([q.pov for q in quarters])
     years = np.array(YEARS)
@@ -637,15 +644,15 @@ def simulate_kita(rng, quarters, atlas, tau) -> dict[str, np.ndarray]:
     p_u3 = share_model(rng, "betreuung_u3", U3_CARE_SPEC, pov, years, tau["betreuung_u3"],
                        target=target, weights=k["kinder_u3"])  # fmt: skip
     k["betreut_u3"] = rng.binomial(k["kinder_u3"], p_u3)
-    p_35 = share_model(rng, "betreuung_3_5", CARE_3_5_SPEC, pov, years)
+    p_35 = share_model(rng, "betreuung_3_5", care_3_5, pov, years)
     k["betreut_3_5"] = rng.binomial(k["kinder_3_5"], p_35)
     return k
 
 
-def simulate_umsetzung(rng, quarters, atlas, assignment) -> list[dict]:
+def simulate_umsetzung(rng, quarters, atlas, assignment, measures=MEASURES) -> list[dict]:
     """One record per measure x treated quarter x year from the start year to 2023."""
     records = []
-    for m in MEASURES:
+    for m in measures:
         band = atlas[BAND_OF_AGE_GROUP[m.zielgruppe]]
         for i, start in sorted(assignment[m.id].items(), key=lambda kv: quarters[kv[0]].id):
             for year in range(start, YEARS[-1] + 1):
@@ -661,10 +668,10 @@ def simulate_umsetzung(rng, quarters, atlas, assignment) -> list[dict]:
     return records
 
 
-def planted_effects(assignment, observed) -> list[tuple[str, str, float]]:
+def planted_effects(assignment, observed, measures=MEASURES) -> list[tuple[str, str, float]]:
     """Mean planted effect (pp) over treated, post-start cells where the outcome is observed."""
     rows = []
-    for m in MEASURES:
+    for m in measures:
         years = SEU_YEARS if INDICATOR_FIELD[m.indikator][0] == "seu" else YEARS
         values = [
             effect_pp(m, start, y)
