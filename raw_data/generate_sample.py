@@ -54,7 +54,17 @@ OWNED_DIRS = (
     "massnahmen_wirkindikatoren",
     "massnahmen_umsetzung",
 )
-OWNED_FILES = ("planted_effects.csv", "README.md")
+OWNED_FILES = ("planted_effects.csv", "README.md", "kommune.yaml")
+PROFILE = """\
+# Profil der Kommune (synthetische Beispieldaten): Schlüssel, Art und Gebietsebenen von oben
+# nach unten; die letzte Ebene ist die feinste. Die Spaltenzuordnungen dieser Lieferungen sind
+# die Standardzuordnungen des Projekts (raw_data/mappings/); eine Kommune mit anderen
+# Spaltentiteln legt ihre eigenen im Unterordner mappings/ ab.
+ags: "05119000"
+name: Oberhausen
+art: kreisfreie Stadt
+ebenen: [Stadt, Stadtbezirk, Sozialraum, Sozialquartier]
+"""
 
 # --- reference areas -----------------------------------------------------------------------
 
@@ -903,6 +913,7 @@ def main(out_dir: Path = DEFAULT_OUT) -> None:
                        "cp1252")  # fmt: skip
     write_measures(out, quarters, umsetzung, planted_effects(assignment, observed))
     (out / "README.md").write_text(README, encoding="utf-8", newline="\n")
+    (out / "kommune.yaml").write_text(PROFILE, encoding="utf-8", newline="\n")
     print(f"Beispieldaten geschrieben nach {out}")
 
 
