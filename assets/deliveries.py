@@ -1,5 +1,7 @@
 """One asset per delivered source: archive, check and stage new deliveries into DuckDB."""
 
+from pathlib import Path
+
 import dagster as dg
 from pydantic import Field
 
@@ -70,6 +72,7 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                     catalogue,
                     context.run.run_id,
                     rejected_dir=folders.rejected(source.name) if incoming else None,
+                    data_dir=Path(folders.data_dir),
                 )
         except (OutsideFolder, DeliveryMissing) as exc:
             raise dg.Failure(str(exc)) from exc

@@ -11,7 +11,8 @@ import pandera.pandas as pa
 from schemas.fields import Rule
 
 SUPPRESSED_COLUMN = "gesperrte_felder"
-"""Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
+"""Comma-separated canonical fields that were delivered as unknown ('.' or another symbol of
+the mapping; never 0)."""
 CATALOGUE_KEYS = "indikatorkatalog"
 """Name of the key set of the indicator catalogue's ids in :class:`References`."""
 
@@ -36,7 +37,9 @@ class References:
     """Reference data the rows are checked against."""
 
     areas: pd.DataFrame | None = None
-    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis."""
+    """Staged reference areas: gebiet_id, gueltig_ab, gueltig_bis (and ebene with levels)."""
+    levels: tuple[str, ...] = ()
+    """The area levels, top to finest; empty: every known area counts as a finest one."""
     keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Key set name (a source or CATALOGUE_KEYS) -> known values."""
 

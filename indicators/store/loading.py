@@ -73,9 +73,11 @@ def load_deliveries(
     catalogue: Catalogue,
     run_id: str | None = None,
     rejected_dir: Path | None = None,
+    data_dir: Path | None = None,
 ) -> StepResult:
     """Load the files of one source. With ``rejected_dir`` the files come from the landing
-    folder and leave it afterwards: loaded ones are deleted, rejected ones move there."""
+    folder and leave it afterwards: loaded ones are deleted, rejected ones move there. The
+    header mapping is the one beside the deliveries in ``data_dir``, else the default."""
     missing = [path.name for path in files if not path.is_file()]
     if missing:
         folder = files[0].parent
@@ -84,7 +86,9 @@ def load_deliveries(
             "verarbeitete Datei wird nicht erneut geladen."
         )
     ensure_schema(con, catalogue)
-    loaded = stage_deliveries(con, source_name, files, archive_dir, catalogue.by_id(), run_id)
+    loaded = stage_deliveries(
+        con, source_name, files, archive_dir, catalogue.by_id(), run_id, data_dir
+    )
     new = [d.check for d in loaded if d.check is not None]
     warnings = [check.rejection for check in new if check.rejection]
     if rejected_dir is not None:
@@ -125,8 +129,10 @@ def stage_deliveries(
     archive_dir: Path,
     indicator_ids: Iterable[str],
     run_id: str | None = None,
+    data_dir: Path | None = None,
 ) -> list[LoadedDelivery]:
-    """Archive, check and stage every new file of one source in a single transaction.
+    """Archive, check and stage every new file of one source in a single transaction, with the
+    header mapping for ``data_dir``.
 
     On any error nothing is written.
     """
@@ -141,7 +147,7 @@ def stage_deliveries(
                 continue
             seen[sha] = path.name
             archived = archive_file(path, sha, source_name, archive_dir)
-            check = new_check(path, source_name)
+            check = new_check(path, source_name, data_dir=data_dir)
             with tempfile.TemporaryDirectory(prefix="kekiz-lieferung-") as folder:
                 pending = Pending(Path(folder))
                 _collect(check, refs, sha, pending)
