@@ -321,11 +321,8 @@ class Header:
     """Header rows."""
     titles: list[str]
     """The title of each field; in a header over several rows its cells joined."""
-
-    @property
-    def width(self) -> int:
-        """Fields up to the last one with a title."""
-        return max((i for i, title in enumerate(self.titles) if title), default=-1) + 1
+    width: int
+    """Fields up to the last one with a title."""
 
 
 def _header_titles(mapping: SourceMapping) -> set[str]:
@@ -382,7 +379,9 @@ def _header(path: Path, head: list[tuple[int, list]], mapping: SourceMapping) ->
             f"Zeilen steht keine der erwarteten Spaltenüberschriften (z. B. {expected}){rows}."
         )
     block = head[pos : pos + mapping.header_rows]
-    return Header(block[0][0], len(block), _block_titles(block)), pos
+    titles = _block_titles(block)
+    width = max((i for i, title in enumerate(titles) if title), default=-1) + 1
+    return Header(block[0][0], len(block), titles, width), pos
 
 
 def _table(header: Header) -> RawTable:
@@ -709,16 +708,20 @@ def _line_problems(cells: list, header: Header, plan: Plan, is_text: bool) -> li
             ",", "."
         )
         for index, title in plan.titles.items()
-        if len(text := cell_text(_cell(cells, index))) > MAX_CELL
+        if index < len(cells)
+        and isinstance(cells[index], str)  # only a text can be that long
+        and len(text := cell_text(cells[index])) > MAX_CELL
     ]
-    if is_text:
+    if not is_text:
+        return problems
+    if len(cells) < header.width:
+        problems.append(
+            f"Zeile unvollständig: {len(cells)} von {header.width} Feldern "
+            "(Datei abgeschnitten oder Trennzeichen fehlt)"
+        )
+    elif len(cells) > header.width:
         filled = max((i for i, c in enumerate(cells) if cell_text(c)), default=-1) + 1
-        if len(cells) < header.width:
-            problems.append(
-                f"Zeile unvollständig: {len(cells)} von {header.width} Feldern "
-                "(Datei abgeschnitten oder Trennzeichen fehlt)"
-            )
-        elif filled > header.width:
+        if filled > header.width:
             problems.append(f"Zeile hat {filled} Felder, die Kopfzeile nur {header.width}")
     return problems
 
