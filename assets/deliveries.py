@@ -75,6 +75,7 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                     context.run.run_id,
                     rejected_dir=folders.rejected(source.name) if incoming else None,
                     profile=profile,
+                    data_dir=Path(folders.data_dir),
                 )
         except (OutsideFolder, DeliveryMissing, ProfileError) as exc:
             raise dg.Failure(str(exc)) from exc

@@ -6,6 +6,9 @@
 * ``lieferungen_ohne_befund`` (warning): the deliveries loaded in this run had no rejected
   file and no quarantined row; otherwise every finding is listed with file, row, column and
   rule.
+* ``summen_abgeglichen`` (warning, sources per area): every total row a delivery of this run
+  carried (a district, the municipality) equals the sum of its finest areas in that delivery;
+  otherwise every difference is listed per field and year.
 * ``daten_aktuell`` (warning, on the Sozialstrukturatlas and the Schuleingangsuntersuchung):
   the newest reference date is at most 15 months old.
 """
@@ -19,7 +22,12 @@ from assets.keys import POOL, staging_key
 from assets.metadata import check_result
 from indicators.compute.catalogue import Catalogue
 from indicators.compute.freshness import MAX_AGE_MONTHS
-from indicators.store.delivery_checks import data_current, run_findings, staging_findings
+from indicators.store.delivery_checks import (
+    data_current,
+    run_differences,
+    run_findings,
+    staging_findings,
+)
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
 
@@ -60,7 +68,26 @@ def schema_checks(source: SourceSchema, catalogue: Catalogue) -> list[dg.AssetCh
         with context.resources.warehouse.connect() as con:
             return check_result(run_findings(con, source.name, context.run.run_id), WARN)
 
-    return [_schema_valid, _deliveries_clean]
+    if source.area_column is None:
+        return [_schema_valid, _deliveries_clean]
+
+    @dg.asset_check(
+        asset=staging_key(source.name),
+        name="summen_abgeglichen",
+        blocking=False,
+        pool=POOL,
+        required_resource_keys={"warehouse"},
+        description=(
+            "Warnt, wenn eine in diesem Lauf gelieferte Summenzeile (ein Bezirk, die Kommune) "
+            "nicht die Summe ihrer Gebiete der feinsten Ebene in derselben Lieferung ist, und "
+            "listet jede Abweichung je Spalte und Jahr. Es wird nichts angepasst."
+        ),
+    )
+    def _totals_reconciled(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        with context.resources.warehouse.connect() as con:
+            return check_result(run_differences(con, source.name, context.run.run_id), WARN)
+
+    return [_schema_valid, _deliveries_clean, _totals_reconciled]
 
 
 def freshness_check(

@@ -161,7 +161,7 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
     refs = references_from_files(settings.data_dir, load_catalogue().by_id(), profile)
-    check = check_delivery(file, source_name, refs, keep_rows=False)
+    check = check_delivery(file, source_name, refs, keep_rows=False, data_dir=settings.data_dir)
     click.echo(printable(report(check)))
     sys.exit(0 if check.rejection is None and not check.findings else 1)
 

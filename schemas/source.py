@@ -12,7 +12,8 @@ from schemas.fields import Rule
 from schemas.profile import DEFAULT_PROFILE, Profile
 
 SUPPRESSED_COLUMN = "gesperrte_felder"
-"""Comma-separated canonical fields that were delivered as '.' (unknown, never 0)."""
+"""Comma-separated canonical fields that were delivered as unknown ('.' or another symbol of
+the mapping; never 0)."""
 CATALOGUE_KEYS = "indikatorkatalog"
 """Name of the key set of the indicator catalogue's ids in :class:`References`."""
 

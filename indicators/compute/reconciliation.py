@@ -12,11 +12,16 @@ KEY = ["gebiet_id", "jahr"]
 COLUMNS = ["gebiet_id", "jahr", "feld", "geliefert", "summe_teilgebiete", "differenz"]
 
 
-def area_sums(rows: pd.DataFrame, areas: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+def upward_links(areas: pd.DataFrame) -> pd.DataFrame:
+    """Each area with every area above it (``gebiet_id``, ``vorfahr_id``)."""
+    return ancestry(areas).query("abstand > 0")[["gebiet_id", "vorfahr_id"]]
+
+
+def area_sums(rows: pd.DataFrame, links: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """Per area above the finest level and year: the sum of each field over the finest areas
-    in ``rows`` and, per field, how many of them were unknown (``<field>__unbekannt``)."""
+    in ``rows`` and, per field, how many of them were unknown (``<field>__unbekannt``).
+    ``links`` are the :func:`upward_links` of the areas."""
     present = [f for f in fields if f in rows.columns]
-    links = ancestry(areas).query("abstand > 0")[["gebiet_id", "vorfahr_id"]]
     linked = rows[[*KEY, *present]].merge(links, on="gebiet_id")
     counts = linked[present].astype("Float64")
     unknown = counts.isna().astype(int).add_suffix("__unbekannt")
@@ -46,3 +51,34 @@ def differences(
     found = pd.concat(out, ignore_index=True)
     found["differenz"] = found["geliefert"] - found["summe_teilgebiete"]
     return found[COLUMNS].sort_values(["gebiet_id", "jahr", "feld"], ignore_index=True), compared
+
+
+def difference_notes(
+    found: pd.DataFrame, areas: pd.DataFrame, titles: dict[str, str], limit: int = 20
+) -> list[str]:
+    """One German line per difference (the first ``limit``), for the delivery report."""
+    names = areas.set_index("gebiet_id")
+    notes = []
+    for row in found.head(limit).itertuples():
+        area = names.loc[row.gebiet_id] if row.gebiet_id in names.index else None
+        where = row.gebiet_id if area is None else (
+            f"{area['ebene']} {area['gebiet_name']} ({row.gebiet_id})"
+        )  # fmt: skip
+        more = "mehr" if row.differenz > 0 else "weniger"
+        notes.append(
+            f"Summenabgleich {row.jahr}, {where}: {_german(abs(row.differenz))} "
+            f"'{titles.get(row.feld, row.feld)}' {more} als in seinen Teilgebieten "
+            f"({_german(row.geliefert)} geliefert, Summe der Teilgebiete "
+            f"{_german(row.summe_teilgebiete)})"
+        )
+    if len(found) > limit:
+        notes.append(f"Summenabgleich: {len(found) - limit} weitere Abweichungen")
+    return notes
+
+
+def _german(number: float) -> str:
+    return (
+        f"{number:,.0f}".replace(",", ".")
+        if float(number).is_integer()
+        else (f"{number:,.2f}".replace(",", "_").replace(".", ",").replace("_", "."))
+    )

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.ingest.mapping import SourceMapping, load_mapping
+from indicators.ingest.mapping import MappingError, SourceMapping, load_mapping
 from indicators.ingest.numbers import cell_text
 from indicators.ingest.reader import CHUNK_ROWS, DeliveryRejected, RawTable, read_delivery
-from indicators.ingest.validation import Finding, KeyTracker, ValidatedRows, validate_rows
+from indicators.ingest.validation import (
+    Finding,
+    KeyTracker,
+    ValidatedRows,
+    type_rows,
+    validate_rows,
+)
 from schemas.fields import field_kind
 from schemas.profile import DEFAULT_PROFILE, Profile
 from schemas.registry import SOURCES
@@ -22,6 +28,10 @@ DELIVERY_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 STATUS_LOADED = "geladen"
 STATUS_PARTIAL = "teilweise geladen"
 STATUS_REJECTED = "abgelehnt"
+LONG_APART = (
+    f" (im Langformat müssen die Zeilen eines Schlüssels nah beieinander stehen, höchstens "
+    f"{CHUNK_ROWS:,} Datensätze auseinander – am besten nach Gebiet und Jahr sortiert)"
+).replace(",", ".")
 MAX_FINDINGS = 10_000
 """Findings kept for the report; the warehouse gets every one."""
 UNFORESEEN = (
@@ -41,6 +51,9 @@ class CheckedPart:
     unstaged: list[int] = field(default_factory=list)
     """Rows that were valid in an earlier part but turn out to share their key with another
     row of the file: they are quarantined now (their cells are in ``raw``)."""
+    totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Its aggregate rows (areas above the finest level), typed, for the comparison with the
+    sum of their finest areas; unreadable cells are unknown there."""
 
 
 @dataclass
@@ -111,8 +124,23 @@ class LoadedDelivery:
         return self.check is None
 
 
-def new_check(path: Path, source_name: str, mapping: SourceMapping | None = None) -> DeliveryCheck:
-    return DeliveryCheck(path, SOURCES[source_name], mapping or load_mapping(source_name))
+def new_check(
+    path: Path,
+    source_name: str,
+    mapping: SourceMapping | None = None,
+    data_dir: Path | None = None,
+) -> DeliveryCheck:
+    """The check of one file with ``mapping`` or the mapping of the source for ``data_dir``; a
+    mapping that cannot be used rejects the file."""
+    source = SOURCES[source_name]
+    if mapping is not None:
+        return DeliveryCheck(path, source, mapping)
+    try:
+        return DeliveryCheck(path, source, load_mapping(source_name, data_dir))
+    except MappingError as exc:
+        check = DeliveryCheck(path, source, SourceMapping(source_name, {}))
+        check.reject(f"Datei {path.name}: {exc}")
+        return check
 
 
 def not_delivered(source: SourceSchema, columns: Collection[str]) -> list[str]:
@@ -129,14 +157,18 @@ def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPar
 
     A file-level problem, also one found after some parts, is never raised: it sets
     ``check.rejection`` and ends the parts, and whatever was done with earlier parts must be
-    undone. A key that stands in two chunks quarantines its rows in a last part.
+    undone. A key that stands in two chunks quarantines its rows in a last part. Aggregate
+    rows (areas above the finest level) are read but not checked here.
     """
+    if check.rejection is not None:  # the mapping could not be used
+        return
     source, mapping = check.source, check.mapping
-    known = () if refs.areas is None else set(refs.areas["gebiet_id"].astype(str))
+    known, aggregate = refs.finest_areas(), refs.aggregate_areas()
+    size = sys.maxsize if source.whole_file else CHUNK_ROWS
     try:
         table = read_delivery(
-            check.path, mapping, source.required_columns(), source.area_column, known,
-            chunk_rows=sys.maxsize if source.whole_file else CHUNK_ROWS,
+            check.path, mapping, source.required_columns(), source.area_column, known, aggregate,
+            chunk_rows=size,
         )  # fmt: skip
         check.table = table
         if absent := not_delivered(source, table.columns):
@@ -149,11 +181,12 @@ def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPar
             rows = validate_rows(chunk.frame, source, mapping.number_format, refs,
                                  chunk.row_problems, titles=mapping.titles())  # fmt: skip
             keys.add(rows.valid)
-            part = CheckedPart(chunk.frame, rows)
+            totals = type_rows(chunk.aggregates, source, mapping.number_format)[0]
+            part = CheckedPart(chunk.frame, rows, totals=totals)
             check.count(part)
             yield part
         if duplicates := keys.duplicates():
-            part = _duplicates(check, duplicates, known)
+            part = _duplicates(check, duplicates, (known, aggregate), size)
             check.count(part)
             yield part
         check.warnings = list(table.warnings)
@@ -163,17 +196,20 @@ def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPar
         check.reject(f"Datei {check.path.name}: {UNFORESEEN} ({type(exc).__name__}: {exc})")
 
 
-def _duplicates(check: DeliveryCheck, rows: list[int], known: Collection[str]) -> CheckedPart:
+def _duplicates(
+    check: DeliveryCheck, rows: list[int], areas: tuple[set[str], set[str]], size: int
+) -> CheckedPart:
     """The rows of keys found in two chunks, read again for their delivered cells."""
     source, mapping = check.source, check.mapping
     wanted = set(rows)
     again = read_delivery(check.path, mapping, source.required_columns(), source.area_column,
-                          known)  # fmt: skip
+                          *areas, chunk_rows=size)  # fmt: skip
     raw = pd.concat([chunk.frame[chunk.frame.index.isin(wanted)] for chunk in again.chunks])
     titles = mapping.titles()
+    rule = "Schlüssel kommt mehrfach vor" + (LONG_APART if mapping.long else "")
     findings = [
         Finding(row, None, "; ".join(f"{titles.get(c, c)} = {cell_text(raw.at[row, c])}"
-                                     for c in source.key), "Schlüssel kommt mehrfach vor")
+                                     for c in source.key), rule)
         for row in rows
     ]  # fmt: skip
     empty = pd.DataFrame(index=pd.Index([], name="zeile"))
@@ -186,10 +222,12 @@ def check_delivery(
     refs: References,
     mapping: SourceMapping | None = None,
     keep_rows: bool = True,
+    data_dir: Path | None = None,
 ) -> DeliveryCheck:
     """Read and validate one file; a file-level problem is reported, never raised. With
-    ``keep_rows`` the valid rows and every finding are kept in ``check.rows``."""
-    check = new_check(path, source_name, mapping)
+    ``keep_rows`` the valid rows and every finding are kept in ``check.rows``. Without
+    ``mapping`` the source's mapping for ``data_dir`` is used."""
+    check = new_check(path, source_name, mapping, data_dir)
     valid: list[pd.DataFrame] = []
     findings: list[Finding] = []
     unstaged: set[int] = set()
@@ -225,18 +263,18 @@ def references_from_files(
 ) -> References:
     """Reference data read straight from the delivery folders (for checks without a warehouse)
     and the ids of the indicator catalogue."""
-    areas = _valid_rows(data_dir, "gebiete", References(profile=profile))
-    register = _valid_rows(data_dir, "massnahmen", References(profile=profile))
+    areas = _valid_rows(data_dir, "gebiete", profile)
+    register = _valid_rows(data_dir, "massnahmen", profile)
     keys = {CATALOGUE_KEYS: frozenset(indicator_ids)}
     if register is not None:
         keys["massnahmen"] = frozenset(register["massnahme_id"])
     return References(areas=areas, keys=keys, profile=profile)
 
 
-def _valid_rows(data_dir: Path, source: str, refs: References) -> pd.DataFrame | None:
+def _valid_rows(data_dir: Path, source: str, profile: Profile) -> pd.DataFrame | None:
     frames = []
     for path in delivered_files(data_dir / source):
-        check = check_delivery(path, source, refs)
+        check = check_delivery(path, source, References(profile=profile), data_dir=data_dir)
         if check.rows is not None:
             frames.append(check.rows.valid)
     return pd.concat(frames) if frames else None
@@ -250,18 +288,28 @@ def report(check: DeliveryCheck) -> str:
         return "\n".join(lines)
     table = check.table
     assert table is not None
+    last = table.header_row + table.header_rows - 1
+    header = (
+        f"Kopfzeile in Zeile {last}"
+        if table.header_rows == 1
+        else f"Kopfzeilen in Zeile {table.header_row} bis {last}"
+    )
     lines.append(
-        f"Kopfzeile in Zeile {table.header_row}"
+        header
         + (
             f", Kodierung {table.encoding}, Trennzeichen '{table.separator}'"
             if table.encoding
             else ""
         )
     )
+    rows = "Datensätze (je Schlüssel zusammengefasste Zeilen)" if check.mapping.long else "Zeilen"
+    aggregates = (
+        f", Zeilen übergeordneter Gebiete: {table.aggregate_rows}" if table.aggregate_rows else ""
+    )
     lines.append(
-        f"Zeilen gelesen: {check.rows_read}, gültig: {check.rows_staged}, "
+        f"{rows} gelesen: {check.rows_read}, gültig: {check.rows_staged}, "
         f"in Quarantäne: {check.rows_quarantined}, "
-        f"Summenzeilen entfernt: {table.total_rows_dropped}"
+        f"Summenzeilen entfernt: {table.total_rows_dropped}{aggregates}"
     )
     lines += [f"Hinweis: {w}" for w in check.warnings]
     if not check.findings:

@@ -25,8 +25,13 @@ class CellError(ValueError):
 
 @dataclass(frozen=True)
 class NumberFormat:
+    """How a delivery writes numbers, and its symbols for unknown and exactly zero values."""
+
     decimal: str = ","
     thousands: str = "."
+    unknown: tuple[str, ...] = (SUPPRESSED,)
+    """Cell texts meaning unknown or confidential: NULL, listed in gesperrte_felder."""
+    zero: tuple[str, ...] = (EXACT_ZERO,)
 
     def pattern(self) -> re.Pattern[str]:
         d, t = re.escape(self.decimal), re.escape(self.thousands)
@@ -45,22 +50,28 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def is_suppressed(value: object) -> bool:
-    return cell_text(value) == SUPPRESSED
+def _compact(value: object) -> str:
+    """The cell as text without any spaces (as numbers are compared)."""
+    return cell_text(value).replace("\u00a0", "").replace(" ", "")
+
+
+def is_suppressed(value: object, fmt: NumberFormat) -> bool:
+    """The cell holds one of the symbols for unknown of ``fmt``."""
+    return isinstance(value, str) and _compact(value) in fmt.unknown
 
 
 def parse_number(value: object, fmt: NumberFormat) -> float | None:
-    """A number from a cell; None for empty or suppressed cells, 0 for '-'."""
+    """A number from a cell; None for empty or unknown cells, 0 for a zero symbol."""
     if isinstance(value, bool):
         raise CellError(f"'{value}' ist keine Zahl")
     if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
         if (isinstance(value, int) and abs(value) > MAX_COUNT) or not math.isfinite(value):
             raise CellError(f"'{cell_text(value)}' ist keine verwendbare Zahl (zu groß)")
         return float(value)
-    text = cell_text(value).replace("\u00a0", "").replace(" ", "")
-    if text in ("", SUPPRESSED):
+    text = _compact(value)
+    if text == "" or text in fmt.unknown:
         return None
-    if text == EXACT_ZERO:
+    if text in fmt.zero:
         return 0.0
     if not fmt.pattern().match(text):
         raise CellError(

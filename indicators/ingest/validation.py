@@ -25,13 +25,13 @@ from indicators.ingest.numbers import (
     parse_number,
     parse_year,
 )
-from indicators.ingest.reader import UncachedFormula
+from indicators.ingest.reader import InvalidPart, UncachedFormula
 from schemas.fields import explicit_unknown, field_kind
 from schemas.source import SUPPRESSED_COLUMN, References, SourceSchema
 
 TRUE_WORDS = {"ja", "j", "x", "1", "wahr", "true", "aktiv"}
 FALSE_WORDS = {"nein", "n", "0", "falsch", "false", "inaktiv", ""}
-EMPTY_COUNT = "Pflichtfeld ist leer (unbekannte oder gesperrte Werte bitte mit '.' angeben)"
+EMPTY_COUNT = "Pflichtfeld ist leer (unbekannte oder gesperrte Werte bitte mit '{}' angeben)"
 UNCACHED_FORMULA = (
     "Formel ohne gespeicherten Wert: bitte die Datei in Excel öffnen, neu berechnen lassen und "
     "speichern (oder die Werte statt der Formeln liefern)"
@@ -68,6 +68,10 @@ def _parse_bool(value: object) -> bool | None:
     raise CellError(f"'{cell_text(value)}' ist kein Ja/Nein-Wert (erwartet ja oder nein)")
 
 
+def _unreadable(cell: UncachedFormula | InvalidPart) -> str:
+    return UNCACHED_FORMULA if isinstance(cell, UncachedFormula) else cell.rule
+
+
 def type_rows(
     raw: pd.DataFrame, source: SourceSchema, fmt: NumberFormat
 ) -> tuple[pd.DataFrame, list[Finding]]:
@@ -90,14 +94,14 @@ def type_rows(
         values = []
         numeric = kind in ("count", "number")
         for row, cell in raw[name].items():
-            if isinstance(cell, UncachedFormula):
-                findings.append(Finding(row, name, str(cell), UNCACHED_FORMULA))
+            if isinstance(cell, UncachedFormula | InvalidPart):
+                findings.append(Finding(row, name, str(cell), _unreadable(cell)))
                 values.append(None)
                 continue
-            if numeric and is_suppressed(cell):
+            if numeric and is_suppressed(cell, fmt):
                 suppressed.setdefault(row, []).append(name)
             elif numeric and explicit_unknown(column) and cell_text(cell) == "":
-                findings.append(Finding(row, name, "", EMPTY_COUNT))
+                findings.append(Finding(row, name, "", EMPTY_COUNT.format(fmt.unknown[0])))
                 values.append(None)
                 continue
             try:

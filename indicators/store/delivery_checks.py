@@ -13,6 +13,7 @@ from indicators.compute.freshness import freshness, german_date
 from indicators.display.summary import CheckResult, Listing
 from indicators.ingest.validation import validate_typed
 from indicators.store.loading import warehouse_references
+from indicators.store.profile import stored_profile
 from indicators.store.schema import LINEAGE_COLUMNS
 from schemas.source import SourceSchema
 
@@ -24,6 +25,17 @@ RUN_FINDINGS = """
     JOIN raw.deliveries d ON d.source = f.source AND d.sha256 = f.delivery_sha256
     WHERE d.source = ? AND d.run_id = ?
     ORDER BY f.file_name, f.source_row
+"""
+RUN_DIFFERENCES = """
+    SELECT d.file_name AS Datei, a.jahr AS Jahr, coalesce(g.ebene, '') AS Ebene,
+           coalesce(g.gebiet_name, a.gebiet_id) AS Gebiet, a.spalte AS Spalte,
+           a.geliefert AS Geliefert, a.summe_teilgebiete AS "Summe der Teilgebiete",
+           a.differenz AS Differenz
+    FROM quarantine.abgleich a
+    JOIN raw.deliveries d ON d.sha256 = a.delivery_sha256
+    LEFT JOIN staging.gebiete g ON g.gebiet_id = a.gebiet_id
+    WHERE d.source = ? AND d.run_id = ?
+    ORDER BY d.file_name, a.jahr, g.ebene, Gebiet, a.spalte
 """
 RUN_STATUS = """
     SELECT status, count(*) FROM raw.deliveries WHERE source = ? AND run_id = ?
@@ -76,6 +88,15 @@ def run_findings(con: duckdb.DuckDBPyConnection, source: str, run_id: str) -> Ch
     )
 
 
+def run_differences(con: duckdb.DuckDBPyConnection, source: str, run_id: str) -> CheckResult:
+    """Passed when every total delivered in run ``run_id`` equals the sum of its finest areas."""
+    found = con.execute(RUN_DIFFERENCES, [source, run_id]).df()
+    return CheckResult(
+        passed=found.empty,
+        summary={"abweichungen": len(found), "abweichungsliste": Listing(found, MAX_LISTED)},
+    )
+
+
 def newest_year(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
     """The newest ``jahr`` staged for a source (None when nothing is staged yet)."""
     try:
@@ -89,7 +110,8 @@ def data_current(
     con: duckdb.DuckDBPyConnection, source: SourceSchema, today: dt.date
 ) -> CheckResult:
     """Passed when the newest reference date of ``source`` is recent enough."""
-    state = freshness(newest_year(con, source.name), source.reference_day, today)
+    reference_day = stored_profile(con).reference_day(source.name, source.reference_day)
+    state = freshness(newest_year(con, source.name), reference_day, today)
     return CheckResult(
         passed=not state.stale,
         summary={

@@ -18,6 +18,12 @@ import duckdb
 import pandas as pd
 
 from indicators.compute.catalogue import Catalogue
+from indicators.compute.reconciliation import (
+    area_sums,
+    difference_notes,
+    differences,
+    upward_links,
+)
 from indicators.display.summary import Listing, StepResult
 from indicators.ingest.archive import archive_file, sha256_of
 from indicators.ingest.delivery import (
@@ -32,8 +38,9 @@ from indicators.ingest.landing import settle
 from indicators.ingest.numbers import cell_text
 from indicators.ingest.validation import Finding
 from indicators.store.connection import insert_frame, sql_literal, transaction
-from indicators.store.profile import record_profile
+from indicators.store.profile import record_profile, stored_profile
 from indicators.store.schema import ensure_schema
+from schemas.fields import field_kind
 from schemas.profile import DEFAULT_PROFILE, Profile
 from schemas.source import CATALOGUE_KEYS, References, SourceSchema
 
@@ -55,10 +62,14 @@ def known_deliveries(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, s
 def warehouse_references(
     con: duckdb.DuckDBPyConnection,
     indicator_ids: Iterable[str],
-    profile: Profile = DEFAULT_PROFILE,
+    profile: Profile | None = None,
 ) -> References:
-    """Staged areas and measure ids, and the ids of the indicator catalogue."""
-    areas = con.sql("SELECT gebiet_id, ebene, gueltig_ab, gueltig_bis FROM staging.gebiete").df()
+    """Staged areas and measure ids, the ids of the indicator catalogue, and the profile
+    (by default the one recorded with the last load)."""
+    areas = con.sql(
+        "SELECT gebiet_id, gebiet_name, ebene, uebergeordnet_id, gueltig_ab, gueltig_bis "
+        "FROM staging.gebiete"
+    ).df()
     for column in ("gueltig_ab", "gueltig_bis"):
         areas[column] = pd.to_datetime(areas[column])
     measures = con.sql("SELECT massnahme_id FROM staging.massnahmen").fetchall()
@@ -66,7 +77,7 @@ def warehouse_references(
         "massnahmen": frozenset(m for (m,) in measures),
         CATALOGUE_KEYS: frozenset(indicator_ids),
     }
-    return References(areas=areas, keys=keys, profile=profile)
+    return References(areas=areas, keys=keys, profile=profile or stored_profile(con))
 
 
 def load_deliveries(
@@ -78,9 +89,11 @@ def load_deliveries(
     run_id: str | None = None,
     rejected_dir: Path | None = None,
     profile: Profile = DEFAULT_PROFILE,
+    data_dir: Path | None = None,
 ) -> StepResult:
     """Load the files of one source. With ``rejected_dir`` the files come from the landing
-    folder and leave it afterwards: loaded ones are deleted, rejected ones move there."""
+    folder and leave it afterwards: loaded ones are deleted, rejected ones move there. The
+    header mapping is the one beside the deliveries in ``data_dir``, else the default."""
     missing = [path.name for path in files if not path.is_file()]
     if missing:
         folder = files[0].parent
@@ -90,7 +103,7 @@ def load_deliveries(
         )
     ensure_schema(con, catalogue)
     loaded = stage_deliveries(
-        con, source_name, files, archive_dir, catalogue.by_id(), run_id, profile
+        con, source_name, files, archive_dir, catalogue.by_id(), run_id, profile, data_dir
     )
     new = [d.check for d in loaded if d.check is not None]
     warnings = [check.rejection for check in new if check.rejection]
@@ -133,9 +146,11 @@ def stage_deliveries(
     indicator_ids: Iterable[str],
     run_id: str | None = None,
     profile: Profile = DEFAULT_PROFILE,
+    data_dir: Path | None = None,
 ) -> list[LoadedDelivery]:
-    """Archive, check and stage every new file of one source in a single transaction, and
-    record the municipality's profile they were checked against.
+    """Archive, check and stage every new file of one source in a single transaction, with the
+    header mapping for ``data_dir``, and record the municipality's profile they were checked
+    against.
 
     On any error nothing is written.
     """
@@ -151,7 +166,7 @@ def stage_deliveries(
                 continue
             seen[sha] = path.name
             archived = archive_file(path, sha, source_name, archive_dir)
-            check = new_check(path, source_name)
+            check = new_check(path, source_name, data_dir=data_dir)
             with tempfile.TemporaryDirectory(prefix="kekiz-lieferung-") as folder:
                 pending = Pending(Path(folder))
                 _collect(check, refs, sha, pending)
@@ -190,7 +205,11 @@ class Pending:
 
 
 def _collect(check: DeliveryCheck, refs: References, sha: str, pending: Pending) -> None:
-    """Check the file part by part; each part's rows and findings go to ``pending``."""
+    """Check the file part by part; each part's rows and findings go to ``pending``, and the
+    delivered totals are compared with the sum of their finest areas."""
+    fields = [n for n, c in check.source.columns().items() if field_kind(c) == "count"]
+    links = None if refs.areas is None else upward_links(refs.areas)
+    sums, totals = [], []
     for part in checked_parts(check, refs):
         pending.unstaged += part.unstaged
         valid = part.rows.valid.copy()
@@ -199,7 +218,19 @@ def _collect(check: DeliveryCheck, refs: References, sha: str, pending: Pending)
         pending.write("rows", valid)
         pending.write("quarantine", _quarantined(check, part, sha))
         pending.write("findings", _findings(check, part.rows.findings, sha))
+        if links is not None and not part.totals.empty:
+            totals.append(part.totals)
+        if links is not None and check.source.area_column:
+            sums.append(area_sums(part.rows.valid, links, fields))
         pending.parts += 1
+    if totals and check.rejection is None:
+        found, _ = differences(pd.concat(totals), sums, fields)
+        titles = check.mapping.titles()
+        pending.write(
+            "abgleich",
+            found.assign(delivery_sha256=sha, spalte=found["feld"].map(lambda f: titles.get(f, f))),
+        )
+        check.warnings += difference_notes(found, refs.areas, titles)
 
 
 def _quarantined(check: DeliveryCheck, part: CheckedPart, sha: str) -> pd.DataFrame:
@@ -279,6 +310,8 @@ def _write_delivery(
     con.execute("DROP VIEW _new_rows")
     quarantined = pending.rows("quarantine", f"quarantine.{source.name}")
     con.execute(f"INSERT INTO quarantine.{source.name} BY NAME {quarantined}")
+    differing = pending.rows("abgleich", "quarantine.abgleich")
+    con.execute(f"INSERT INTO quarantine.abgleich BY NAME {differing}")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: SourceSchema, check: DeliveryCheck, sha: str):

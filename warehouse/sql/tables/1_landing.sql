@@ -33,3 +33,14 @@ CREATE TABLE IF NOT EXISTS quarantine.findings (
     value           VARCHAR,
     rule            VARCHAR NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS quarantine.abgleich (
+    delivery_sha256    VARCHAR NOT NULL,
+    gebiet_id          VARCHAR NOT NULL,
+    jahr               INTEGER NOT NULL,
+    feld               VARCHAR NOT NULL,
+    spalte             VARCHAR NOT NULL,
+    geliefert          DOUBLE NOT NULL,
+    summe_teilgebiete  DOUBLE NOT NULL,
+    differenz          DOUBLE NOT NULL
+);
