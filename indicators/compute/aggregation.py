@@ -104,7 +104,8 @@ def _source_values(
     )
     linked = long.merge(ancestors, on="quarter_id")
     linked["unbekannt"] = linked["luecke"].notna()
-    linked["nicht_geliefert"] = linked["luecke"].fillna("").str.startswith(NOT_DELIVERED)
+    missing = linked["luecke"].fillna("").str.startswith(NOT_DELIVERED)
+    linked["luecke_nicht_geliefert"] = linked["luecke"].where(missing)
     grouped = linked.groupby(KEY, sort=False)
     values = grouped.agg(
         zaehler=("zaehler", "sum"),
@@ -115,7 +116,7 @@ def _source_values(
         quartiere_ohne_angabe=("unbekannt", "sum"),
         geliefert=("geliefert", "any"),
         luecke=("luecke", "first"),
-        nicht_geliefert=("nicht_geliefert", "all"),
+        luecke_nicht_geliefert=("luecke_nicht_geliefert", "first"),
         quartier=("quartier", "first"),
     ).reset_index()
     unknown = values["quartiere_ohne_angabe"] > 0
@@ -191,14 +192,14 @@ def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
         pd.Series("keine Lieferung für dieses Jahr", index=values.index).where(
             ~quarter & ~values["geliefert"]
         ),
-        values["luecke"].where(~quarter & values["nicht_geliefert"] & values["geliefert"]),
+        values["luecke_nicht_geliefert"].where(~quarter & values["geliefert"]),
         (
             "unbekannt: für "
             + values["quartiere_ohne_angabe"].astype(str)
             + " von "
             + values["quartiere"].astype(str)
             + " Gebieten der feinsten Ebene fehlen Angaben oder sind gesperrt"
-        ).where(~quarter & unknown & values["geliefert"] & ~values["nicht_geliefert"]),
+        ).where(~quarter & unknown & values["geliefert"] & values["luecke_nicht_geliefert"].isna()),
         pd.Series("Nenner ist 0: Quote nicht definiert", index=values.index).where(
             values["nenner"] == 0
         ),

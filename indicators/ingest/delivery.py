@@ -175,6 +175,7 @@ def checked_parts(check: DeliveryCheck, refs: References) -> Iterator[CheckedPar
             table.warnings.append(
                 "Nicht geliefert (Spalten fehlen, die Indikatoren daraus bleiben leer): "
                 + ", ".join(f"'{mapping.title_of(name)}'" for name in absent)
+                + f" (alle Felder: kekiz fields --source {source.name})"
             )
         keys = KeyTracker(source.key)
         for chunk in table.chunks:

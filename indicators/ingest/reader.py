@@ -399,6 +399,8 @@ class LongPlan:
     """Normalised variable label -> canonical field."""
     parts: frozenset[str]
     """Normalised variable labels that are parts of a sum."""
+    label_of: dict[str, str]
+    """Canonical field -> its (first) variable label, for messages."""
 
 
 @dataclass(frozen=True)
@@ -544,7 +546,8 @@ def _long_plan(
         for title in titles
     }
     parts = frozenset(normalise_title(t) for titles in mapping.sums.values() for t in titles)
-    return LongPlan(found[0], found[1], labels, parts)
+    label_of = {name: titles[0] for name, titles in mapping.columns.items() if name not in keys}
+    return LongPlan(found[0], found[1], labels, parts, label_of)
 
 
 def _rules(
@@ -618,6 +621,7 @@ def _chunks(
     is_text = path.suffix.lower() in (".csv", ".txt")  # XLSX rows have no field count
     total_found = False
     unknown: dict[str, None] = {}
+    seen: set[str] = set()
     lines = 0
     batch: dict[object, _Record] = {}
     for line, cells in rows:
@@ -647,13 +651,14 @@ def _chunks(
             record.parts = {n: _cell(cells, i) for n, i in plan.parts.items()}
         else:
             problems += _add_variable(record, line, cells, plan.long, plan.titles, unknown)
+            seen.update(record.variables)
         _note(record, line, problems)
         if plan.long is None and len(batch) == size:  # a wide record never continues
             yield _chunk(batch.values(), plan)
             batch = {}
     if batch:
         yield _chunk(batch.values(), plan)
-    _finish(path, table, plan, total_found, unknown, lines)
+    _finish(path, table, plan, total_found, unknown, lines, seen)
 
 
 def _area(cells: list, plan: Plan, column: str | None) -> str:
@@ -767,6 +772,7 @@ def _finish(
     total_found: bool,
     unknown: dict[str, None],
     lines: int,
+    seen: set[str],
 ) -> None:
     """After the last line: a file without data rows is rejected; the warnings of the file."""
     if table.rows_read == 0:
@@ -792,6 +798,11 @@ def _finish(
         "je Gebiet, Jahr und Merkmal → ein Datensatz je Gebiet und Jahr) zusammengefasst; "
         "„Zeilen gelesen“ zählt Datensätze."
     )
+    if absent := [n for n in dict.fromkeys(plan.long.labels.values()) if n not in seen]:
+        table.warnings.append(
+            "Nicht geliefert (kein Merkmal in der Datei, die Indikatoren daraus bleiben leer): "
+            + ", ".join(f"'{plan.long.label_of[name]}'" for name in absent)
+        )
     if unknown:
         listed = list(unknown)[:LISTED_LABELS]
         more = " und weitere" if len(unknown) > LISTED_LABELS else ""
@@ -815,9 +826,16 @@ def _chunk(records: Iterable[_Record], plan: Plan) -> RawChunk:
 
 
 def _frame(records: list[_Record], plan: Plan) -> pd.DataFrame:
+    """The records under their fields; in the long layout without the variables that no record
+    of the chunk has (not delivered, rather than empty in every record)."""
     rows = [record.cells | plan.constants | _sums(record, plan) for record in records]
     index = pd.Index([record.row for record in records], name="zeile")
-    return pd.DataFrame.from_records(rows, index=index).reindex(columns=plan.columns())
+    columns = plan.columns()
+    if plan.long is not None:
+        variables = set(plan.long.labels.values())
+        present = set().union(*(record.variables for record in records))
+        columns = [c for c in columns if c not in variables or c in present]
+    return pd.DataFrame.from_records(rows, index=index).reindex(columns=columns)
 
 
 def _problems(records: list[_Record]) -> dict[int, list[str]]:

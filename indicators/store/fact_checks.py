@@ -98,14 +98,14 @@ def completeness_check(catalogue: Catalogue) -> FactCheck:
     return FactCheck(
         "vollstaendig",
         "Jeder Indikator des Katalogs hat für jedes gelieferte Jahr seiner Quelle einen "
-        "Wert für die Stadt (fehlende Werte nur mit Begründung).",
+        "Wert für die Kommune insgesamt (fehlende Werte nur mit Begründung).",
         f"""
         WITH delivered AS ({delivered})
         SELECT i.indikator_id, d.jahr
         FROM core.indikatoren i JOIN delivered d USING (quelle)
         WHERE NOT EXISTS (
             SELECT 1 FROM core.indikatorwerte w JOIN core.gebiete g USING (gebiet_id)
-            WHERE g.ebene = 'Stadt' AND w.indikator_id = i.indikator_id AND w.jahr = d.jahr
+            WHERE g.ebene_rang = 0 AND w.indikator_id = i.indikator_id AND w.jahr = d.jahr
               AND (w.wert IS NOT NULL OR w.hinweis IS NOT NULL))
         ORDER BY ALL
         """,
