@@ -16,7 +16,6 @@ from indicators.ingest import delivery
 from indicators.ingest.delivery import STATUS_REJECTED, check_delivery, report
 from indicators.ingest.mapping import MAPPINGS_DIR, MappingError, load_mapping
 from indicators.ingest.reader import read_delivery
-from schemas.gebiete import LEVELS
 from schemas.source import References
 
 KITA = "kindertagesbetreuung"
@@ -388,10 +387,6 @@ def test_rows_dropped_by_rules_and_a_collision_with_a_real_area(tmp_path, refs, 
     assert any("Spalte 'Fehlt'" in w and "nicht angewendet" in w for w in result.warnings)
 
 
-def with_levels(refs: References) -> References:
-    return References(areas=refs.areas, keys=refs.keys, levels=LEVELS)
-
-
 AGGREGATED = [
     "1101;Altstadt;2015;300;40;310;250",
     "1;Nord;2015;500;70;520;440",
@@ -402,7 +397,7 @@ AGGREGATED = [
 
 def test_rows_of_areas_above_the_finest_level_are_aggregates(tmp_path, refs, data_dir):
     path = write_lines(tmp_path / "kita.csv", HEAD, *AGGREGATED)
-    areas = with_levels(refs).areas
+    areas = refs.areas
     finest = set(areas.loc[areas["ebene"] == "Sozialquartier", "gebiet_id"])
     above = set(areas["gebiet_id"]) - finest
     table = read_delivery(path, load_mapping(KITA), ["gebiet_id"], "gebiet_id", finest, above)
@@ -411,22 +406,20 @@ def test_rows_of_areas_above_the_finest_level_are_aggregates(tmp_path, refs, dat
     assert chunk.aggregates.index.tolist() == [3, 5]  # the total row carries the city's key
     assert chunk.aggregates["kinder_u3"].tolist() == ["500", "500"]
     assert (table.rows_read, table.aggregate_rows, table.total_rows_dropped) == (2, 2, 0)
-    result = checked(path, with_levels(refs), data_dir)
+    result = checked(path, refs, data_dir)
     assert (result.rows_read, result.rows_staged) == (2, 2) and result.findings == []
     assert "Zeilen übergeordneter Gebiete: 2" in report(result)
-    today = checked(path, refs, data_dir)  # without levels every known area is a data row
-    assert today.rows_read == 4 and today.table.aggregate_rows == 0
 
 
 def test_aggregate_rows_in_a_part_of_their_own(tmp_path, refs, data_dir, monkeypatch):
     monkeypatch.setattr(delivery, "CHUNK_ROWS", 1)
     path = write_lines(tmp_path / "kita.csv", HEAD, *AGGREGATED)
-    result = checked(path, with_levels(refs), data_dir)
+    result = checked(path, refs, data_dir)
     assert (result.rows_read, result.rows_staged, result.rows_quarantined) == (2, 2, 0)
     assert result.table.aggregate_rows == 2
 
 
 def test_a_file_of_aggregate_rows_only_is_rejected(tmp_path, refs, data_dir):
     path = write_lines(tmp_path / "kita.csv", HEAD, AGGREGATED[1])
-    rejection = checked(path, with_levels(refs), data_dir).rejection
+    rejection = checked(path, refs, data_dir).rejection
     assert "keine Datenzeilen – nur 1 Zeilen übergeordneter Gebiete" in rejection
