@@ -67,6 +67,7 @@ from raw_data.generate_sample import (
     simulate_kita,
     simulate_seu,
     simulate_umsetzung,
+    umsetzung_rows,
     write_csv,
 )
 from schemas.fields import field_kind
@@ -468,12 +469,8 @@ def gs_measures(folder: Path, quarters: list[Quarter], umsetzung, effects) -> No
     write_mapping(folder, "massnahmen_umsetzung",
                   "Umsetzung der Maßnahmen der Auenstadt (SYNTHETISCH) je Planungsraum und Jahr.",
                   titles)  # fmt: skip
-    rows = []
+    rows = umsetzung_rows(quarters, umsetzung)
     for r in umsetzung:
-        q = quarters[r["quarter"]]
-        sgb2 = "." if r["sgb2"] in (1, 2) else de_int(r["sgb2"])
-        rows.append([r["massnahme"], q.id, q.name, str(r["jahr"]), "ja",
-                     de_int(r["teilnehmende"]), sgb2, de_dec(r["kosten"])])  # fmt: skip
         require(r["sgb2"] <= r["teilnehmende"] <= r["zielgruppe"], "participants exceed group")
     first = min(r["jahr"] for r in umsetzung)
     write_csv(folder / "massnahmen_umsetzung" / f"umsetzung_{first}-2023.csv",

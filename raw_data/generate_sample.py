@@ -807,6 +807,17 @@ def write_yearly_table(path, header, quarters, data, keys, year_label, encoding)
     write_csv(path, header, rows, encoding)
 
 
+def umsetzung_rows(quarters, umsetzung) -> list[list[str]]:
+    """One implementation line per measure, quarter and year; SGB II counts 1 or 2 as '.'."""
+    rows = []
+    for r in umsetzung:
+        q = quarters[r["quarter"]]
+        sgb2 = "." if r["sgb2"] in (1, 2) else de_int(r["sgb2"])
+        rows.append([r["massnahme"], q.id, q.name, str(r["jahr"]), "ja",
+                     de_int(r["teilnehmende"]), sgb2, de_dec(r["kosten"])])  # fmt: skip
+    return rows
+
+
 def write_measures(out: Path, quarters, umsetzung, effects) -> None:
     register = [[m.id, m.titel, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
                 for m in MEASURES]  # fmt: skip
@@ -817,12 +828,7 @@ def write_measures(out: Path, quarters, umsetzung, effects) -> None:
     write_csv(out / "massnahmen_wirkindikatoren" / "massnahmen_wirkindikatoren.csv",
               ("Maßnahme-Nr.", "Indikator", "Erwartete Richtung", "Wirkung ab Jahr nach Start"),
               links)  # fmt: skip
-    rows = []
-    for r in umsetzung:
-        q = quarters[r["quarter"]]
-        sgb2 = "." if r["sgb2"] in (1, 2) else de_int(r["sgb2"])
-        rows.append([r["massnahme"], q.id, q.name, str(r["jahr"]), "ja",
-                     de_int(r["teilnehmende"]), sgb2, de_dec(r["kosten"])])  # fmt: skip
+    rows = umsetzung_rows(quarters, umsetzung)
     sgb2_total = (
         "." if any(row[6] == "." for row in rows) else de_int(sum(r["sgb2"] for r in umsetzung))
     )

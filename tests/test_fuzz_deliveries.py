@@ -166,4 +166,6 @@ def test_malformed_deliveries_are_loaded_or_rejected_never_lost(
         assert (status, read, staged, quarantined) == (
             check.status, check.rows_read, check.rows_staged, check.rows_quarantined
         )  # fmt: skip
-    assert outcomes["geladen"] > variants // 4 and outcomes["abgelehnt"] > variants // 10
+    # both outcomes occur (a column missing from the header is no rejection: only the key
+    # fields are required)
+    assert outcomes["geladen"] > variants // 4 and outcomes["abgelehnt"] > variants // 20

@@ -114,6 +114,7 @@ def test_complete_file_gives_one_run_request(settings, atlas):
             "staging/sozialstrukturatlas:daten_aktuell",
             "staging/sozialstrukturatlas:lieferungen_ohne_befund",
             "staging/sozialstrukturatlas:schema_gueltig",
+            "staging/sozialstrukturatlas:summen_abgeglichen",
         ],
     }
     expected_tags = {
@@ -219,7 +220,7 @@ def test_content_loaded_in_bulk_before_is_not_loaded_again(settings, atlas, area
 
 def test_rejected_file_lands_in_rejected_with_its_report(settings, atlas, areas_loaded):
     path = incoming(settings, "atlas_2016.csv")
-    path.write_bytes(path.read_bytes().replace(b"Lebendgeborene", b"Geburten"))
+    path.write_bytes(path.read_bytes().replace(b"Stichtag", b"Datum"))  # the year's column
     path.with_name("atlas_2016.csv.ready").touch()
     [request] = atlas.tick().run_requests
 
@@ -232,7 +233,7 @@ def test_rejected_file_lands_in_rejected_with_its_report(settings, atlas, areas_
     assert list((settings.incoming_dir / "sozialstrukturatlas").iterdir()) == []
     report = (folder / "atlas_2016.csv.fehler.txt").read_text(encoding="utf-8-sig")
     assert "ABGELEHNT" in report
-    assert "Pflichtspalte(n) fehlen" in report and "'Lebendgeborene'" in report
+    assert "Pflichtspalte(n) fehlen" in report and "'Stichtag'" in report
     assert "korrigierte Datei" in report
     assert query(
         settings,

@@ -22,6 +22,8 @@ def area_sums(rows: pd.DataFrame, links: pd.DataFrame, fields: list[str]) -> pd.
     in ``rows`` and, per field, how many of them were unknown (``<field>__unbekannt``).
     ``links`` are the :func:`upward_links` of the areas."""
     present = [f for f in fields if f in rows.columns]
+    if rows.empty or not set(KEY) <= set(rows.columns):
+        return pd.DataFrame()
     linked = rows[[*KEY, *present]].merge(links, on="gebiet_id")
     counts = linked[present].astype("Float64")
     unknown = counts.isna().astype(int).add_suffix("__unbekannt")
@@ -35,7 +37,8 @@ def differences(
     """Every delivered total that differs from the sum of its finest areas (both known), and
     the number of totals compared. ``sums`` are :func:`area_sums` of the parts of a delivery."""
     present = [f for f in fields if f in totals.columns]
-    if totals.empty or not present or not sums:
+    sums = [s for s in sums if not s.empty]
+    if totals.empty or not present or not sums or not set(KEY) <= set(totals.columns):
         return pd.DataFrame(columns=COLUMNS), 0
     summed = pd.concat(sums, ignore_index=True).groupby(["vorfahr_id", "jahr"]).sum()
     out, compared = [], 0
