@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: run test lint dev bench montecarlo sample install clean
+.PHONY: run test lint dev bench montecarlo sample install browser print-check clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -11,7 +11,16 @@ install:
 run: install  ## materialise every asset on the bundled sample into warehouse/kekiz.duckdb
 	$(UV) run kekiz run
 
-test: install lint  ## lint and the whole test suite
+browser:  ## headless Chromium (Debian package) for the print check of bericht.html; without root or apt the check is skipped
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Chromium nicht installiert: der Drucktest von bericht.html wird übersprungen."
+
+print-check: install browser  ## print the newest export's bericht.html to PDF and check how it prints
+	$(UV) run python scripts/print_report.py
+
+test: install lint browser  ## lint and the whole test suite
 	$(UV) run pytest
 
 lint: install

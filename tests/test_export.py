@@ -18,8 +18,10 @@ from click.testing import CliRunner
 from test_disclosure import determined, peel
 
 import indicators.export.package as export_package_module
+import indicators.export.report as report_module
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.package import export_package
+from indicators.export.printing import PRINT_RULES, check_print, find_browser, print_rules
 from indicators.export.spec import COST_COLUMNS, TABLES, export_docs
 from indicators.export.tables import NotAggregateError, _read, read_tables
 from pipelines.cli import main
@@ -254,7 +256,86 @@ def test_the_report_has_a_chart_for_every_measure_and_indicator(exported, sample
                             & (effects["bewertung"] != "nicht schätzbar")]  # fmt: skip
         assert charts[measure] >= 1 + len(estimable), measure
     catalogue = warehouse_view(settings, "mart.indikatorkatalog")["indikator_id"]
-    assert all(charts[i] == 1 for i in catalogue)
+    assert all(charts[i] == 2 for i in catalogue)  # the trend and the areas with intervals
+
+
+def test_the_report_opens_with_a_summary_contents_and_a_glossary(exported, sample_run):
+    _, folder, settings = exported
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    order = [
+        page.index(f'id="{a}"') for a in ("zusammenfassung", "inhalt", "glossar", "massnahmen")
+    ]
+    assert order == sorted(order)
+    targets = set(re.findall(r'href="#([^"]+)"', page))
+    assert targets and targets <= set(re.findall(r'id="([^"]+)"', page))
+    summary = page[page.index('id="zusammenfassung"') : page.index('id="inhalt"')]
+    effects = warehouse_view(settings, "mart.massnahmen_wirkung")
+    assert summary.count('<li class="finding">') == effects["massnahme_id"].nunique()
+    assert "SOPESS Sprechen und Sprache: auffällig −4,9 Prozentpunkte (95-%-KI" in summary
+    glossary = page[page.index('id="glossar"') : page.index('id="massnahmen"')]
+    for term in ("Prozentpunkte (pp)", "Konfidenzintervall (KI)", "p-Wert", "Vortrendtest",
+                 "belastbar", "Hinweis", "kein Nachweis", "nicht schätzbar", "Teilerhebung",
+                 "Sperrung", "ab 0"):  # fmt: skip
+        assert term in glossary, term
+
+
+def test_the_report_names_outcomes_and_writes_numbers_the_german_way(exported, sample_run):
+    _, folder, settings = exported
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    catalogue = warehouse_view(settings, "mart.indikatorkatalog").set_index("indikator_id")
+    for outcome in warehouse_view(settings, "mart.massnahmen_wirkung")["indikator_id"]:
+        assert f'<td class="text">{catalogue.loc[outcome, "indikator_name"]}</td>' in page
+        assert f">{outcome}<" not in page
+    text = re.sub(r"<[^>]+>", " ", re.sub(r'src="[^"]+"', "", page))
+    body = text[text.index("Zusammenfassung") :]
+    assert not re.search(r"\d\.\d", body), re.search(r".{40}\d\.\d.{40}", body)
+    assert "Stadtbezirk" in page and "Sozialquartier" in page  # the sample's levels, from data
+    for source in ("report.py", "templates/bericht.html"):
+        code = (PROJECT_ROOT / "indicators/export" / source).read_text(encoding="utf-8")
+        assert "Sozialquartier" not in code and "Stadtbezirk" not in code
+
+
+def test_suppressed_and_uncomputable_cells_differ_in_the_report(exported):
+    _, folder, _ = exported
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
+    [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m02)
+    assert row_2022.endswith("<td>–</td></tr>")  # no cohort in the partial survey year
+    assert "2022: Zweifache Masernimpfung nur als Teilerhebung erhoben" in m02
+    assert re.search(r"<tr><td>\d{4}</td>(<td>[^<]*</td>)*<td>\.</td>", page)  # suppressed
+
+
+def test_each_outcome_chart_marks_the_start_of_its_measure(exported, monkeypatch):
+    _, _, settings = exported
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        tables = read_tables(con, THRESHOLD)
+    calls = []
+    real = report_module.rate_chart
+
+    def recording(series, title, unit, start=None):
+        calls.append((title, start))
+        return real(series, title, unit, start)
+
+    monkeypatch.setattr(report_module, "rate_chart", recording)
+    [measure] = tables.frames["massnahmen"].query("massnahme_id == 'M03'").itertuples()
+    report_module._measure(tables, measure, report_module._indicator_names(tables))
+    first = int(report_module.measure_starts(tables, "M03").min())
+    assert calls == [(calls[0][0], first)] and calls[0][0].startswith("M03: SOPESS Sprechen")
+
+
+def test_the_report_keeps_rows_whole_and_repeats_headers_in_print(exported):
+    _, folder, _ = exported
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    assert print_rules(page) >= PRINT_RULES
+    assert page.count("<thead>") == page.count("<table>")
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium on the PATH (make browser)")
+def test_the_report_prints_to_a_reasonable_pdf_in_headless_chromium(exported, tmp_path):
+    _, folder, _ = exported
+    pages, problems = check_print(folder / "bericht.html", tmp_path / "bericht.pdf",
+                                  find_browser())  # fmt: skip
+    assert problems == [] and pages > 10
 
 
 def test_a_rerun_on_unchanged_inputs_gives_identical_table_files(exported, tmp_path):

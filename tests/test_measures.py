@@ -117,6 +117,7 @@ def test_costs_by_hand(cells):
             "jahr": [2020, 2020],
             "indikator_id": ["seu_sprache"] * 2,
             "nenner": [60.0, 40.0],
+            "teilerhebung": [False, False],
         }
     )
     starts = pd.DataFrame({"massnahme_id": ["M"], "gebiet_id": ["Q1"], "beginn": [2019]})
@@ -131,6 +132,60 @@ def test_costs_by_hand(cells):
     not_reliable = effects.assign(bewertung=evidence.HINT)
     [row] = measure_costs(cells, not_reliable, outcomes, starts).to_dict("records")
     assert np.isnan(row["kosten_je_vermiedenem_fall"]) and np.isnan(row["netto_nutzen_je_euro"])
+
+
+def test_a_partial_survey_year_has_no_cost_per_avoided_case():
+    """2020 is a full survey (60 examined in Q1), 2022 a partial one (20 examined): 5 % of 20
+    would give one avoided case and 6,000 EUR per case, three times the full-survey year."""
+    years = [2020, 2022]
+    atlas = pd.DataFrame(
+        {
+            "gebiet_id": ["Q1"] * 2,
+            "jahr": years,
+            **{band: [100] * 2 for band in ("einwohner_0_2", "einwohner_3_5", "einwohner_6_9")},
+            "einwohner_10_14": [100] * 2,
+            "sgb2_kinder_u15": [120] * 2,
+        }
+    )
+    umsetzung = pd.DataFrame(
+        {
+            "massnahme_id": ["M"] * 2,
+            "gebiet_id": ["Q1"] * 2,
+            "jahr": years,
+            "aktiv": [True] * 2,
+            "teilnehmende": [20, 20],
+            "teilnehmende_sgb2": [10, 10],
+            "kosten_eur": [5000.0, 6000.0],
+        }
+    )
+    cells = quarter_inputs(
+        pd.DataFrame({"massnahme_id": ["M"], "zielgruppe_alter": ["3-5"]}), umsetzung, atlas
+    )
+    effects = pd.DataFrame(
+        {
+            "massnahme_id": ["M"],
+            "indikator_id": ["seu_sprache"],
+            "effekt_pp": [-5.0],
+            "verzoegerung_jahre": [0],
+            "bewertung": [evidence.RELIABLE],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "gebiet_id": ["Q1"] * 2,
+            "jahr": years,
+            "indikator_id": ["seu_sprache"] * 2,
+            "nenner": [60.0, 20.0],
+            "teilerhebung": [False, True],
+        }
+    )
+    starts = pd.DataFrame({"massnahme_id": ["M"], "gebiet_id": ["Q1"], "beginn": [2019]})
+    costs = measure_costs(cells, effects, outcomes, starts).set_index("jahr")
+    assert costs.loc[2020, "vermiedene_faelle"] == pytest.approx(3.0)
+    assert costs.loc[2020, "kosten_je_vermiedenem_fall"] == pytest.approx(5000 / 3)
+    assert np.isnan(costs.loc[2022, "vermiedene_faelle"])
+    assert np.isnan(costs.loc[2022, "kosten_je_vermiedenem_fall"])
+    assert costs.loc[2022, "kosten_je_teilnehmende"] == pytest.approx(300.0)  # still computed
 
 
 # --- the bundled sample ----------------------------------------------------------------------
@@ -253,6 +308,28 @@ def test_reach_and_costs_equal_independent_sql(con):
         "SELECT count(*) FROM mart.massnahmen_kosten WHERE kosten_je_vermiedenem_fall IS NOT NULL"
     ).fetchall()[0][0]
     assert reliable == total > 0
+
+
+def test_no_cost_per_avoided_case_from_the_partial_school_entry_survey(con):
+    """The 2022 school-entry survey examined only children with reported needs: M02 gave
+    57,897 EUR per avoided case in 2022 against about 17,000 in its neighbour years."""
+    costs = con.sql(
+        """
+        SELECT k.massnahme_id, k.jahr, k.kosten_je_vermiedenem_fall,
+               bool_or(i.teilerhebung) AS teilerhebung
+        FROM mart.massnahmen_kosten k
+        JOIN mart.massnahmen_wirkung w ON w.massnahme_id = k.massnahme_id
+        JOIN mart.indikatoren i ON i.indikator_id = w.indikator_id AND i.jahr = k.jahr
+        WHERE w.bewertung = 'belastbar'
+        GROUP BY ALL
+        """
+    ).df()
+    partial = costs[costs["teilerhebung"]]
+    assert len(partial) >= 4 and partial["kosten_je_vermiedenem_fall"].isna().all()
+    m02 = costs[costs["massnahme_id"] == "M02"].set_index("jahr")["kosten_je_vermiedenem_fall"]
+    assert np.isnan(m02[2022]) and m02[2023] == pytest.approx(16_841, abs=1)
+    full = costs[~costs["teilerhebung"] & (costs["jahr"] == 2022)]
+    assert full["kosten_je_vermiedenem_fall"].notna().all() and len(full) >= 1  # M08
 
 
 def test_adoption_is_the_first_active_year():

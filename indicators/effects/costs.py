@@ -2,7 +2,9 @@
 
 Cost per participant, per child of the target band living in the quarters the measure covers,
 and per avoided case where the effect is graded "belastbar": costs / (|effect| / 100 ×
-children in the outcome's denominator in the treated quarters that year). Where follow-up costs
+children in the outcome's denominator in the treated quarters that year). A year whose outcome
+is a partial survey (``teilerhebung``, e.g. only children with reported needs examined) has no
+comparable cohort: its cost per avoided case stays empty. Where follow-up costs
 per case are configured (``indicators/folgekosten.yaml``), the net return per euro:
 (avoided cases × follow-up cost − costs) / costs.
 """
@@ -66,7 +68,8 @@ def measure_costs(
 def _avoided_cases(
     effects: pd.DataFrame, outcomes: pd.DataFrame, starts: pd.DataFrame
 ) -> pd.DataFrame:
-    """Cases avoided (or gained) per measure and year from its first reliable effect."""
+    """Cases avoided (or gained) per measure and year from its first reliable effect; years
+    without an observed full survey of the outcome have none."""
     reliable = effects[effects["bewertung"] == RELIABLE].drop_duplicates("massnahme_id")
     frames = []
     for _, effect in reliable.iterrows():
@@ -75,7 +78,8 @@ def _avoided_cases(
             begun, on="gebiet_id"
         )
         after = cohort["jahr"] >= cohort["beginn"] + effect["verzoegerung_jahre"]
-        cohort = cohort[after & cohort["nenner"].notna()]  # years with an observed cohort
+        observed = cohort["nenner"].notna() & ~cohort["teilerhebung"].astype(bool)
+        cohort = cohort[after & observed]
         per_year = cohort.groupby("jahr", as_index=False)["nenner"].sum()
         frames.append(
             per_year.assign(

@@ -80,6 +80,11 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
         ("Wirkungsschätzung",
          "Effekte in Prozentpunkten (Imputationsschätzer für gestaffelten Beginn); Bewertung "
          "belastbar / Hinweis / kein Nachweis / nicht schätzbar, Begründung je Zeile."),
+        ("Kosten je vermiedenem Fall",
+         "Nur bei belastbarer Wirkung: Kosten / (|Effekt| / 100 × Kinder im Nenner des "
+         "Wirkindikators in den Gebieten mit Maßnahme). Leer in Jahren ohne vollständige "
+         "Erhebung des Wirkindikators: eine Teilerhebung (siehe Datenlücke) untersucht nur einen "
+         "ausgewählten Teil der Kinder und ginge nicht als Jahrgang in die Rechnung ein."),
         ("Datenqualität",
          "Tabelle datenqualitaet: je gelieferter Datei gelesene, übernommene und in Quarantäne "
          "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten)."),

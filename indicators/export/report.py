@@ -1,37 +1,49 @@
-"""bericht.html: a self-contained German report of the export (charts as embedded PNG)."""
+"""bericht.html: a self-contained German report of the export for an evaluator to hand on.
+
+A summary with one sentence per measure, a table of contents, a glossary, then per measure its
+effects, outcome charts with the start marked, reach and costs; the Sozialindex; per indicator
+the municipality's trend, the values of the level below it and the finest areas with their
+intervals against the municipality's value. In tables "." is a suppressed cell and "–" a value
+that cannot be computed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from indicators.display.charts import event_study_chart, trend_chart
+from indicators.compute.sozialindex import sozialindex
+from indicators.display.charts import event_study_chart
+from indicators.display.german import decimal, p_value
+from indicators.display.report_charts import (
+    ABOVE,
+    BELOW,
+    NEAR,
+    ranking_chart,
+    rate_chart,
+    sozialindex_chart,
+)
 from indicators.display.summary import Chart
-from indicators.effects.evidence import NOT_ESTIMABLE
+from indicators.effects.evidence import (
+    HINT,
+    NO_EVIDENCE,
+    NOT_ESTIMABLE,
+    RANDOMIZATION_BELOW,
+    RELIABLE,
+)
 from indicators.export.html import render
 from indicators.export.spec import is_finest, is_top
 from indicators.export.tables import ExportTables
 
-STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}
-table{border-collapse:collapse;font-size:90%;margin:0.5em 0}td,th{border:1px solid #ccc;
-padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
-img{max-width:100%}h2{border-bottom:1px solid #999;margin-top:2em}"""
-EFFECT_COLUMNS = {
-    "indikator_id": "Wirkindikator", "effekt_pp": "Effekt (pp)", "ki_unten": "95-%-KI unten",
-    "ki_oben": "95-%-KI oben", "p_wert": "p", "bewertung": "Bewertung",
-    "begruendung": "Begründung",
-}  # fmt: skip
-REACH_COLUMNS = {
-    "jahr": "Jahr", "teilnehmende": "Teilnehmende", "reichweite": "Reichweite (%)",
-    "quartiere_abgedeckt": "Quartiere", "kosten_eur": "Kosten (EUR)",
-    "kosten_je_teilnehmende": "je Teilnehmenden",
-    "kosten_je_vermiedenem_fall": "je vermiedenem Fall",
-}  # fmt: skip
-RANKING_COLUMNS = {
-    "gebiet_name": "Gebiet", "wert": "Wert", "ki_unten": "KI unten",
-    "ki_oben": "KI oben", "nenner": "Nenner",
-}  # fmt: skip
+SUPPRESSED = "."
+NOT_COMPUTABLE = "–"
+DISTRICT_YEARS = 5
+"""Years shown in the table of the level below the municipality."""
+MIN_INDEX_AREAS = 3
+GRADE_NAMES = {"reliable": RELIABLE, "hint": HINT, "no_evidence": NO_EVIDENCE,
+               "not_estimable": NOT_ESTIMABLE}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,81 +52,174 @@ class Table:
     rows: list[list[str]]
 
 
+Format = Callable[[object], str]
+
+
+def _number(digits: int = 1, signed: bool = False) -> Format:
+    return lambda value: decimal(float(value), digits, signed)
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
 def report(tables: ExportTables, threshold: int, created: str) -> str:
     city = tables.frames["kommune"].iloc[0]
+    names = _indicator_names(tables)
+    measures = [_measure(tables, m, names) for m in tables.frames["massnahmen"].itertuples()]
+    indicators = [_indicator(tables, i) for i in tables.frames["indikatorkatalog"].itertuples()]
     return render(
         "bericht.html",
         title=f"Auswertungspaket {city['gebiet_name']} (AGS {city['gebiet_id']})",
-        style=STYLE,
+        city=city["gebiet_name"],
         created=created,
         first_year=city["erstes_jahr"],
         last_year=city["letztes_jahr"],
+        levels=city["ebenen"],
         finest=city["analyseebene"],
+        below=_level_below_top(tables),
         threshold=threshold,
-        not_estimable=NOT_ESTIMABLE,
-        measures=[_measure(tables, m) for m in tables.frames["massnahmen"].itertuples()],
-        indicators=[_indicator(tables, i) for i in tables.frames["indikatorkatalog"].itertuples()],
+        suppressed=SUPPRESSED,
+        not_computable=NOT_COMPUTABLE,
+        grades=tables.frames["massnahmen_wirkung"]["bewertung"].value_counts().to_dict(),
+        grade_names=GRADE_NAMES,
+        randomization_below=RANDOMIZATION_BELOW,
+        groups={"above": ABOVE, "below": BELOW, "near": NEAR},
+        measures=measures,
+        sozialindex=_sozialindex(tables),
+        indicators=indicators,
     )
 
 
-def _table(frame: pd.DataFrame, titles: dict[str, str]) -> Table:
-    """The columns of ``titles`` under their titles, numbers in German notation, empty "."."""
-
-    def cell(value: object) -> str:
-        if pd.isna(value):
-            return "."
-        if isinstance(value, float):
-            return f"{value:,.1f}".replace(",", " ").replace(".", ",")
-        return str(value)
-
-    rows = frame[list(titles)].itertuples(index=False)
-    return Table(list(titles.values()), [[cell(v) for v in row] for row in rows])
+# --- formatting ------------------------------------------------------------------------------
 
 
-def _measure(tables: ExportTables, measure) -> dict:
+def _cells(
+    frame: pd.DataFrame, columns: dict[str, Format], hidden: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``frame``'s ``columns`` as text: "." where ``hidden`` (the suppression mask of the
+    exported table) marks the cell, "–" where no value could be computed."""
+    out = pd.DataFrame(index=frame.index)
+    for column, fmt in columns.items():
+        mask = pd.Series(False, index=frame.index)
+        if hidden is not None and column in hidden.columns:
+            mask = hidden[column].reindex(frame.index, fill_value=False).astype(bool)
+        out[column] = [
+            SUPPRESSED if masked else NOT_COMPUTABLE if pd.isna(value) else fmt(value)
+            for value, masked in zip(frame[column], mask, strict=True)
+        ]
+    return out
+
+
+def _table(cells: pd.DataFrame, titles: list[str]) -> Table:
+    return Table(titles, cells.astype(str).to_numpy().tolist())
+
+
+def finding(measure_id: str, title: str, outcome: str, effect: pd.Series) -> str:
+    """One sentence on a measure's effect on one outcome, e.g. "M03 Sprachförderung:
+    Sprachauffälligkeit −4,9 Prozentpunkte (95-%-KI −6,9 bis −2,9), belastbar"."""
+    head = f"{measure_id} {title}: {outcome}"
+    if effect["bewertung"] == NOT_ESTIMABLE:
+        return f"{head} – {NOT_ESTIMABLE} ({effect['begruendung']})"
+    return (
+        f"{head} {decimal(effect['effekt_pp'], 1, signed=True)} Prozentpunkte (95-%-KI "
+        f"{decimal(effect['ki_unten'])} bis {decimal(effect['ki_oben'])}), {effect['bewertung']}"
+    )
+
+
+# --- levels ----------------------------------------------------------------------------------
+
+
+def _level_below_top(tables: ExportTables) -> str | None:
+    """Name of the level right below the municipality, unless that is the finest level."""
+    areas = tables.frames["gebiete"]
+    below = areas[(areas["ebene_rang"] == 1) & ~is_finest(areas)]
+    return None if below.empty else str(below["ebene"].iloc[0])
+
+
+def _indicator_names(tables: ExportTables) -> dict[str, str]:
+    catalogue = tables.frames["indikatorkatalog"]
+    return dict(zip(catalogue["indikator_id"], catalogue["indikator_name"], strict=True))
+
+
+# --- measures --------------------------------------------------------------------------------
+
+
+def measure_starts(tables: ExportTables, measure: str) -> pd.Series:
+    """First active year of ``measure`` in each finest area (by gebiet_id)."""
+    outputs = tables.frames["massnahmen_output"]
+    active = outputs[(outputs["massnahme_id"] == measure) & is_finest(outputs)
+                     & outputs["aktiv"].fillna(False).astype(bool)]  # fmt: skip
+    return active.groupby("gebiet_id")["jahr"].min()
+
+
+def _measure(tables: ExportTables, measure, names: dict[str, str]) -> dict:
     mid = measure.massnahme_id
     effects = tables.frames["massnahmen_wirkung"]
     effects = effects[effects["massnahme_id"] == mid]
-    catalogue = tables.frames["indikatorkatalog"].set_index("indikator_id")["indikator_name"]
-    course = tables.frames["massnahmen_wirkung_verlauf"]
-    outcomes = []
-    for effect in effects.itertuples():
-        outcome = catalogue[effect.indikator_id]
-        title = f"{mid}: {outcome} (Mittel der Sozialquartiere)"
-        trend = Chart(trend_chart(_outcome_series(tables, mid, effect.indikator_id), title), title)
-        event_study = None
-        if effect.bewertung != NOT_ESTIMABLE:
-            rows = course[(course["massnahme_id"] == mid)
-                          & (course["indikator_id"] == effect.indikator_id)]  # fmt: skip
-            title = f"{mid}: Ereignisstudie {outcome} ({effect.bewertung})"
-            event_study = Chart(event_study_chart(rows, effect.effekt_pp, title), title)
-        outcomes.append({"trend": trend, "event_study": event_study, "reason": effect.begruendung})
+    starts = measure_starts(tables, mid)
+    first = int(starts.min()) if len(starts) else None
+    finest = tables.frames["kommune"].iloc[0]["analyseebene"]
+    rows = [effect for _, effect in effects.iterrows()]
+    outcomes = [_outcome(tables, mid, effect, names, first, finest) for effect in rows]
+    findings = [finding(mid, measure.titel, names[e["indikator_id"]], e) for e in rows]
+    by_year = starts.value_counts().sort_index().items()
+    effect_cells = _cells(
+        effects,
+        {
+            "indikator_id": names.__getitem__,
+            "effekt_pp": _number(1, signed=True),
+            "ki_unten": _number(),
+            "ki_oben": _number(),
+            "p_wert": lambda p: p_value(float(p)),
+            "bewertung": _text,
+            "begruendung": _text,
+        },
+    )
     return {
         "id": mid,
         "title": measure.titel,
         "description": measure.beschreibung,
         "provider": measure.traeger,
         "age_band": measure.zielgruppe_alter,
-        "effects": _table(effects, EFFECT_COLUMNS),
+        "starts": ", ".join(f"{year} in {n}" for year, n in by_year),
+        "finding": "; ".join(findings) or f"{mid} {measure.titel}: kein Wirkindikator verknüpft",
+        "effects": _table(effect_cells, ["Wirkindikator", "Effekt (pp)", "95-%-KI unten",
+                                         "95-%-KI oben", "p-Wert", "Bewertung", "Begründung"]),
         "outcomes": outcomes,
-        "reach": _table(_reach_and_costs(tables, mid), REACH_COLUMNS),
-    }
+        "reach": _reach_and_costs(tables, mid, finest),
+        "cost_notes": _cost_notes(tables, effects, names),
+    }  # fmt: skip
+
+
+def _outcome(tables, mid: str, effect: pd.Series, names, start: int | None, finest: str) -> dict:
+    name = names[effect["indikator_id"]]
+    title = f"{mid}: {name} (Mittel der Gebiete der Ebene {finest})"
+    series = _outcome_series(tables, mid, effect["indikator_id"])
+    catalogue = tables.frames["indikatorkatalog"].set_index("indikator_id")
+    unit = catalogue.loc[effect["indikator_id"], "einheit"]
+    trend = Chart(rate_chart(series, title, unit, start), title)
+    event_study = None
+    if effect["bewertung"] != NOT_ESTIMABLE:
+        course = tables.frames["massnahmen_wirkung_verlauf"]
+        rows = course[(course["massnahme_id"] == mid)
+                      & (course["indikator_id"] == effect["indikator_id"])]  # fmt: skip
+        title = f"{mid}: Ereignisstudie {name} ({effect['bewertung']})"
+        event_study = Chart(event_study_chart(rows, effect["effekt_pp"], title), title)
+    return {"name": name, "trend": trend, "event_study": event_study,
+            "reason": effect["begruendung"]}  # fmt: skip
 
 
 def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.DataFrame:
-    """Mean of the published quarter values per year, quarters with and without the measure
-    (ever active) side by side; suppressed quarters are left out."""
-    outputs = tables.frames["massnahmen_output"]
-    treated = set(
-        outputs.loc[(outputs["massnahme_id"] == measure) & is_finest(outputs)
-                    & outputs["aktiv"].fillna(False), "gebiet_id"]
-    )  # fmt: skip
+    """Mean of the published finest-area values per year, areas with and without the measure
+    (ever active) side by side; suppressed areas are left out."""
+    treated = set(measure_starts(tables, measure).index)
     values = tables.frames["indikatoren"]
     values = values[(values["indikator_id"] == indicator) & is_finest(values)]
     label = (
         values["gebiet_id"]
         .isin(treated)
-        .map({True: "Quartiere mit Maßnahme", False: "Quartiere ohne Maßnahme"})
+        .map({True: "Gebiete mit Maßnahme", False: "Gebiete ohne Maßnahme"})
     )
     series = (
         values.assign(label=label)
@@ -125,17 +230,93 @@ def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.Da
     return series.assign(ki_unten=float("nan"), ki_oben=float("nan"))
 
 
-def _reach_and_costs(tables: ExportTables, measure: str) -> pd.DataFrame:
+def _reach_and_costs(tables: ExportTables, measure: str, finest: str) -> Table:
     outputs = tables.frames["massnahmen_output"]
     city = outputs[(outputs["massnahme_id"] == measure) & is_top(outputs)]
+    reach = _cells(
+        city,
+        {"jahr": _text, "teilnehmende": _number(0), "reichweite": _number(),
+         "quartiere_abgedeckt": _number(0)},
+        tables.suppressed["massnahmen_output"],
+    )  # fmt: skip
     costs = tables.frames["massnahmen_kosten"]
     costs = costs[costs["massnahme_id"] == measure]
-    merged = city[["jahr", "teilnehmende", "reichweite", "quartiere_abgedeckt"]].merge(
-        costs[["jahr", "kosten_eur", "kosten_je_teilnehmende", "kosten_je_vermiedenem_fall"]],
-        on="jahr",
-        how="outer",
+    money = _cells(
+        costs,
+        {"jahr": _text, "kosten_eur": _number(0), "kosten_je_teilnehmende": _number(0),
+         "kosten_je_vermiedenem_fall": _number(0)},
+        tables.suppressed["massnahmen_kosten"],
+    )  # fmt: skip
+    merged = reach.merge(money, on="jahr", how="outer").fillna(NOT_COMPUTABLE).sort_values("jahr")
+    return _table(merged, ["Jahr", "Teilnehmende", "Reichweite (%)", f"Gebiete ({finest})",
+                           "Kosten (EUR)", "je Teilnehmenden (EUR)",
+                           "je vermiedenem Fall (EUR)"])  # fmt: skip
+
+
+def _cost_notes(tables: ExportTables, effects: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """Why the cost per avoided case is empty ("–"), where it is."""
+    reliable = effects[effects["bewertung"] == RELIABLE]
+    if reliable.empty:
+        return [f"Kosten je vermiedenem Fall: {NOT_COMPUTABLE}, weil keine Wirkung als "
+                f"{RELIABLE} bewertet ist."]  # fmt: skip
+    indicator = reliable["indikator_id"].iloc[0]
+    values = tables.frames["indikatoren"]
+    city = values[(values["indikator_id"] == indicator) & is_top(values)]
+    partial = sorted(city.loc[city["teilerhebung"].fillna(False).astype(bool), "jahr"])
+    missing = sorted(city.loc[city["nenner"].isna() & ~city["teilerhebung"].astype(bool), "jahr"])
+    notes = [f"Kosten je vermiedenem Fall aus der Wirkung auf {names[indicator]}."]
+    if partial:
+        notes.append(f"{', '.join(map(str, partial))}: {names[indicator]} nur als Teilerhebung "
+                     f"erhoben, kein vergleichbarer Jahrgang – Kosten je vermiedenem Fall "
+                     f"{NOT_COMPUTABLE}.")  # fmt: skip
+    if missing:
+        notes.append(f"{', '.join(map(str, missing))}: keine Erhebung von {names[indicator]}.")
+    return notes
+
+
+# --- Sozialindex -----------------------------------------------------------------------------
+
+
+def _sozialindex(tables: ExportTables) -> dict | None:
+    """Status index of the finest areas in the latest year with enough complete areas,
+    computed from the published values only (an area with a suppressed part has none)."""
+    catalogue = tables.frames["indikatorkatalog"]
+    components = tuple(catalogue.loc[catalogue["im_sozialindex"].fillna(False).astype(bool),
+                                     "indikator_id"])  # fmt: skip
+    values = tables.frames["indikatoren"]
+    finest = values[is_finest(values)]
+    if not components or finest.empty:
+        return None
+    index, _ = sozialindex(finest, components, dynamic_years=1)  # only the status part is shown
+    complete = index.dropna(subset=["statusindex"])
+    counts = complete.groupby("jahr").size()
+    years = counts[counts >= MIN_INDEX_AREAS].index
+    if years.empty:
+        return None
+    year = int(years.max())
+    shown = complete[complete["jahr"] == year].merge(
+        finest[["gebiet_id", "gebiet_name"]].drop_duplicates(), on="gebiet_id"
     )
-    return merged.sort_values("jahr")
+    title = f"Sozialindex (Status) {year}"
+    return {
+        "year": year,
+        "components": [_indicator_names(tables)[c] for c in components],
+        "shown": len(shown),
+        "areas": finest["gebiet_id"].nunique(),
+        "chart": Chart(sozialindex_chart(shown, title), title),
+    }
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+
+def interval_groups(values: pd.DataFrame, city_value: float) -> pd.Series:
+    """ABOVE where the whole 95 % interval lies above the municipality's value, BELOW where it
+    lies below, NEAR otherwise."""
+    groups = pd.Series(NEAR, index=values.index)
+    groups[values["ki_unten"] > city_value] = ABOVE
+    groups[values["ki_oben"] < city_value] = BELOW
+    return groups
 
 
 def _indicator(tables: ExportTables, indicator) -> dict:
@@ -143,32 +324,66 @@ def _indicator(tables: ExportTables, indicator) -> dict:
     values = tables.frames["indikatoren"]
     values = values[values["indikator_id"] == iid]
     city = values[is_top(values)]
-    city = city.assign(label=city["gebiet_name"])
-    title = f"{indicator.indikator_name} ({indicator.einheit}), Kommune insgesamt mit 95-%-KI"
-    city = city.assign(teilerhebung=city["teilerhebung"].astype(bool))
-    found = {
+    title = f"{indicator.indikator_name}: Kommune insgesamt mit 95-%-KI"
+    series = city.assign(label=city["gebiet_name"], teilerhebung=city["teilerhebung"].astype(bool))
+    better = indicator.hoeher_ist_besser
+    return {
         "id": iid,
         "name": indicator.indikator_name,
         "description": indicator.beschreibung,
-        "trend": Chart(trend_chart(city, title), title),
-        "ranking": None,
-    }
-    quarters = values[is_finest(values) & values["wert"].notna()]
-    if quarters.empty:
-        return found
-    year = quarters["jahr"].max()
-    better = indicator.hoeher_ist_besser
-    higher_is_better = None if pd.isna(better) else bool(better)
-    ranking = values[is_finest(values) & (values["jahr"] == year)].sort_values(
-        ["wert", "gebiet_id"], ascending=[higher_is_better is not False, True],
-        na_position="last",
-    )  # fmt: skip
-    direction = {True: "höher ist besser", False: "höher ist schlechter"}.get(
-        higher_is_better, "ohne Richtung"
+        "direction": {True: "höher ist besser", False: "höher ist schlechter"}.get(
+            None if pd.isna(better) else bool(better), "ohne Richtung"),
+        "trend": Chart(rate_chart(series, title, indicator.einheit), title),
+        "districts": _districts(tables, values),
+        "ranking": _ranking(tables, indicator, values),
+    }  # fmt: skip
+
+
+def _districts(tables: ExportTables, values: pd.DataFrame) -> Table | None:
+    """The municipality and the areas of the level below it in the latest years."""
+    if _level_below_top(tables) is None:
+        return None
+    rows = values[(values["ebene_rang"] <= 1)]
+    years = sorted(rows.loc[rows["wert"].notna(), "jahr"].unique())[-DISTRICT_YEARS:]
+    rows = rows[rows["jahr"].isin(years)]
+    cells = _cells(rows, {"wert": _number()}, tables.suppressed["indikatoren"])
+    wide = (
+        rows[["gebiet_id", "gebiet_name", "ebene_rang", "jahr"]]
+        .assign(wert=cells["wert"])
+        .pivot_table(
+            index=["ebene_rang", "gebiet_id", "gebiet_name"],
+            columns="jahr",
+            values="wert",
+            aggfunc="first",
+        )
+        .reindex(columns=years)
+        .fillna(NOT_COMPUTABLE)
+        .reset_index()
     )
+    return _table(wide[["gebiet_name", *years]], ["Gebiet", *map(str, years)])
+
+
+def _ranking(tables: ExportTables, indicator, values: pd.DataFrame) -> dict | None:
+    """The finest areas of the latest fully surveyed year with a municipality value, with their
+    intervals, grouped by how their interval lies against the municipality's value."""
+    full = values[~values["teilerhebung"].fillna(False).astype(bool) & values["wert"].notna()]
+    city = full[is_top(full)].set_index("jahr")["wert"]
+    finest = full[is_finest(full) & full["jahr"].isin(city.index)]
+    if finest.empty:
+        return None
+    year = finest["jahr"].max()
+    city_value = float(city[year])
+    shown = finest[finest["jahr"] == year]
+    shown = shown.assign(gruppe=interval_groups(shown, city_value))
+    title = f"{indicator.indikator_name} {year}: Gebiete mit 95-%-KI"
+    area_count = values[is_finest(values) & (values["jahr"] == year)]["gebiet_id"].nunique()
     return {
-        **found,
-        "ranking": _table(ranking, RANKING_COLUMNS),
-        "ranking_year": year,
-        "direction": direction,
+        "year": int(year),
+        "city_value": decimal(city_value),
+        "chart": Chart(ranking_chart(shown, city_value, title, indicator.einheit), title),
+        "groups": {
+            group[0].upper() + group[1:]: sorted(shown.loc[shown["gruppe"] == group, "gebiet_name"])
+            for group in (ABOVE, BELOW)
+        },
+        "missing": area_count - len(shown),
     }
