@@ -139,8 +139,8 @@ def oldest_client(tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("duckdb_alt") / "venv"
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    steps = ([uv, "venv", "-q", str(venv)],
-             [uv, "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_CLIENT}"])  # fmt: skip
+    install = [uv, "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_CLIENT}"]
+    steps = ([uv, "venv", "-q", str(venv)], install)
     for step in steps:
         done = subprocess.run(step, env=env, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
