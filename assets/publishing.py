@@ -29,7 +29,7 @@ def published_copy_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            result = publish_copy(con, Path(warehouse.path), Path(warehouse.published_path))
+            result = publish_copy(con, Path(warehouse.published_path))
         return materialized(context, result)
 
     return veroeffentlichte_kopie

@@ -34,3 +34,8 @@ def test_python_snippet_runs(sample_run):
     namespace: dict = {}
     exec(snippet.replace(DEFAULT_PATH, str(settings.published)), namespace)
     assert set(namespace["frame"]["ebene"]) == {"Stadt"} and len(namespace["frame"]) > 0
+
+
+def test_no_example_takes_the_current_year_as_max_jahr():
+    """The latest year may be partial: the examples use mart.jahre.letztes_vollstaendiges."""
+    assert not [q for q in SQL_EXAMPLES if "max(jahr)" in q.lower()]

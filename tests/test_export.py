@@ -30,7 +30,13 @@ from pipelines.settings import PROJECT_ROOT
 from schemas.columns import load_column_docs
 
 THRESHOLD = 5
-TITLES = {c: d.title for (t, c), d in export_docs(load_column_docs()).items() if t == "indikatoren"}
+TITLES_OF = {
+    table.name: {
+        c: d.title for (t, c), d in export_docs(load_column_docs()).items() if t == table.name
+    }
+    for table in TABLES
+}
+TITLES = TITLES_OF["indikatoren"]
 HIGH_THRESHOLD = 300
 """Hides population counts too, so the links between tables are exercised."""
 COUNTS = {
@@ -81,9 +87,11 @@ def test_the_job_writes_a_complete_package_and_passes_its_contract(exported):
 def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliveries(exported):
     result, folder, settings = exported
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    files = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert f"excel/{TABLES[0].name}.csv" in files
     assert manifest["dateien"] == {
-        name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in sorted(files)
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name in sorted(files - {"manifest.json"})
     }
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
                           text=True, check=True).stdout.strip()  # fmt: skip
@@ -219,28 +227,167 @@ def test_the_attacker_recovers_no_suppressed_cell(exported, table):
     assert attempts > 0
 
 
-def test_the_workbook_has_german_headers_dots_a_codebook_and_notes(exported):
+@pytest.fixture(scope="module")
+def workbook(exported) -> openpyxl.Workbook:
+    """The package's workbook, read with its layout (not read-only)."""
+    return openpyxl.load_workbook(exported[1] / "auswertung.xlsx")
+
+
+def sheet_rows(sheet) -> tuple[list[str], list[tuple]]:
+    values = list(sheet.values)
+    return list(values[0]), values[1:]
+
+
+def test_the_workbook_has_german_headers_grey_suppressed_cells_a_codebook_and_notes(
+    exported, workbook
+):
     _, folder, _ = exported
-    book = openpyxl.load_workbook(folder / "auswertung.xlsx", read_only=True)
-    assert book.sheetnames[:2] == ["Hinweise", "Codebuch"]
-    assert set(book.sheetnames[2:]) == {t.name for t in TABLES}
-    values = list(book["indikatoren"].values)
-    header, rows = values[0], values[1:]
-    assert header[:3] == ("Gebietsschlüssel", "Gebiet", "Gebietsebene")
+    assert workbook.sheetnames[:2] == ["Hinweise", "Codebuch"]
+    assert set(workbook.sheetnames[2:]) == {t.name for t in TABLES}
+    sheet = workbook["indikatoren"]
+    header, rows = sheet_rows(sheet)
+    assert header[:3] == ["Gebietsschlüssel", "Gebiet", "Gebietsebene"]
     assert all(h == TITLES[c] for h, c in zip(header, csv(folder, "indikatoren").columns,
                                               strict=True))  # fmt: skip
     flag, count = header.index(TITLES["gesperrt"]), header.index("Zähler")
-    suppressed = [r for r in rows if r[flag]]
-    assert suppressed and all(r[count] == "." for r in suppressed)
-    codebook = list(book["Codebuch"].values)
+    suppressed = [i for i, r in enumerate(rows, 2) if r[flag]]
+    assert suppressed
+    for row in suppressed[:50]:
+        cells = [sheet.cell(row, c + 1) for c in range(count, count + 5)]  # counts, rate, CI
+        hidden = [c for c in cells if c.fill.start_color.rgb.endswith("D9D9D9")]
+        assert hidden and all(c.value is None for c in hidden)
+    shown = [r for r in rows if not r[flag]]
+    assert all(isinstance(r[count], int | type(None)) for r in shown)
+    codebook = list(workbook["Codebuch"].values)
     documented = {(r[0], r[1]) for r in codebook[1:]}
     for t in TABLES:
         assert {(t.name, c) for c in csv(folder, t.name).columns} <= documented
     assert ("Indikator", "seu_sprache") in documented
-    notes = " ".join(str(r[1]) for r in book["Hinweise"].values)
+    notes = " ".join(str(r[1]) for r in workbook["Hinweise"].values)
     for gap in ("schuleingang 2020", "schuleingang 2021", "schuleingang 2022: Teilerhebung"):
         assert gap in notes
-    assert "1 bis 4" in notes
+    assert "1 bis 4" in notes and "grau hinterlegt" in notes and "excel/" in notes
+
+
+def test_every_sheet_has_a_frozen_filtered_header_and_columns_wide_enough(workbook):
+    for sheet in workbook.worksheets:
+        header, rows = sheet_rows(sheet)
+        last = openpyxl.utils.get_column_letter(len(header))
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref == f"A1:{last}{len(rows) + 1}", sheet.title
+        assert all(c.font.b for c in sheet[1])
+        for index, title in enumerate(header, 1):
+            letter = openpyxl.utils.get_column_letter(index)
+            assert sheet.column_dimensions[letter].width >= len(title) + 2, (sheet.title, title)
+
+
+def column_cells(sheet, title: str) -> list:
+    header = [c.value for c in sheet[1]]
+    index = header.index(title) + 1
+    return [row[0] for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index)]
+
+
+@pytest.mark.parametrize(
+    ("table", "title", "number_format"),
+    [
+        ("indikatoren", "Wert", "0.0"),
+        ("indikatoren", "Zähler", "#,##0"),
+        ("indikatoren", "Jahr", "0"),
+        ("massnahmen_output", "Reichweite", "0.0"),
+        ("massnahmen_wirkung", "p-Wert", "0.000"),
+        ("massnahmen_wirkung", "p-Wert Vortrendtest", "0.000"),
+        ("massnahmen_wirkung", "Effekt (Prozentpunkte)", "0.00"),
+        ("massnahmen_kosten", "Kosten", '#,##0.00 "€"'),
+        ("massnahmen_kosten", "Kosten je Teilnehmenden", '#,##0.00 "€"'),
+        ("gebiete", "Gültig ab", "DD.MM.YYYY"),
+        ("datenqualitaet", "Eingang", "DD.MM.YYYY HH:MM"),
+    ],
+)
+def test_numbers_and_dates_are_stored_as_such_with_a_german_display(
+    workbook, table, title, number_format
+):
+    cells = [c for c in column_cells(workbook[table], title) if c.value is not None]
+    assert cells
+    assert {c.number_format for c in cells} == {number_format}
+    kinds = (datetime,) if "YYYY" in number_format else (int, float)
+    assert all(isinstance(c.value, kinds) and not isinstance(c.value, bool) for c in cells)
+    if "YYYY" not in number_format:  # wide enough for every value as shown, not "###"
+        letter = cells[0].column_letter
+        longest = max(len(f"{c.value:,.3f}") for c in cells) - 2
+        assert workbook[table].column_dimensions[letter].width >= min(longest, 60)
+
+
+def test_measure_sheets_show_the_title_beside_the_id(exported, workbook):
+    _, folder, _ = exported
+    titles = dict(zip(*[csv(folder, "massnahmen")[c] for c in ("massnahme_id", "titel")],
+                      strict=True))  # fmt: skip
+    names = csv(folder, "indikatorkatalog").set_index("indikator_id")["indikator_name"]
+    for table in ("massnahmen_output", "massnahmen_wirkung", "massnahmen_kosten"):
+        header, rows = sheet_rows(workbook[table])
+        at = header.index(TITLES_OF[table]["massnahme_id"])
+        assert header[at + 1] == "Maßnahme"
+        assert all(row[at + 1] == titles[row[at]] for row in rows)
+    header, rows = sheet_rows(workbook["massnahmen_wirkung"])
+    at = header.index("Indikator (Kennung)")
+    assert header[at + 1] == "Indikator" and all(r[at + 1] == names[r[at]] for r in rows)
+
+
+def test_data_quality_is_sorted_by_source_and_file(exported, workbook):
+    _, folder, _ = exported
+    header, rows = sheet_rows(workbook["datenqualitaet"])
+    source, name = header.index("Quelle"), header.index("Datei")
+    keys = [(r[source], r[name]) for r in rows]
+    assert keys == sorted(keys)
+    table = csv(folder, "datenqualitaet")
+    assert list(zip(table["quelle"], table["datei"], strict=True)) == keys
+
+
+def test_the_codebook_refers_only_to_what_the_package_holds(exported, workbook):
+    _, folder, _ = exported
+    _, rows = sheet_rows(workbook["Codebuch"])
+    columns = {t.name: set(csv(folder, t.name).columns) for t in TABLES}
+    for table, column, title, _, description in rows:
+        assert not re.search(r"\b(mart|core|raw|staging|quarantine|meta)\.", description)
+        assert ".yaml" not in description
+        if table in columns and column not in columns[table]:  # added beside an id
+            assert description.startswith("Nur in auswertung.xlsx")
+            assert title in sheet_rows(workbook[table])[0]
+        for named in re.findall(r"Spalte (\w+)", description):
+            assert any(named in c for c in columns.values()), (table, column, named)
+
+
+def test_the_csv_files_for_german_excel_hold_the_same_values(exported):
+    _, folder, _ = exported
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["excelCsv"]["canonical"] is False
+    assert "excel/" not in json.dumps(package["resources"])
+    for table in TABLES:
+        raw = (folder / "excel" / f"{table.name}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # BOM
+        excel = pd.read_csv(folder / "excel" / f"{table.name}.csv", sep=";", decimal=",",
+                            encoding="utf-8-sig", dtype={"gebiet_id": str})  # fmt: skip
+        canonical = csv(folder, table.name)
+        resource = next(r for r in package["resources"] if r["name"] == table.name)
+        for field in resource["schema"]["fields"]:
+            if field["type"] in ("date", "datetime"):
+                name = field["name"]
+                excel[name] = pd.to_datetime(excel[name], format="%d.%m.%Y" + (
+                    " %H:%M:%S" if field["type"] == "datetime" else ""))  # fmt: skip
+                canonical[name] = pd.to_datetime(canonical[name])
+        pd.testing.assert_frame_equal(excel, canonical, check_dtype=False)
+
+
+def test_the_contract_report_names_each_expectation_in_german(exported):
+    _, folder, _ = exported
+    page = (folder / "pruefbericht.html").read_text(encoding="utf-8")
+    assert "expect_" not in page
+    for text in ("Spalten in der vereinbarten Reihenfolge", "Schlüssel eindeutig",
+                 "Fremdschlüssel verweist auf eine vorhandene Zeile"):  # fmt: skip
+        assert text in page
+    contract = json.loads((folder / "pruefbericht.json").read_text(encoding="utf-8"))
+    [run] = contract["indikatoren"]["validation_results"]
+    assert all(e["expectation_type"].startswith("expect_") and e["beschreibung"]
+               for e in run["expectations"])  # fmt: skip
 
 
 def test_the_report_has_a_chart_for_every_measure_and_indicator(exported, sample_run):
@@ -342,7 +489,8 @@ def test_a_rerun_on_unchanged_inputs_gives_identical_table_files(exported, tmp_p
     _, folder, settings = exported
     again = export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
                            version="test", created=datetime(2030, 3, 1))  # fmt: skip
-    for name in [f"{t.name}.csv" for t in TABLES] + ["datapackage.json", "auswertung.xlsx"]:
+    tables = [f"{t.name}.csv" for t in TABLES] + [f"excel/{t.name}.csv" for t in TABLES]
+    for name in [*tables, "datapackage.json", "auswertung.xlsx"]:
         assert (again.folder / name).read_bytes() == (folder / name).read_bytes(), name
 
 

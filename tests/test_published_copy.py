@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pytest
 
@@ -18,6 +21,9 @@ import indicators.store.indicator_facts as indicator_facts
 from conftest import SAMPLE, temporary_settings
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 from pipelines.settings import Settings
+
+OLDEST_CLIENT = "1.1.3"
+"""The oldest DuckDB the analyst guide promises to open the copy with."""
 
 READER = """
 import json, sys, time
@@ -102,3 +108,65 @@ def test_a_failing_blocking_check_keeps_the_last_good_copy(settings, monkeypatch
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert "veroeffentlichte_kopie" not in materialized
     assert hashlib.sha256(settings.published.read_bytes()).hexdigest() == before
+
+
+OLD_READER = """
+import json, sys
+import duckdb
+
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    views = [v for (v,) in con.sql(
+        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'mart' ORDER BY 1"
+    ).fetchall()]
+    rows = {v: con.sql(f"SELECT count(*) FROM mart.{v}").fetchall()[0][0] for v in views}
+    city = con.sql(
+        "SELECT round(wert, 1) FROM mart.indikatoren WHERE ebene_rang = 0 AND jahr = 2019 "
+        "AND indikator_id = 'seu_sprache'"
+    ).fetchall()[0][0]
+    [(comment,)] = con.sql(
+        "SELECT comment FROM duckdb_views() WHERE view_name = 'indikatoren'"
+    ).fetchall()
+print(json.dumps([duckdb.__version__, city, comment, rows]))
+"""
+
+
+@pytest.fixture(scope="session")
+def oldest_client(tmp_path_factory) -> Path:
+    """Python of a separate virtual environment with the oldest supported DuckDB."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv ist nicht installiert: keine zweite Umgebung mit älterem DuckDB")
+    venv = tmp_path_factory.mktemp("duckdb_alt") / "venv"
+    python = venv / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    install = [uv, "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_CLIENT}"]
+    steps = ([uv, "venv", "-q", str(venv)], install)
+    for step in steps:
+        done = subprocess.run(step, env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            pytest.skip(f"duckdb=={OLDEST_CLIENT} nicht installierbar: {done.stderr[-300:]}")
+    return python
+
+
+def test_the_oldest_supported_duckdb_opens_the_copy_read_only(sample_run, oldest_client):
+    _, settings = sample_run
+    done = subprocess.run(
+        [str(oldest_client), "-c", OLD_READER, str(settings.published)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    version, city, comment, rows = json.loads(done.stdout)
+    assert version == OLDEST_CLIENT and city > 0 and comment.startswith("Jeder Indikator")
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        views = con.sql(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'mart' ORDER BY 1"
+        ).fetchall()
+        expected = {v: con.sql(f"SELECT count(*) FROM mart.{v}").fetchall()[0][0] for (v,) in views}
+    assert rows == expected  # every mart view, with the same rows
+
+
+def test_the_copy_is_a_read_only_file(sample_run):
+    _, settings = sample_run
+    mode = settings.published.stat().st_mode
+    assert not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert list(settings.published.parent.glob(".*.tmp*")) == []

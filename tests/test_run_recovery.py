@@ -122,7 +122,7 @@ def test_publishing_removes_the_copy_a_killed_publication_left(environment, tmp_
     stale.write_bytes(b"halb geschrieben")
     with duckdb.connect(str(live)) as con:
         con.execute("CREATE SCHEMA core; CREATE TABLE core.indikatorwerte (x INTEGER)")
-        publish(con, live, target)
+        publish(con, target)
     assert sorted(p.name for p in target.parent.iterdir()) == ["live.duckdb"]
 
 

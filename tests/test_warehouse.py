@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -90,6 +92,52 @@ def test_school_entry_gap_years_are_null_with_reason(con):
         "WHERE indikator_id = 'seu_sprache' AND jahr = 2022 AND ebene = 'Stadt'"
     ).fetchall()
     assert partial[0][0] and "Teilerhebung: nur 34 % erfasst" in partial[0][1]
+
+
+LATEST_COMPLETE = "SELECT quelle, jahr FROM mart.jahre WHERE letztes_vollstaendiges ORDER BY quelle"
+
+
+def test_years_per_source_show_gaps_partial_surveys_and_the_latest_complete_year(con):
+    incomplete = con.sql(
+        "SELECT quelle, jahr, geliefert, teilerhebung FROM mart.jahre WHERE NOT vollstaendig "
+        "ORDER BY quelle, jahr"
+    ).fetchall()
+    assert incomplete == [
+        ("schuleingang", 2020, False, False),
+        ("schuleingang", 2021, False, False),
+        ("schuleingang", 2022, True, True),
+    ]
+    sources = sorted({i.source for i in CATALOGUE.indicators})
+    assert con.sql(LATEST_COMPLETE).fetchall() == [(s, 2023) for s in sources]
+
+
+def test_a_partial_new_year_is_never_the_latest_complete_one(sample_run, tmp_path):
+    """2024 delivered as a partial survey (school entry) and with half of the quarters
+    missing (atlas): both sources stay at 2023, a full 2024 (transitions) moves on."""
+    _, settings = sample_run
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(settings.published, copy)
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "INSERT INTO core.indikatorwerte "
+            "SELECT * REPLACE (2024 AS jahr, teilerhebung OR indikator_id LIKE 'seu_%' "
+            "AS teilerhebung) FROM core.indikatorwerte WHERE jahr = 2023"
+        )
+        con.execute(
+            "UPDATE core.indikatorwerte SET wert = NULL WHERE jahr = 2024 AND gebiet_id IN "
+            "(SELECT gebiet_id FROM core.gebiete WHERE analyseeinheit AND gebiet_id < '13') "
+            "AND indikator_id IN (SELECT indikator_id FROM core.indikatoren "
+            "WHERE quelle = 'sozialstrukturatlas')"
+        )
+        latest = dict(con.sql(LATEST_COMPLETE).fetchall())
+        atlas = con.sql(
+            "SELECT geliefert, gebiete_mit_werten < gebiete_gueltig, vollstaendig FROM mart.jahre "
+            "WHERE quelle = 'sozialstrukturatlas' AND jahr = 2024"
+        ).fetchall()
+    assert latest["schuleingang"] == latest["sozialstrukturatlas"] == 2023
+    assert latest["schulwechsel"] == 2024
+    assert atlas == [(True, True, False)]
 
 
 def test_child_poverty_without_own_entitlement_is_unknown_before_2016(con):

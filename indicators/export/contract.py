@@ -15,6 +15,20 @@ from indicators.export.html import render
 from indicators.export.spec import TABLES_BY_NAME
 from indicators.export.tables import ExportTables
 
+DESCRIPTIONS = {
+    "expect_table_columns_to_match_ordered_list": "Spalten in der vereinbarten Reihenfolge",
+    "expect_table_row_count_to_be_between": "Zeilenzahl im erlaubten Bereich",
+    "expect_column_values_to_not_be_null": "Schlüssel immer angegeben",
+    "expect_column_values_to_be_unique": "Schlüssel eindeutig",
+    "expect_compound_columns_to_be_unique": "Zusammengesetzter Schlüssel eindeutig",
+    "expect_column_values_to_be_in_set": "Fremdschlüssel verweist auf eine vorhandene Zeile",
+    "expect_column_values_to_be_between": "Werte im erlaubten Bereich",
+    "expect_column_values_to_not_be_in_set": "Keine Fallzahl unter der Geheimhaltungsschwelle",
+    "expect_column_pair_values_a_to_be_greater_than_b": "Intervall um den Schätzwert geordnet",
+}
+"""German description of each expectation type the contract uses (GX's snake-case name)."""
+DESCRIPTION_KEY = "beschreibung"
+"""Key of the German description beside ``expectation_type`` in pruefbericht.json."""
 ESTIMATE_INTERVALS = {
     "indikatoren": "wert",
     "massnahmen_output": "reichweite",
@@ -161,6 +175,8 @@ def run_contract(package: dict, suites: list[Expectation], tables: ExportTables)
         described = outcome.describe_dict()
         results[name] = described
         for run in described["validation_results"]:
+            for e in run["expectations"]:
+                e[DESCRIPTION_KEY] = DESCRIPTIONS[e["expectation_type"]]
             failures += [_failure(name, e) for e in run["expectations"] if not e["success"]]
     return ContractResult(not failures, results, failures)
 
@@ -182,7 +198,7 @@ def _failure(table: str, result: dict) -> str:
     detail = result.get("result", {})
     examples = detail.get("partial_unexpected_list", [])[:5]
     count = detail.get("unexpected_count")
-    text = f"Tabelle {table}: {result['expectation_type']} {kwargs}"
+    text = f"Tabelle {table}: {result[DESCRIPTION_KEY]} ({result['expectation_type']}) {kwargs}"
     if count is not None:
         text += f" – {count} Zeilen verletzen die Regel, z. B. {examples}"
     return text
@@ -199,7 +215,7 @@ def html_report(result: ContractResult, title: str) -> str:
                     kwargs["value_set"] = f"{len(kwargs['value_set'])} Werte"
                 unexpected = e.get("result", {}).get("unexpected_count", "")
                 status = "bestanden" if e["success"] else "NICHT bestanden"
-                cells = [table, e["expectation_type"], str(kwargs), str(unexpected), status]
+                cells = [table, e[DESCRIPTION_KEY], str(kwargs), str(unexpected), status]
                 rows.append({"success": e["success"], "cells": cells})
     verdict = "Alle Erwartungen erfüllt." if result.success else "Erwartungen verletzt."
     return render("pruefbericht.html", title=title, verdict=verdict, rows=rows)

@@ -1,22 +1,17 @@
-"""Table files of the export: CSV per table, the Frictionless datapackage.json, the workbook.
+"""Table files of the export: CSV per table and the Frictionless datapackage.json.
 
 Everything written here depends only on the tables, so unchanged inputs give identical bytes:
-rows are sorted by the primary key, floats are written with repr precision and the workbook
-has fixed document and zip entry timestamps.
+rows are in a fixed order and floats are written with repr precision.
 """
 
 import json
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from indicators.export.spec import TABLES, Table
 from indicators.export.tables import ExportTables
-from indicators.export.xlsx import save_xlsx
 
-SUPPRESSED_MARK = "."
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 PROFILE = "tabular-data-package"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,6 +20,18 @@ NEUTRALISED = (
     "Textzellen, die mit =, +, -, @, einem Tabulator oder einem Wagenrücklauf beginnen, stehen "
     "in den CSV-Dateien mit einem vorangestellten Apostroph ('), damit eine Tabellenkalkulation "
     "sie nicht als Formel ausführt; in der Excel-Datei sind alle Texte als Text gespeichert."
+)
+EXCEL_FOLDER = "excel"
+EXCEL_DIALECT = {"delimiter": ";", "decimalChar": ",", "encoding": "utf-8-sig"}
+EXCEL_DATE_FORMAT = "%d.%m.%Y"
+EXCEL_DATETIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+EXCEL_NOTE = (
+    "Im Ordner excel/ liegen dieselben Tabellen noch einmal als CSV für ein deutsches Excel "
+    "(Semikolon, Dezimalkomma, Datumsangaben TT.MM.JJJJ, UTF-8 mit BOM), zum Öffnen per "
+    "Doppelklick. Sie sind nicht maßgeblich und nicht Teil des Data Package: maßgeblich sind die "
+    "CSV-Dateien daneben (Komma, Dezimalpunkt, ISO-Datumsangaben, UTF-8 ohne BOM), die "
+    "datapackage.json beschreibt. Excel zeigt Schlüssel mit führender Null (Gebietsschlüssel "
+    "05…) in einer CSV-Datei als Zahl ohne die Null; in auswertung.xlsx stehen sie als Text."
 )
 
 
@@ -74,13 +81,36 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
+def write_excel_csv(frame: pd.DataFrame, dates: set[str], path: Path) -> None:
+    """The table as a German Excel opens it by double-click: semicolons, decimal commas,
+    German dates, UTF-8 with BOM (``dates``: the date columns)."""
+    out = frame.copy()
+    for column in dates:
+        out[column] = out[column].map(lambda d: d.strftime(EXCEL_DATE_FORMAT), na_action="ignore")
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime(EXCEL_DATETIME_FORMAT)
+    text = neutralised(csv_frame(out)).to_csv(
+        index=False, sep=EXCEL_DIALECT["delimiter"], decimal=EXCEL_DIALECT["decimalChar"],
+        lineterminator="\r\n",
+    )  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(EXCEL_DIALECT["encoding"]))
+
+
 def datapackage(tables: ExportTables, name: str, title: str) -> dict:
     return {
         "profile": PROFILE,
         "name": name,
         "title": title,
-        "description": NEUTRALISED,
+        "description": f"{NEUTRALISED} {EXCEL_NOTE}",
         "resources": [_resource(t, tables) for t in TABLES],
+        "excelCsv": {
+            "path": f"{EXCEL_FOLDER}/",
+            "canonical": False,
+            **EXCEL_DIALECT,
+            "description": EXCEL_NOTE,
+        },
     }
 
 
@@ -131,47 +161,3 @@ def _resource(table: Table, tables: ExportTables) -> dict:
 def write_json(data: object, path: Path) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str)
     path.write_text(text + "\n", encoding="utf-8")
-
-
-def write_workbook(
-    tables: ExportTables, codebook: pd.DataFrame, notes: list[tuple[str, str]], path: Path
-) -> None:
-    """One sheet per table with German titles (suppressed cells "."), the codebook and the
-    notes sheet."""
-    book = Workbook()
-    notes_sheet = book.active
-    notes_sheet.title = "Hinweise"
-    _rows(notes_sheet, ["Thema", "Hinweis"], [list(n) for n in notes])
-    _rows(book.create_sheet("Codebuch"), list(codebook.columns), codebook.values.tolist())
-    for table in TABLES:
-        frame = tables.frames[table.name]
-        hidden = tables.suppressed.get(table.name)
-        values = frame.astype(object).where(frame.notna(), None)
-        if hidden is not None:
-            marks = hidden.reindex(columns=frame.columns, fill_value=False)
-            values = values.mask(marks.to_numpy(), SUPPRESSED_MARK)
-        _rows(
-            book.create_sheet(table.name[:31]),
-            [tables.docs[table.name, c].title for c in frame.columns],
-            values.values.tolist(),
-        )
-    save_xlsx(book, path)
-
-
-def _rows(sheet, header: list[str], rows: list[list]) -> None:
-    """Header and rows; every text is stored as text, never as a formula."""
-    for values in [header, *rows]:
-        sheet.append([_cell(v) for v in values])
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value

@@ -3,21 +3,28 @@ reference dates, the suppression rule and the data gaps."""
 
 import pandas as pd
 
-from indicators.export.files import NEUTRALISED
+from indicators.export.files import EXCEL_NOTE, NEUTRALISED
 from indicators.export.spec import TABLES, is_top
 from indicators.export.tables import ExportTables
+from indicators.export.workbook import workbook_only_columns
 
 CODEBOOK_COLUMNS = ["Tabelle", "Spalte", "Titel", "Einheit", "Beschreibung"]
 
 
 def codebook(tables: ExportTables) -> pd.DataFrame:
-    """One row per exported column, then one per indicator of the catalogue."""
-    rows = [
-        [t.name, column, doc.title, doc.unit or "", doc.description]
-        for t in TABLES
-        for column in tables.frames[t.name].columns
-        for doc in [tables.docs[t.name, column]]
-    ]  # fmt: skip
+    """One row per exported column and per column only the workbook adds, then one per
+    indicator of the catalogue."""
+    rows = []
+    for t in TABLES:
+        for column in tables.frames[t.name].columns:
+            doc = tables.docs[t.name, column]
+            rows.append([t.name, column, doc.title, doc.unit or "", doc.description])
+        rows += [
+            [t.name, column, header, "",
+             f"Nur in auswertung.xlsx, neben der Kennung: {header} aus Tabelle {source}, "
+             f"Spalte {column}. Nicht in den CSV-Dateien."]
+            for source, column, header in workbook_only_columns(tables, t).values()
+        ]  # fmt: skip
     catalogue = tables.frames["indikatorkatalog"]
     rows += [
         ["Indikator", r.indikator_id, r.indikator_name, r.einheit,
@@ -63,9 +70,10 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "berechneten Werte (Quote, Intervall, Reichweite, SGB-II-Anteile). Sind die "
          "Teilnehmenden eines Jahres gesperrt, sind es auch alle Kostenangaben dieses Jahres, "
          "weil sich die Teilnehmenden sonst über die Kosten je Teilnehmenden anderer Jahre "
-         "eingrenzen ließen. Gesperrte Zellen stehen in "
-         "dieser Arbeitsmappe als „.“, in den CSV-Dateien leer mit Spalte gesperrt = true. "
-         "0 bedeutet genau null."),
+         "eingrenzen ließen. Gesperrte Zellen sind in dieser Arbeitsmappe leer und grau "
+         "hinterlegt, in den CSV-Dateien leer; in ihrer Zeile ist die Spalte „Gesperrt "
+         "(Geheimhaltung)“ WAHR (CSV: gesperrt = true). So bleiben Zahlenspalten reine Zahlen, "
+         "die sich filtern, sortieren und summieren lassen. 0 bedeutet genau null."),
         ("Sekundäre Sperrung",
          "Zusätzlich gesperrt wird, bis sich keine gesperrte Zelle als übergeordnete Summe "
          "minus veröffentlichte Teilgebiete berechnen lässt (über alle Ebenen der "
@@ -76,7 +84,18 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "Reichweitentabelle)."),
         ("Leere Zellen ohne Sperrung",
          "Unbekannte Werte (in der Lieferung „.“, fehlendes Sozialquartier, keine Lieferung) "
-         "sind leer; der Grund steht in der Spalte hinweis. Sie sind nie 0."),
+         "sind leer und nicht grau hinterlegt; der Grund steht in der Spalte hinweis. Sie sind "
+         "nie 0."),
+        ("Zahlen und Datumsangaben",
+         "Zahlen sind mit voller Genauigkeit gespeichert und gerundet angezeigt: Prozentwerte "
+         "und Quoten mit einer Nachkommastelle, Prozentpunkte mit zwei, p-Werte mit drei, "
+         "Eurobeträge mit Tausenderpunkt und zwei Nachkommastellen, Fallzahlen als ganze "
+         "Zahlen. Datumsangaben sind Datumswerte (TT.MM.JJJJ). Jedes Blatt hat einen Filter "
+         "in der fixierten Kopfzeile."),
+        ("Maßnahmen und Indikatoren",
+         "Auf den Blättern der Maßnahmen steht neben der Kennung einer Maßnahme ihr Titel "
+         "(Spalte Maßnahme), neben der Kennung eines Indikators sein Name (Spalte Indikator). "
+         "Diese Spalten gibt es nur in dieser Arbeitsmappe (siehe Codebuch)."),
         ("Wirkungsschätzung",
          "Effekte in Prozentpunkten (Imputationsschätzer für gestaffelten Beginn); Bewertung "
          "belastbar / Hinweis / kein Nachweis / nicht schätzbar, Begründung je Zeile."),
@@ -87,8 +106,10 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "ausgewählten Teil der Kinder und ginge nicht als Jahrgang in die Rechnung ein."),
         ("Datenqualität",
          "Tabelle datenqualitaet: je gelieferter Datei gelesene, übernommene und in Quarantäne "
-         "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten)."),
+         "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten), "
+         "sortiert nach Quelle und Datei."),
         ("Texte als Text", NEUTRALISED),
+        ("CSV-Dateien für Excel", EXCEL_NOTE),
         *[("Datenlücke", gap) for gap in data_gaps(tables)],
     ]  # fmt: skip
     return out

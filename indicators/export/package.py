@@ -29,16 +29,18 @@ from indicators.export.contract import (
 )
 from indicators.export.errors import ExportRefused, PackageExists
 from indicators.export.files import (
+    EXCEL_FOLDER,
     csv_frame,
     datapackage,
     write_csv,
+    write_excel_csv,
     write_json,
-    write_workbook,
 )
 from indicators.export.notes import codebook, notes
 from indicators.export.report import report
 from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
+from indicators.export.workbook import write_workbook
 from indicators.ingest.archive import sha256_of
 from schemas.profile import OFFICIAL_KEY
 
@@ -168,7 +170,10 @@ def _write(
     )
     write_json(package, work / "datapackage.json")
     for table in TABLES:
-        write_csv(tables.frames[table.name], work / f"{table.name}.csv")
+        frame = tables.frames[table.name]
+        write_csv(frame, work / f"{table.name}.csv")
+        dates = {c for t, c in tables.dates if t == table.name}
+        write_excel_csv(frame, dates, work / EXCEL_FOLDER / f"{table.name}.csv")
     write_workbook(tables, codebook(tables), notes(tables, threshold), work / WORKBOOK)
     progress(STEPS[2])
     catalogue = tables.frames["indikatorkatalog"]
@@ -194,9 +199,14 @@ def _write(
         "lieferungen": csv_frame(tables.frames["datenqualitaet"])
         .sort_values(["quelle", "datei", "sha256"])[list(DELIVERY_FIELDS)]
         .to_dict("records"),
-        "dateien": {p.name: sha256_of(p) for p in sorted(work.iterdir())},
+        "dateien": {p.relative_to(work).as_posix(): sha256_of(p) for p in _files(work)},
     }
     write_json(manifest, work / MANIFEST)
-    for path in work.iterdir():
+    for path in _files(work):
         path.chmod(0o444)
     return contract
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file in ``folder`` and its sub-folders, sorted by path."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())

@@ -35,10 +35,16 @@ class Table:
     """Counts of people under disclosure control."""
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Values computed from counts: suppressed with any of the counts they come from."""
+    order: tuple[str, ...] = ()
+    """Row order when not the primary key's: leading columns, the primary key breaks ties."""
 
     @property
     def suppressed(self) -> bool:
         return bool(self.counts)
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        return (*self.order, *self.primary_key)
 
 
 def is_top(frame: pd.DataFrame) -> pd.Series:
@@ -310,6 +316,7 @@ TABLES: tuple[Table, ...] = (
             "meldung",
         ),
         ("sha256",),
+        order=("quelle", "datei", "eingang"),
     ),
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}

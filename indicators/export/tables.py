@@ -28,7 +28,7 @@ class NotAggregateError(RuntimeError):
 @dataclass(frozen=True)
 class ExportTables:
     frames: dict[str, pd.DataFrame]
-    """Every exported table, suppressed cells empty, rows sorted by the primary key."""
+    """Every exported table, suppressed cells empty, rows in the order of ``Table.sort_key``."""
     suppressed: dict[str, pd.DataFrame]
     """Per table with disclosure control: boolean frame of the suppressed cells."""
     docs: dict[tuple[str, str], ColumnDoc]
@@ -86,7 +86,7 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.D
         raise NotAggregateError(
             f"Tabelle {table.name}: {table.view} ist keine aggregierte Sicht im Schema mart."
         )
-    columns, keys = ", ".join(table.columns), ", ".join(table.primary_key)
+    columns, keys = ", ".join(table.columns), ", ".join(table.sort_key)
     relation = con.sql(f"SELECT {columns} FROM {table.view} ORDER BY {keys}")
     frame = relation.df()
     for column, kind in zip(relation.columns, map(str, relation.types), strict=True):

@@ -3,42 +3,59 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 
 from indicators.display.summary import StepResult
 
+STORAGE_VERSION = "v1.1.0"
+"""Storage format of the copy: DuckDB clients from version 1.1 on open it (CLI, R, DBeaver)."""
+ALIAS = "veroeffentlichte_kopie"
 
-def publish(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> Path:
+
+def publish(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
     """Copy the live warehouse (held open by ``con``) to ``target`` in one atomic rename.
 
-    The checkpoint writes every committed change into the file first. Analysts who have the
-    old copy open keep reading it; new connections see the new copy, never a partial one.
+    The copy is written in the storage format of ``STORAGE_VERSION`` beside the target, made
+    read-only and renamed over it. Analysts who have the old copy open keep reading it; new
+    connections see the new copy, never a partial one.
     """
-    con.execute("CHECKPOINT")
     target.parent.mkdir(parents=True, exist_ok=True)
     # ``con`` holds the live warehouse, so no other process publishes it now: a temporary
     # copy lying here is what a killed publication left behind.
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    log = temporary.with_name(f"{temporary.name}.wal")
     try:
-        shutil.copyfile(live, temporary)
+        _copy_database(con, temporary)
         check = duckdb.connect(str(temporary), read_only=True)
         try:
             check.sql("SELECT count(*) FROM core.indikatorwerte").fetchall()
         finally:
             check.close()
+        temporary.chmod(0o444)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+        log.unlink(missing_ok=True)  # left by a copy that failed half-way
     return target
 
 
-def publish_copy(con: duckdb.DuckDBPyConnection, live: Path, target: Path) -> StepResult:
+def _copy_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Schemas, tables, views and comments of ``con``'s database into a new file at ``path``."""
+    [(live,)] = con.sql("SELECT current_database()").fetchall()
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
+    try:
+        con.execute(f'COPY FROM DATABASE "{live}" TO {ALIAS}')
+    finally:
+        con.execute(f"DETACH {ALIAS}")
+
+
+def publish_copy(con: duckdb.DuckDBPyConnection, target: Path) -> StepResult:
     """Publish the copy for analysts and report where it is and how large."""
-    published = publish(con, live, target)
+    published = publish(con, target)
     size = round(published.stat().st_size / 2**20, 1)
     return StepResult({"pfad": published, "groesse_mib": size})

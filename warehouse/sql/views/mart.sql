@@ -66,3 +66,24 @@ SELECT source AS quelle, file_name AS datei, sha256, received_at AS eingang,
            AS pruefungen_fehlgeschlagen,
        message AS meldung, run_id
 FROM raw.deliveries d;
+
+CREATE OR REPLACE VIEW mart.jahre AS
+WITH je_quelle AS (
+    SELECT i.quelle, w.jahr, bool_or(w.teilerhebung) AS teilerhebung,
+           count(DISTINCT w.gebiet_id) AS gebiete_gueltig,
+           count(DISTINCT w.gebiet_id) FILTER (WHERE w.wert IS NOT NULL) AS gebiete_mit_werten
+    FROM core.indikatorwerte w
+    JOIN core.indikatoren i USING (indikator_id)
+    JOIN core.gebiete g USING (gebiet_id)
+    WHERE g.analyseeinheit
+    GROUP BY i.quelle, w.jahr
+), bewertet AS (
+    SELECT quelle, jahr, gebiete_mit_werten > 0 AS geliefert, teilerhebung, gebiete_gueltig,
+           gebiete_mit_werten,
+           gebiete_mit_werten = gebiete_gueltig AND NOT teilerhebung AS vollstaendig
+    FROM je_quelle
+)
+SELECT *,
+       coalesce(jahr = max(jahr) FILTER (WHERE vollstaendig) OVER (PARTITION BY quelle), false)
+           AS letztes_vollstaendiges
+FROM bewertet;
