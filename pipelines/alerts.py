@@ -144,4 +144,5 @@ def fehlermeldung_per_mail(context: dg.RunFailureSensorContext) -> None:
         context.log.info("Kein Mailversand eingerichtet (KEKIZ_SMTP_HOST, KEKIZ_ALERT_TO).")
         return
     send(settings, failure_mail(context.instance, context.dagster_run, settings))
-    context.log.info(f"Fehlermeldung zu Lauf {context.dagster_run.run_id} an {settings.recipients}")
+    recipients = ", ".join(settings.recipients)
+    context.log.info(f"Fehlermeldung zu Lauf {context.dagster_run.run_id} an {recipients}")
