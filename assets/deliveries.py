@@ -5,11 +5,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from assets.keys import DELIVERIES, POOL, staging_key
+from assets.keys import DELIVERIES, DELIVERY_TAG, POOL, staging_key
 from assets.metadata import materialized
 from assets.resources import DeliveryFolders, Warehouse
 from indicators.compute.catalogue import Catalogue
-from indicators.ingest.delivery import delivered_files
+from indicators.ingest.delivery import STATUS_REJECTED, delivered_files
 from indicators.ingest.landing import OutsideFolder, incoming_file
 from indicators.store.loading import DeliveryMissing, load_deliveries
 from schemas.profile import ProfileError, load_profile
@@ -45,7 +45,10 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
             f"`{source.name}/` –, archiviert sie unveränderlich (SHA-256), prüft sie und "
             f"übernimmt gültige Zeilen nach `staging.{source.name}`; ungültige Zeilen gehen "
             f"mit Begründung nach `quarantine.{source.name}`. Eine abgelehnte Datei kommt mit "
-            f"Prüfbericht nach `rejected/{source.name}/`."
+            f"Prüfbericht nach `rejected/{source.name}/`.\n\nWird eine Datei abgelehnt, schlägt "
+            "der Lauf fehl und nennt Datei und Grund; festgehalten ist sie trotzdem. Eine "
+            "teilweise geladene Lieferung (Zeilen in Quarantäne) steht als `hinweis` in den "
+            f"Metadaten und als Lauf-Tag `{DELIVERY_TAG}: teilweise geladen`."
         ),
         group_name=DELIVERIES,
         kinds={"duckdb", "pandas"},
@@ -79,9 +82,19 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
                 )
         except (OutsideFolder, DeliveryMissing, ProfileError) as exc:
             raise dg.Failure(str(exc)) from exc
+        if result.status is not None:
+            flag_run(context, result.status)
         return materialized(context, result)
 
     return _staging
+
+
+def flag_run(context: dg.AssetExecutionContext, status: str) -> None:
+    """Tag the run with the worst delivery status of its sources (``abgelehnt`` wins)."""
+    run = context.instance.get_run_by_id(context.run.run_id)
+    tags = run.tags if run is not None else {}
+    if tags.get(DELIVERY_TAG) != STATUS_REJECTED:
+        context.instance.add_run_tags(context.run.run_id, {DELIVERY_TAG: status})
 
 
 def staging_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:

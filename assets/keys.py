@@ -19,6 +19,9 @@ SCHEDULE_TAG = "kekiz/zeitplan"
 YEARLY = "jaehrlich"
 """Assets tagged ``kekiz/zeitplan: jaehrlich`` run on the yearly schedule only."""
 
+DELIVERY_TAG = "kekiz/lieferung"
+"""Run tag for a run whose deliveries need attention: ``teilweise geladen`` or ``abgelehnt``."""
+
 
 def staging_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", source])

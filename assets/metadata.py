@@ -9,6 +9,9 @@ import pandas as pd
 
 from indicators.display.summary import Chart, CheckResult, Listing, StepResult, Summary
 
+RETRY_ON_FAILURE_TAG = "dagster/retry_on_asset_or_op_failure"
+"""Run retries (dagster.yaml) skip a run tagged ``false`` here when a step failed."""
+
 
 def markdown_table(listing: Listing) -> dg.MetadataValue:
     """A Markdown table of the first rows (shown as a table in the Dagster UI)."""
@@ -46,9 +49,13 @@ def as_metadata(summary: Summary) -> dict[str, object]:
 
 
 def materialized(context: dg.AssetExecutionContext, result: StepResult) -> dg.MaterializeResult:
-    """Log the step's warnings and show its summary on the materialisation."""
+    """Log the step's warnings and show its summary on the materialisation; a step that
+    reports a failure fails with it (and its summary), which running again would not mend."""
     for warning in result.warnings:
         context.log.warning(warning)
+    if result.failure is not None:
+        context.instance.add_run_tags(context.run.run_id, {RETRY_ON_FAILURE_TAG: "false"})
+        raise dg.Failure(description=result.failure, metadata=as_metadata(result.summary))
     return dg.MaterializeResult(metadata=as_metadata(result.summary))
 
 

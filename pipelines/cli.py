@@ -71,6 +71,7 @@ def run(data_dir: Path | None, warehouse: Path | None) -> None:
 def _run_with_progress(settings: Settings) -> bool:
     from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
+    from pipelines.alerts import failure_reasons
     from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
     from pipelines.run_recovery import release_dead_runs
 
@@ -123,6 +124,7 @@ def _run_with_progress(settings: Settings) -> bool:
             for e in result.all_events
             if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
         ]
+        reasons = failure_reasons(instance, run_id) if failed else []
     for check in (c for c in checks if not c.passed):
         label = (
             "[yellow]Warnung (Lauf geht weiter):[/yellow]"
@@ -132,6 +134,8 @@ def _run_with_progress(settings: Settings) -> bool:
         console.print(f"{label} {check.asset_check_key.to_user_string()}")
     if failed:
         console.print(f"[red]Lauf {run_id[:8]} mit Fehlern:[/red] {', '.join(failed)}")
+        for reason in reasons:
+            console.print(shown(reason))
         return False
     console.print(f"[green]Lauf {run_id[:8]} erfolgreich[/green] – {shown(settings.warehouse)}")
     console.print(f"Analysekopie (nur lesend öffnen): {shown(settings.published)}")

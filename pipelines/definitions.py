@@ -12,6 +12,7 @@ from assets.measures import measure_assets
 from assets.publishing import published_copy_asset
 from assets.resources import DeliveryFolders, ExportTarget, Warehouse
 from indicators.compute.catalogue import load_catalogue
+from pipelines.alerts import fehlermeldung_per_mail
 from pipelines.automation import AUTOMATION_SENSOR, YEARLY_EXPORTS, follow_deliveries
 from pipelines.run_recovery import verwaiste_laeufe_freigeben
 from pipelines.schedules import build_schedules
@@ -40,7 +41,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             )
         ],
         schedules=build_schedules(),
-        sensors=[*delivery_sensors(), AUTOMATION_SENSOR, verwaiste_laeufe_freigeben],
+        sensors=[
+            *delivery_sensors(),
+            AUTOMATION_SENSOR,
+            verwaiste_laeufe_freigeben,
+            fehlermeldung_per_mail,
+        ],
         resources={
             "warehouse": Warehouse(
                 path=str(settings.warehouse), published_path=str(settings.published)

@@ -5,7 +5,7 @@ for when a file counts as complete) and requests one run per new content: the ru
 file's sha256, and the run loads exactly that file (``incoming_run_config``), then takes it
 out of ``incoming/``. The sensor's cursor holds the size and modification time of every file
 from the last tick. Runs carry the tags ``kekiz/source``, ``kekiz/sha256`` and ``kekiz/file``;
-a complete file whose content a successful run already loaded is a repeated delivery and
+a complete file whose content a run already loaded or rejected is a repeated delivery and
 moves to ``rejected/`` with a note. A source that refers to another one (e.g. areas) waits
 while files of that source are still in ``incoming/``, so references load first.
 """
@@ -15,9 +15,10 @@ import json
 import dagster as dg
 
 from assets.deliveries import incoming_run_config
-from assets.keys import staging_key
+from assets.keys import DELIVERY_TAG, staging_key
 from assets.resources import DeliveryFolders
 from indicators.ingest.archive import sha256_of
+from indicators.ingest.delivery import STATUS_REJECTED
 from indicators.ingest.landing import complete_files, duplicate_note, observe, reject
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
@@ -38,6 +39,13 @@ def last_run(instance: dg.DagsterInstance, source: str, sha: str) -> dg.DagsterR
     tags = {SOURCE_TAG: source, SHA_TAG: sha}
     runs = instance.get_runs(filters=dg.RunsFilter(tags=tags), limit=1)
     return runs[0] if runs else None
+
+
+def took_its_file(run: dg.DagsterRun) -> bool:
+    """The run took its file out of ``incoming/``: it succeeded, or it failed because the
+    delivery was rejected (recorded and moved to ``rejected/``)."""
+    rejected = run.tags.get(DELIVERY_TAG) == STATUS_REJECTED
+    return run.status == dg.DagsterRunStatus.SUCCESS or rejected
 
 
 def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
@@ -80,7 +88,7 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
                     run_config=incoming_run_config(source.name, path.name),
                     tags={SOURCE_TAG: source.name, SHA_TAG: sha, FILE_TAG: path.name},
                 )
-            elif run is not None and run.status == dg.DagsterRunStatus.SUCCESS:
+            elif run is not None and took_its_file(run):
                 note = duplicate_note(path.name, run.tags[FILE_TAG])
                 target = reject(path, folders.rejected(source.name), note)
                 context.log.info(f"{path.name}: Inhalt bereits geladen, abgelegt unter {target}")

@@ -6,13 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance, DagsterRunStatus, RunRecord
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunRecord
 from rich.console import Console
 from rich.table import Table
 
+from assets.keys import DELIVERY_TAG
 from indicators.ingest.delivery import delivered_files
 from indicators.ingest.landing import REPORT_SUFFIX
 from indicators.store.delivery_log import latest_deliveries
+from pipelines.alerts import failure_reasons
 from pipelines.sensors import FILE_TAG
 from pipelines.settings import Settings
 from pipelines.terminal import shown
@@ -131,15 +133,32 @@ def show_runs(out: Console, instance: DagsterInstance, limit: int) -> None:
     table = Table(title=f"Letzte {len(records)} Läufe")
     for column in ("Lauf", "Auftrag", "Status", "Auslöser", "Datei", "Start", "Dauer"):
         table.add_column(column)
+    table.add_column("Grund", overflow="fold")
     for record in records:
         run = record.dagster_run
         table.add_row(
             run.run_id[:8],
             run.job_name,
-            RUN_STATUS.get(run.status, run.status.value),
+            run_status(run),
             shown(trigger(run.tags)),
             shown(run.tags.get(FILE_TAG, "")),
             local_time(record.start_time or record.create_timestamp.timestamp()),
             duration(record),
+            shown(reason(instance, run)),
         )
     out.print(table)
+
+
+def run_status(run: DagsterRun) -> str:
+    """The run's status; a successful run with a partly loaded delivery says so."""
+    status = RUN_STATUS.get(run.status, run.status.value)
+    if run.status == DagsterRunStatus.SUCCESS and run.tags.get(DELIVERY_TAG):
+        return f"{status} [yellow]({shown(run.tags[DELIVERY_TAG])})[/yellow]"
+    return status
+
+
+def reason(instance: DagsterInstance, run: DagsterRun) -> str:
+    """Why a failed run failed (empty for every other run)."""
+    if run.status != DagsterRunStatus.FAILURE:
+        return ""
+    return " | ".join(" ".join(r.split()) for r in failure_reasons(instance, run.run_id))

@@ -18,6 +18,7 @@ from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 
 ATLAS_KEY = staging_key("sozialstrukturatlas")
+AREAS_KEY = staging_key("gebiete")
 INGESTION_ASSETS = staging_assets(CATALOGUE)
 OWN_CONDITION = dg.AutomationCondition.on_cron("0 7 * * 1")
 
@@ -64,6 +65,7 @@ def test_project_definitions_leave_ingestion_to_the_sensors(tmp_path):
 
 class UpstreamConfig(dg.Config):
     valid: bool
+    rejected: bool = False
 
 
 @dg.asset(
@@ -72,13 +74,26 @@ class UpstreamConfig(dg.Config):
     check_specs=[dg.AssetCheckSpec("schema_gueltig", asset=ATLAS_KEY, blocking=True)],
 )
 def upstream(config: UpstreamConfig) -> dg.MaterializeResult:
-    """A stand-in for an ingestion asset with its blocking check."""
+    """A stand-in for an ingestion asset with its blocking check; a rejected delivery fails
+    it after it was recorded."""
+    if config.rejected:
+        raise dg.Failure("Lieferung abgelehnt")
     return dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=config.valid)])
 
 
-def deliver(instance: dg.DagsterInstance, valid: bool) -> None:
-    config = {"ops": {upstream.op.name: {"config": {"valid": valid}}}}
-    dg.materialize([upstream], instance=instance, run_config=config, raise_on_error=False)
+@dg.asset(key=AREAS_KEY, group_name=GROUP)
+def areas() -> None: ...
+
+
+@dg.asset(key=["indikatoren", "werte"], deps=[ATLAS_KEY, AREAS_KEY], group_name="indikatoren")
+def indicator_values() -> None: ...
+
+
+def deliver(
+    instance: dg.DagsterInstance, valid: bool, rejected: bool = False, assets=(upstream,)
+) -> None:
+    config = {"ops": {upstream.op.name: {"config": {"valid": valid, "rejected": rejected}}}}
+    dg.materialize(assets, instance=instance, run_config=config, raise_on_error=False)
 
 
 @pytest.fixture
@@ -107,3 +122,28 @@ def test_derived_asset_follows_an_update_unless_a_blocking_check_failed(instance
     deliver(instance, valid=False)
     result = evaluate(result.cursor)
     assert result.get_num_requested(derived) == 0
+
+
+def test_after_a_rejected_delivery_derived_assets_wait_for_its_next_good_load(instance):
+    defs = dg.Definitions(assets=follow_deliveries([upstream, areas, indicator_values]))
+    derived = dg.AssetKey(["indikatoren", "werte"])
+
+    def evaluate(cursor=None):
+        return dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+
+    result = evaluate()
+    deliver(instance, valid=True, assets=[upstream, areas])
+    result = evaluate(result.cursor)
+    assert result.get_num_requested(derived) == 1
+    dg.materialize([indicator_values], instance=instance)
+    result = evaluate(result.cursor)
+
+    # the areas load, the atlas delivery is rejected: the run fails and the atlas's blocking
+    # check did not pass on it, so the derived asset keeps its last state for now
+    deliver(instance, valid=True, rejected=True, assets=[upstream, areas])
+    result = evaluate(result.cursor)
+    assert result.get_num_requested(derived) == 0
+
+    deliver(instance, valid=True)  # the corrected delivery
+    result = evaluate(result.cursor)
+    assert result.get_num_requested(derived) == 1

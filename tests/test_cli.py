@@ -11,7 +11,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
-from conftest import ATLAS, write_csv
+from assets.deliveries import incoming_run_config
+from assets.keys import staging_key
+from conftest import ATLAS, temporary_settings, write_areas, write_csv
+from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT
 
 KEKIZ = str(Path(sys.executable).parent / "kekiz")
@@ -153,3 +156,57 @@ def test_status_prints_delivered_names_and_messages_as_text(tmp_path):
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     text = "".join(done.stdout.split())
     assert "[/red]atlas[31m.csv" in text and "'[bold]x[/bold]'" in text
+
+
+def test_status_shows_a_partial_delivery_and_why_a_rejecting_run_failed(tmp_path, monkeypatch):
+    settings = temporary_settings(tmp_path, tmp_path / "lieferungen")
+    write_areas(settings.data_dir)
+    atlas = settings.data_dir / "sozialstrukturatlas" / "atlas_2015.csv"
+    write_csv(
+        atlas, "sozialstrukturatlas", [ATLAS, {**ATLAS, "gebiet_id": "1102", "geburten": "-1"}]
+    )
+    bad = settings.incoming_dir / "sozialstrukturatlas" / "atlas_2016.csv"
+    write_csv(bad, "sozialstrukturatlas", [{**ATLAS, "jahr": "31.12.2016"}])
+    bad.write_bytes(bad.read_bytes().replace(b"Stichtag", b"Datum"))
+    env = {**settings.env(), "KEKIZ_STATE_DIR": str(tmp_path / "state")}
+    monkeypatch.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
+    monkeypatch.setenv("KEKIZ_DAGSTER_STORAGE", str(tmp_path / "state" / "dagster"))
+    monkeypatch.setenv("KEKIZ_DAGSTER_LOGS", str(tmp_path / "state" / "logs"))
+    defs = build_definitions(settings)
+    with DagsterInstance.get() as instance:  # the instance of dagster.yaml, as on a server
+        loaded = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[staging_key("gebiete"), staging_key("sozialstrukturatlas")],
+        )
+        rejected = defs.resolve_job_def("lieferung_sozialstrukturatlas").execute_in_process(
+            run_config=incoming_run_config("sozialstrukturatlas", bad.name),
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert loaded.success and not rejected.success
+
+    done = kekiz("status", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = [cells(line) for line in done.stdout.splitlines() if line.startswith("│")]
+    [partial] = [i for i, row in enumerate(rows) if row[1] == "atlas_2015.csv"]
+    assert rows[partial][3:7] == ["2", "1", "1", "teilweise geladen"]
+    assert folded(rows, partial, 7).startswith("1 von 2 Zeilen in Quarantäne – siehe Befunde;")
+    [failed] = [i for i, row in enumerate(rows) if row[0] == rejected.run_id[:8]]
+    assert rows[failed][1:3] == ["lieferung_sozialstrukturatlas", "fehlgeschlagen"]
+    reason = folded(rows, failed, 7)
+    assert reason.startswith(
+        "Sozialstrukturatlas: 1 Lieferung(en) abgelehnt: - Datei atlas_2016.csv"
+    )
+    assert "Pflichtspalte(n) fehlen in der Kopfzeile" in reason
+    [success] = [row for row in rows if row[0] == loaded.run_id[:8]]
+    assert success[2].startswith("erfolgreich (teilweise")
+
+
+def folded(rows: list[list[str]], index: int, column: int) -> str:
+    """The text of a cell that rich folded over the following lines of its row."""
+    parts = [rows[index][column]]
+    for row in rows[index + 1 :]:
+        if row[0] or row[1]:
+            break
+        parts.append(row[column])
+    return " ".join(p for p in parts if p)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from assets.deliveries import staging_assets
-from assets.keys import staging_key
+from assets.keys import DELIVERY_TAG, staging_key
 from conftest import ATLAS, CATALOGUE, temporary_settings, write_csv
 from indicators.store import loading
 from pipelines.definitions import build_definitions
@@ -25,7 +25,7 @@ def settings(tmp_path: Path, data_dir: Path) -> Settings:
     return temporary_settings(tmp_path, data_dir)
 
 
-def materialize(settings: Settings, keys=None, raise_on_error: bool = True):
+def materialize(settings: Settings, keys=None, raise_on_error: bool = True, instance=None):
     """Materialise ingestion assets (all, or ``keys``) with their checks."""
     keys = keys or [a.key for a in INGESTION_ASSETS]
     defs = build_definitions(settings)
@@ -34,6 +34,7 @@ def materialize(settings: Settings, keys=None, raise_on_error: bool = True):
         resources=defs.resources,
         selection=dg.AssetSelection.assets(*keys) | dg.AssetSelection.checks_for_assets(*keys),
         raise_on_error=raise_on_error,
+        instance=instance,
     )
 
 
@@ -171,3 +172,80 @@ def test_blocking_schema_check_stops_downstream_assets(settings):
     materialized = {m.asset_key for m in result.get_asset_materialization_events()}
     assert ATLAS_KEY not in materialized
     assert query(settings, "SELECT count(*) FROM staging.sozialstrukturatlas") == [(0,)]
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test(overrides={"run_retries": {"enabled": True}}) as instance:
+        yield instance
+
+
+def materialization(result, key: dg.AssetKey) -> dg.AssetMaterialization:
+    [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == key]
+    return event.materialization
+
+
+def run_tags(instance: dg.DagsterInstance, result) -> dict[str, str]:
+    return dict(instance.get_run_by_id(result.run_id).tags)
+
+
+def test_a_partial_load_succeeds_flagged_on_the_run_and_the_materialization(settings, instance):
+    partial = [ATLAS, {**ATLAS, "gebiet_id": "1102", "geburten": "-1"}]
+    write_atlas(settings, "atlas_2015.csv", partial)
+    result = materialize(settings, [staging_key("gebiete"), ATLAS_KEY], instance=instance)
+
+    assert result.success
+    assert run_tags(instance, result)[DELIVERY_TAG] == "teilweise geladen"
+    notice = materialization(result, ATLAS_KEY).metadata["hinweis"].value
+    assert "atlas_2015.csv: 1 von 2 Zeilen in Quarantäne – siehe Befunde" in notice
+    assert "hinweis" not in materialization(result, staging_key("gebiete")).metadata
+    [(status, message)] = query(
+        settings, "SELECT status, message FROM raw.deliveries WHERE file_name = 'atlas_2015.csv'"
+    )
+    assert status == "teilweise geladen"
+    assert message.startswith("1 von 2 Zeilen in Quarantäne – siehe Befunde; ")
+
+
+def test_the_warning_check_lists_the_findings_of_every_file_of_the_run(settings):
+    write_atlas(settings, "atlas_2015.csv", [{**ATLAS, "geburten": "-1"}])
+    write_atlas(settings, "atlas_2016.csv", [{**ATLAS, "jahr": "31.12.2016", "zuzuege": "-2"}])
+    result = materialize(settings, [staging_key("gebiete"), ATLAS_KEY])
+
+    warning = check_results(result)["lieferungen_ohne_befund"]
+    assert not warning.passed and warning.metadata["befunde"].value == 2
+    listing = warning.metadata["befundliste"].value
+    assert "atlas_2015.csv" in listing and "Lebendgeborene" in listing
+    assert "atlas_2016.csv" in listing and "Zuzüge" in listing
+
+
+def test_a_rejected_file_in_a_bulk_run_fails_the_run_after_everything_is_recorded(
+    settings, instance
+):
+    write_atlas(settings, "atlas_2015.csv", [ATLAS])
+    bad = write_atlas(settings, "atlas_2016.csv", [{**ATLAS, "jahr": "31.12.2016"}])
+    bad.write_bytes(bad.read_bytes().replace(b"Stichtag", b"Datum"))
+    result = materialize(settings, instance=instance, raise_on_error=False)
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == ATLAS_KEY.to_python_identifier()
+    description = failure.step_failure_data.user_failure_data.description
+    assert "Sozialstrukturatlas: 1 Lieferung(en) abgelehnt" in description
+    assert "Datei atlas_2016.csv: Pflichtspalte(n) fehlen" in description
+    assert "festgehalten" in description and "rejected/" not in description  # bulk: stays
+    tags = run_tags(instance, result)
+    assert tags[DELIVERY_TAG] == "abgelehnt" and tags["dagster/will_retry"] == "false"
+    # the good file of the same source is staged, and every other source still loaded
+    assert query(settings, "SELECT count(*) FROM staging.sozialstrukturatlas") == [(1,)]
+    assert query(
+        settings,
+        "SELECT file_name, status FROM raw.deliveries WHERE source = 'sozialstrukturatlas' "
+        "ORDER BY 1",
+    ) == [("atlas_2015.csv", "geladen"), ("atlas_2016.csv", "abgelehnt")]
+    [(rule,)] = query(
+        settings, "SELECT rule FROM quarantine.findings WHERE file_name = 'atlas_2016.csv'"
+    )
+    assert "Pflichtspalte(n) fehlen" in rule
+    materialized = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert materialized == {a.key for a in INGESTION_ASSETS} - {ATLAS_KEY}
+    assert bad.exists()

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.deliveries import incoming_run_config
-from assets.keys import staging_key
+from assets.keys import DELIVERY_TAG, staging_key
 from conftest import ATLAS, job_targets, temporary_settings, write_csv
 from pipelines.definitions import build_definitions
 from pipelines.sensors import FILE_TAG, SHA_TAG, SOURCE_TAG, sensor_name
@@ -31,7 +31,8 @@ def defs(settings: Settings) -> dg.Definitions:
 
 @pytest.fixture
 def instance():
-    with dg.instance_for_test() as instance:
+    """A temporary instance that retries failed runs, as dagster.yaml configures."""
+    with dg.instance_for_test(overrides={"run_retries": {"enabled": True}}) as instance:
         yield instance
 
 
@@ -224,7 +225,15 @@ def test_rejected_file_lands_in_rejected_with_its_report(settings, atlas, areas_
     path.with_name("atlas_2016.csv.ready").touch()
     [request] = atlas.tick().run_requests
 
-    assert atlas.run(request).success
+    result = atlas.run(request)
+    assert not result.success  # the run fails with the reason, after recording the delivery
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "atlas_2016.csv" in description and "Pflichtspalte(n) fehlen" in description
+    assert "rejected/sozialstrukturatlas/" in description
+    run = atlas.instance.get_run_by_id(result.run_id)
+    assert run.tags[DELIVERY_TAG] == "abgelehnt"
+    assert run.tags["dagster/will_retry"] == "false"  # running again would not mend it
     folder = settings.rejected_dir / "sozialstrukturatlas"
     assert sorted(p.name for p in folder.iterdir()) == [
         "atlas_2016.csv",
@@ -240,6 +249,12 @@ def test_rejected_file_lands_in_rejected_with_its_report(settings, atlas, areas_
         "SELECT file_name, status FROM raw.deliveries WHERE source = 'sozialstrukturatlas'",
     ) == [("atlas_2016.csv", "abgelehnt")]
     assert atlas.tick().run_requests == []
+
+    again = incoming(settings, "atlas_2016_nochmal.csv")  # the same content once more
+    again.write_bytes((folder / "atlas_2016.csv").read_bytes())
+    again.with_name("atlas_2016_nochmal.csv.ready").touch()
+    assert atlas.tick().run_requests == []
+    assert (folder / "atlas_2016_nochmal.csv.fehler.txt").exists() and not again.exists()
 
 
 def test_no_second_request_while_the_run_is_pending(settings, atlas):

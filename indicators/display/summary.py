@@ -43,6 +43,11 @@ class StepResult:
     summary: Summary
     warnings: list[str] = field(default_factory=list)
     """German messages for the run log (e.g. a rejected file)."""
+    failure: str | None = None
+    """German reason the step fails for once everything it did is recorded (e.g. a rejected
+    delivery): the run fails with it, nothing is rolled back."""
+    status: str | None = None
+    """An outcome that needs attention, shown on the run (e.g. ``teilweise geladen``)."""
 
 
 @dataclass(frozen=True)

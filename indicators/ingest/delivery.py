@@ -81,6 +81,17 @@ class DeliveryCheck:
             return STATUS_REJECTED
         return STATUS_PARTIAL if self.rows_quarantined else STATUS_LOADED
 
+    @property
+    def message(self) -> str | None:
+        """The German message recorded with the delivery: why it was rejected, else how many
+        rows went to quarantine and every warning."""
+        if self.rejection is not None:
+            return self.rejection
+        notes = list(self.warnings)
+        if self.rows_quarantined:
+            notes.insert(0, quarantine_note(self.rows_quarantined, self.rows_read))
+        return "; ".join(notes) or None
+
     def column_title(self, column: str | None) -> str:
         return "(ganze Zeile)" if column is None else self.mapping.title_of(column)
 
@@ -106,6 +117,16 @@ class DeliveryCheck:
         self.table, self.rows, self.rejection = None, None, message
         self.rows_read = self.rows_staged = self.rows_quarantined = self.findings_total = 0
         self.findings = []
+
+
+def quarantine_note(quarantined: int, read: int) -> str:
+    quarantined_text, read_text = german_count(quarantined), german_count(read)
+    return f"{quarantined_text} von {read_text} Zeilen in Quarantäne – siehe Befunde"
+
+
+def german_count(number: int) -> str:
+    """A whole number with the German thousands separator: 12.345."""
+    return f"{number:,}".replace(",", ".")
 
 
 @dataclass
@@ -322,6 +343,6 @@ def report(check: DeliveryCheck) -> str:
         value = f" – Wert: {f.value}" if f.value else ""
         lines.append(f"  Zeile {f.row}{where}: {f.rule}{value}")
     if check.findings_total > len(check.findings):
-        more = f"{check.findings_total - len(check.findings):,}".replace(",", ".")
+        more = german_count(check.findings_total - len(check.findings))
         lines.append(f"  … und {more} weitere Befunde (vollständig in quarantine.findings)")
     return "\n".join(lines)

@@ -27,12 +27,14 @@ from indicators.compute.reconciliation import (
 from indicators.display.summary import Listing, StepResult
 from indicators.ingest.archive import archive_file, sha256_of
 from indicators.ingest.delivery import (
+    STATUS_PARTIAL,
     STATUS_REJECTED,
     CheckedPart,
     DeliveryCheck,
     LoadedDelivery,
     checked_parts,
     new_check,
+    quarantine_note,
 )
 from indicators.ingest.landing import settle
 from indicators.ingest.numbers import cell_text
@@ -126,7 +128,11 @@ def load_deliveries(
             for d in loaded
         ]
     )
+    partial = [c for c in new if c.status == STATUS_PARTIAL]
+    rejected = [c for c in new if c.status == STATUS_REJECTED]
+    notice = {"hinweis": partial_notice(partial)} if partial else {}
     summary = {
+        **notice,
         "dagster/row_count": int(total),
         "neue_lieferungen": len(new),
         "zeilen_uebernommen": sum(c.rows_staged for c in new),
@@ -135,7 +141,28 @@ def load_deliveries(
         "lieferungen": Listing(files_table, LISTED_DELIVERIES),
         "vorschau": Listing(preview),
     }
-    return StepResult(summary, warnings)
+    status = STATUS_REJECTED if rejected else STATUS_PARTIAL if partial else None
+    failure = rejection_failure(rejected, moved=rejected_dir is not None) if rejected else None
+    return StepResult(summary, warnings, failure=failure, status=status)
+
+
+def partial_notice(partial: list[DeliveryCheck]) -> str:
+    """German: which deliveries were loaded without their quarantined rows."""
+    files = "; ".join(f"{c.path.name}: {quarantine_note(c.rows_quarantined, c.rows_read)}"
+                      for c in partial)  # fmt: skip
+    return f"Teilweise geladen – {files} (Check lieferungen_ohne_befund)."
+
+
+def rejection_failure(rejected: list[DeliveryCheck], moved: bool) -> str:
+    """German: which files were rejected and why, and that this is recorded."""
+    source = rejected[0].source
+    where = f" und mit Prüfbericht nach rejected/{source.name}/ verschoben" if moved else ""
+    reasons = "\n".join(f"- {c.rejection}" for c in rejected)
+    return (
+        f"{source.title}: {len(rejected)} Lieferung(en) abgelehnt:\n{reasons}\n"
+        f"Die Ablehnung ist in raw.deliveries und quarantine.findings festgehalten{where}; "
+        "alle übrigen Dateien dieses Laufs sind geladen. Bitte die korrigierte Datei neu liefern."
+    )
 
 
 def stage_deliveries(
@@ -271,7 +298,6 @@ def _write_delivery(
     source = check.source
     path = check.path
     received = dt.datetime.fromtimestamp(path.stat().st_mtime)
-    message = check.rejection or ("; ".join(check.warnings) or None)
     con.execute(
         "INSERT INTO raw.deliveries VALUES "
         "(?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -288,7 +314,7 @@ def _write_delivery(
             check.rows_quarantined,
             check.table.total_rows_dropped if check.table else 0,
             check.status,
-            message,
+            check.message,
             run_id,
         ],
     )
