@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indicators.export.disclosure import MIN_THRESHOLD
+from indicators.export.threshold import MIN_THRESHOLD
 from pipelines.settings import (
     PROJECT_ROOT,
     Settings,
