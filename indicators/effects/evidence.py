@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+from indicators.display.numbers import p_statement
+
 RELIABLE = "belastbar"
 HINT = "Hinweis"
 NO_EVIDENCE = "kein Nachweis"
@@ -56,7 +58,7 @@ def grade(
     effect: float, p_value: float, p_method: str, pretrend_p: float, expected_direction: str
 ) -> tuple[str, str]:
     """Grade and German reason for an estimated effect."""
-    stated = f"p = {p_value:.3f} ({p_method})"
+    stated = f"{p_statement(p_value)} ({p_method})"
     if p_value >= HINT_ALPHA:
         return NO_EVIDENCE, f"{stated}: kein statistisch gesicherter Effekt"
     problems = []
@@ -68,7 +70,7 @@ def grade(
     if math.isnan(pretrend_p):
         problems.append("Vortrend nicht prüfbar")
     elif pretrend_p < PRETREND_ALPHA:
-        problems.append(f"Vortrendtest verletzt (p = {pretrend_p:.3f})")
+        problems.append(f"Vortrendtest verletzt ({p_statement(pretrend_p)})")
     if problems:
         return HINT, f"{stated}; " + "; ".join(problems)
-    return RELIABLE, f"{stated}; Vortrendtest unauffällig (p = {pretrend_p:.3f})"
+    return RELIABLE, f"{stated}; Vortrendtest unauffällig ({p_statement(pretrend_p)})"
