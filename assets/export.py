@@ -38,10 +38,11 @@ CONTRACT_CHECK = "exportvertrag"
         )
     ],
     description=(
-        "Auswertungspaket für die Landesevaluation (exports/<AGS>_<Datum>_<Lauf>/): "
-        "Data Package mit CSV, Excel-Arbeitsmappe mit Codebuch, Bericht, Prüfbericht und "
-        "Manifest; Fallzahlen unter der Geheimhaltungsschwelle gesperrt. Jährlich am 1. März "
-        "oder bei Bedarf."
+        "Das Auswertungspaket für die Landesevaluation, ein Ordner "
+        "`exports/<AGS>_<Datum>_<Lauf>/` je Export. Es enthält ein Data Package mit CSV, eine "
+        "Excel-Arbeitsmappe mit Codebuch, den Bericht, den Prüfbericht und ein Manifest; "
+        "Fallzahlen unter der Geheimhaltungsschwelle sind gesperrt. Jährlich am 1. März, bei "
+        "Bedarf mit `kekiz export`."
     ),
 )
 def auswertungspaket(

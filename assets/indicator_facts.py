@@ -28,7 +28,8 @@ def indicator_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
         SOZIALINDEX_KEY,
         INDICATORS,
         [VALUES_KEY],
-        "Sozialindex je Sozialquartier und Jahr aus sieben Teilindikatoren ("
+        "Wie stark die soziale Lage jedes Sozialquartiers vom Stadtmittel abweicht und wie "
+        "sie sich verändert, je Jahr. Methode: Sozialindex aus sieben Teilindikatoren ("
         + ", ".join(catalogue.sozialindex_components)
         + "): Statusindex = Mittel der z-Werte über die Sozialquartiere (Stadtmittel 0), "
         f"Dynamikindex = dasselbe für die Veränderung über {catalogue.dynamic_years} Jahre. "

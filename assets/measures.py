@@ -51,7 +51,8 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
         OUTPUT_KEY,
         MEASURES,
         [VALUES_KEY, *(staging_key(s) for s in ("massnahmen", "massnahmen_umsetzung"))],
-        "Output-Indikatoren je Maßnahme, Gebiet (alle Ebenen) und Jahr: Reichweite = "
+        "Wie viele Kinder jede Maßnahme erreicht, je Gebiet (alle Ebenen) und Jahr. "
+        "Output-Indikatoren: Reichweite = "
         "Teilnehmende / Kinder der Zielaltersgruppe (mit Wilson-Intervall), soziale Reichweite "
         "(SGB-II-Anteil unter Teilnehmenden gegenüber der Bevölkerung) und abgedeckte Quartiere.",
         lambda con, run_id: write_measure_output(con, catalogue, run_id),
@@ -67,7 +68,9 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
         ],
         pool=POOL,
         description=(
-            "Wirkung jeder Maßnahme auf jeden verknüpften Wirkindikator: Imputationsschätzer "
+            "Wie stark sich jeder verknüpfte Wirkindikator in den Quartieren einer Maßnahme "
+            "nach ihrem Beginn verändert hat, verglichen mit Quartieren ohne die Maßnahme (in "
+            "Prozentpunkten, mit 95-%-Intervall und Bewertung). Methode: Imputationsschätzer "
             "für gestaffelten Beginn (Borusyak/Jaravel/Spiess, Punktschätzer wie did2s) mit nie "
             "und noch nicht behandelten Quartieren als Vergleich, Ereignisstudie mit "
             "Placebo-Jahren und Vortrendtest; Standardfehler nach dem Cluster-Jackknife mit "
@@ -88,7 +91,8 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
         COST_KEY,
         MEASURES,
         [EFFECT_KEY, OUTPUT_KEY],
-        "Fiskalische Indikatoren je Maßnahme und Jahr (nominale Euro): Kosten, Kosten je "
+        "Was jede Maßnahme je Jahr kostet, in nominalen Euro. Fiskalische Indikatoren: "
+        "Kosten, Kosten je "
         "Teilnehmenden, je Kind der Zielgruppe in den erreichten Quartieren, je vermiedenem "
         "Fall (nur bei belastbarem Effekt) und – wenn in indicators/folgekosten.yaml "
         "Folgekosten je Fall hinterlegt sind – der Netto-Nutzen je Euro.",

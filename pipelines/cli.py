@@ -1,4 +1,8 @@
-"""The ``kekiz`` command line: run the pipeline, check a delivery, export, start the UI."""
+"""The ``kekiz`` command line: run the pipeline, check a delivery, export, start the UI.
+
+``kekiz --help`` must answer at once: this module imports no pandas, DuckDB or Dagster at
+module level (a test checks it); every command imports what it needs.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,83 @@ import os
 import sys
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indicators.export.disclosure import MIN_THRESHOLD
+from indicators.export.threshold import DEFAULT_THRESHOLD, MIN_THRESHOLD
 from pipelines.settings import (
     PROJECT_ROOT,
     Settings,
     apply_dagster_environment,
     dagster_environment,
+    dagster_home,
 )
 from pipelines.terminal import printable, shown
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, EventLogEntry, ExecuteInProcessResult, JobDefinition
 
 console = Console(stderr=True)
 PIPED_WIDTH = 200
 """Columns of rich tables written to a file or pipe, where no terminal width is known."""
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+HEADINGS = {"Options": "Optionen", "Commands": "Befehle", "Positional arguments": "Argumente"}
+
+
+class GermanFormatter(click.HelpFormatter):
+    """Click's help page with German headings."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Aufruf: ")
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(HEADINGS.get(heading, heading))
+
+
+class GermanContext(click.Context):
+    formatter_class = GermanFormatter
+
+
+class GermanHelp:
+    """Commands whose help page and help option speak German."""
+
+    context_class = GermanContext
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("options_metavar", "[OPTIONEN]")
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = "Diese Hilfe zeigen und beenden."
+        return option
+
+
+class GermanCommand(GermanHelp, click.Command):
+    pass
+
+
+class GermanGroup(GermanHelp, click.Group):
+    command_class = GermanCommand
+
+
+class GermanOption(click.Option):
+    """An option whose help says "Pflichtangabe" where click says "required"."""
+
+    def get_help_extra(self, ctx: click.Context) -> dict:
+        extra = dict(super().get_help_extra(ctx))
+        if "required" in extra:
+            extra["required"] = "Pflichtangabe"
+        return extra
+
+
+def option(*names: str, **kwargs: object) -> Callable:
+    return click.option(*names, cls=GermanOption, **kwargs)
 
 
 def settings_from_env(**overrides: Path | int | None) -> Settings:
@@ -36,28 +98,40 @@ def settings_from_env(**overrides: Path | int | None) -> Settings:
         sys.exit(2)
 
 
-data_dir_option = click.option(
+data_dir_option = option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with one sub-folder per source (default: $KEKIZ_DATA_DIR or the sample).",
+    metavar="ORDNER",
+    help="Lieferordner mit einem Unterordner je Quelle (Standard: $KEKIZ_DATA_DIR oder die "
+    "Beispieldaten).",
 )
-warehouse_option = click.option(
+warehouse_option = option(
     "--warehouse",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="DuckDB file to write (default: $KEKIZ_WAREHOUSE or warehouse/kekiz.duckdb).",
+    metavar="DATEI",
+    help="DuckDB-Datei des Warehouse (Standard: $KEKIZ_WAREHOUSE oder warehouse/kekiz.duckdb).",
 )
 
 
-@click.group()
+@click.group(cls=GermanGroup, subcommand_metavar="BEFEHL [ARGUMENTE]...")
 def main() -> None:
-    """kekiz: monitoring pipeline for municipal prevention chains."""
+    """kekiz: Monitoring der kommunalen Präventionsketten (Kein Kind zurücklassen).
+
+    Lieferungen einlesen und prüfen, Indikatoren und Wirkungen berechnen, das Auswertungspaket
+    exportieren und die Dagster-Oberfläche starten.
+    """
 
 
 @main.command()
 @data_dir_option
 @warehouse_option
 def run(data_dir: Path | None, warehouse: Path | None) -> None:
-    """Materialise every asset on the deliveries in the data folder."""
+    """Alle Assets auf den Lieferungen berechnen.
+
+    Liest die Lieferungen im Lieferordner, prüft sie und berechnet alle Assets, mit
+    Fortschrittsbalken. Exit-Code 0 bei Erfolg, 1 wenn ein Schritt fehlschlägt, 2 ohne
+    Lieferordner.
+    """
     settings = settings_from_env(data_dir=data_dir, warehouse=warehouse)
     if not settings.data_dir.is_dir():
         console.print(f"[red]Lieferordner nicht gefunden:[/red] {shown(settings.data_dir)}")
@@ -75,57 +149,27 @@ def _run_with_progress(settings: Settings) -> bool:
     from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
     from pipelines.run_recovery import release_dead_runs
 
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(ALL_ASSETS_JOB)
-    run_id = str(uuid.uuid4())
+    job = build_definitions(settings).resolve_job_def(ALL_ASSETS_JOB)
     console.print(
         f"Lieferungen: {shown(settings.data_dir)}\nWarehouse:   {shown(settings.warehouse)}"
     )
     done_types = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+
+    def steps_done(records: Sequence[EventLogEntry]) -> tuple[int, str]:
+        done = [r for r in records if r.dagster_event_type in done_types]
+        return len(done), (done[-1].step_key if done else None) or "Start"
+
     with DagsterInstance.get() as instance:
         for dead in release_dead_runs(instance):
             console.print(
                 f"[yellow]Lauf {dead[:8]} ohne Prozess als fehlgeschlagen markiert[/yellow] "
                 "– sein Platz für Schreibzugriffe ist frei."
             )
-        outcome: dict[str, object] = {}
-
-        def execute() -> None:
-            try:
-                outcome["result"] = job.execute_in_process(
-                    run_config=QUIET_LOGS, instance=instance, run_id=run_id, raise_on_error=False
-                )
-            except BaseException as exc:  # reported below, after the progress bar closes
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=execute, daemon=True)
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("Schritte", total=len(job.nodes))
-            worker.start()
-            while worker.is_alive():
-                worker.join(0.25)
-                records = instance.all_logs(run_id, of_type=done_types)
-                last = records[-1].step_key if records else None
-                progress.update(task, completed=len(records), description=f"{last or 'Start'}")
-        if "error" in outcome:
-            raise outcome["error"]  # type: ignore[misc]
-        result = outcome["result"]
-        failed = [
-            e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE
-        ]
-        checks = [
-            e.event_specific_data
-            for e in result.all_events
-            if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
-        ]
-        reasons = failure_reasons(instance, run_id) if failed else []
-    for check in (c for c in checks if not c.passed):
+        result = _execute_with_progress(job, instance, "Schritte", len(job.nodes), steps_done)
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        reasons = failure_reasons(instance, result.run_id) if failed else []
+    run_id = result.run_id
+    for check in (c for c in result.get_asset_check_evaluations() if not c.passed):
         label = (
             "[yellow]Warnung (Lauf geht weiter):[/yellow]"
             if check.severity == AssetCheckSeverity.WARN
@@ -142,14 +186,68 @@ def _run_with_progress(settings: Settings) -> bool:
     return True
 
 
+def _execute_with_progress(
+    job: JobDefinition,
+    instance: DagsterInstance,
+    title: str,
+    total: int,
+    progress_of: Callable[[Sequence[EventLogEntry]], tuple[int, str]],
+) -> ExecuteInProcessResult:
+    """Execute ``job`` in this process as a run of ``instance``, with a progress bar.
+
+    ``progress_of`` turns the run's events so far into (steps done, what is going on).
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    run_id = str(uuid.uuid4())
+    outcome: dict[str, object] = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                run_config=QUIET_LOGS, instance=instance, run_id=run_id, raise_on_error=False
+            )
+        except BaseException as exc:  # reported below, after the progress bar closes
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=execute, daemon=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(title, total=total)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.25)
+            completed, description = progress_of(instance.all_logs(run_id))
+            progress.update(task, completed=completed, description=description)
+        if "result" in outcome and outcome["result"].success:  # type: ignore[union-attr]
+            progress.update(task, completed=total, description="fertig")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]  # type: ignore[return-value]
+
+
 @main.command()
-@click.option(
-    "--source", "source_name", required=True, help="Source name, e.g. sozialstrukturatlas."
+@option(
+    "--source",
+    "source_name",
+    required=True,
+    metavar="QUELLE",
+    help="Name der Quelle, z. B. sozialstrukturatlas.",
 )
 @data_dir_option
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="DATEI")
 def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
-    """Check one delivery without loading it; exit 0 valid, 1 invalid, 2 usage error."""
+    """Eine Lieferung prüfen, ohne sie zu laden.
+
+    Gibt einen Prüfbericht aus. Exit-Code 0 gültig, 1 ungültig, 2 bei falschem Aufruf (auch
+    bei unbrauchbarer kommune.yaml).
+    """
     from indicators.compute.catalogue import load_catalogue
     from indicators.ingest.delivery import check_delivery, references_from_files, report
     from schemas.profile import ProfileError, load_profile
@@ -171,10 +269,18 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
 
 
 @main.command()
-@click.option("--source", "source_name", help="Only this source, e.g. sozialstrukturatlas.")
-@click.option("--markdown", is_flag=True, help="Print one Markdown page (raw_data/FELDER.md).")
+@option(
+    "--source",
+    "source_name",
+    metavar="QUELLE",
+    help="Nur diese Quelle, z. B. sozialstrukturatlas.",
+)
+@option("--markdown", is_flag=True, help="Eine Markdown-Seite ausgeben (raw_data/FELDER.md).")
 def fields(source_name: str | None, markdown: bool) -> None:
-    """List every field of a source: column title, kind, whether required, indicators using it."""
+    """Die Felder der Quellen auflisten.
+
+    Je Feld: Spaltentitel, Art, ob Pflichtfeld, und die Indikatoren, die es verwenden.
+    """
     from rich.table import Table
 
     from indicators.compute.catalogue import load_catalogue
@@ -198,12 +304,20 @@ def fields(source_name: str | None, markdown: bool) -> None:
 
 @main.command()
 @warehouse_option
-@click.option(
-    "--deliveries", "per_source", default=3, show_default=True, help="Deliveries per source."
+@option(
+    "--deliveries",
+    "per_source",
+    default=3,
+    metavar="ANZAHL",
+    help="Lieferungen je Quelle (Standard: 3).",
 )
-@click.option("--runs", "run_count", default=10, show_default=True, help="Latest runs shown.")
+@option("--runs", "run_count", default=10, metavar="ANZAHL", help="Letzte Läufe (Standard: 10).")
 def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
-    """Show the latest deliveries per source, waiting and rejected files, and the last runs."""
+    """Letzte Lieferungen, wartende Dateien und Läufe zeigen.
+
+    Die letzten Lieferungen je Quelle mit gelesenen, geladenen und zurückgestellten Zeilen,
+    Dateien in incoming/ und rejected/ und die letzten Dagster-Läufe.
+    """
     from dagster import DagsterInstance
 
     from pipelines.run_recovery import release_dead_runs
@@ -220,28 +334,34 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
 
 
 @main.command()
-@click.option(
+@option(
     "--published",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Published warehouse copy to export (default: $KEKIZ_PUBLISHED).",
+    metavar="DATEI",
+    help="Veröffentlichte Kopie des Warehouse, die exportiert wird (Standard: $KEKIZ_PUBLISHED "
+    "oder warehouse/published/kekiz.duckdb).",
 )
-@click.option(
+@option(
     "--export-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for export packages (default: $KEKIZ_EXPORT_DIR or exports/).",
+    metavar="ORDNER",
+    help="Ordner für die Auswertungspakete (Standard: $KEKIZ_EXPORT_DIR oder exports/).",
 )
-@click.option(
+@option(
     "--threshold",
     type=click.IntRange(min=MIN_THRESHOLD),
-    help="Counts from 1 to threshold - 1 are suppressed (default: 5).",
+    metavar="ZAHL",
+    help="Geheimhaltungsschwelle: Fallzahlen von 1 bis Schwelle − 1 werden gesperrt "
+    f"(Standard: $KEKIZ_SUPPRESSION_THRESHOLD oder {DEFAULT_THRESHOLD}).",
 )
 def export(published: Path | None, export_dir: Path | None, threshold: int | None) -> None:
-    """Write the evaluation export package; exit 1 if the export contract fails."""
-    from datetime import datetime
+    """Das Auswertungspaket schreiben (als Dagster-Lauf).
 
-    from indicators.export.errors import ExportRefused
-    from indicators.export.package import STEPS, export_package, pipeline_version
-
+    Liest die veröffentlichte Kopie und materialisiert das Asset auswertungspaket, mit
+    Fortschrittsbalken; die Dagster-Oberfläche zeigt jedes Paket. Exit-Code 1, wenn der
+    Exportvertrag verletzt ist oder das Paket nicht geschrieben werden kann (dann wird nichts
+    geschrieben), 2 ohne veröffentlichte Kopie oder bei ungültiger Einstellung.
+    """
     settings = settings_from_env(
         published=published, export_dir=export_dir, suppression_threshold=threshold
     )
@@ -251,39 +371,50 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
             "zuerst `kekiz run` ausführen."
         )
         sys.exit(2)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("Export", total=len(STEPS))
+    sys.exit(0 if _export_with_progress(settings) else 1)
 
-        def step(name: str) -> None:
-            progress.update(task, completed=STEPS.index(name), description=name)
 
-        try:
-            result = export_package(
-                settings.published,
-                settings.export_dir,
-                str(uuid.uuid4()),
-                threshold=settings.suppression_threshold,
-                version=pipeline_version(),
-                created=datetime.now(),
-                progress=step,
-            )
-        except ExportRefused as exc:
-            progress.stop()
-            console.print(f"[red]Export abgebrochen.[/red] {shown(exc)}")
-            sys.exit(1)
-        progress.update(task, completed=len(STEPS), description="fertig")
+def _export_with_progress(settings: Settings) -> bool:
+    """Materialise the asset auswertungspaket; print where the package is or why it is not."""
+    from dagster import DagsterInstance
+
+    from indicators.export.package import STEPS
+    from pipelines.definitions import build_definitions
+    from pipelines.schedules import YEARLY_EXPORT_JOB
+
+    job = build_definitions(settings).resolve_job_def(YEARLY_EXPORT_JOB)
+
+    def steps_done(records: Sequence[EventLogEntry]) -> tuple[int, str]:
+        done = [r.user_message for r in records if r.user_message in STEPS]
+        return (STEPS.index(done[-1]), done[-1]) if done else (0, "Export")
+
+    with DagsterInstance.from_config(str(dagster_home())) as instance:
+        result = _execute_with_progress(job, instance, "Export", len(STEPS), steps_done)
+    failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
+    if failures:
+        reasons = [f.user_failure_data.description if f.user_failure_data else f.error.message
+                   for f in failures]  # fmt: skip
+        console.print(f"[red]Export abgebrochen.[/red] {shown(' '.join(reasons))}")
+        return False
+    [package] = result.get_asset_materialization_events()
+    metadata = package.materialization.metadata
+    rows = metadata["zeilen"].value
     console.print(
-        f"[green]Auswertungspaket geschrieben:[/green] {shown(result.folder)}\n"
-        f"{sum(result.tables.values())} Zeilen in {len(result.tables)} Tabellen, "
-        f"{result.suppressed_cells} Zellen gesperrt (Schwelle {settings.suppression_threshold})."
+        f"[green]Auswertungspaket geschrieben:[/green] {shown(metadata['ordner'].value)}\n"
+        f"{sum(rows.values())} Zeilen in {len(rows)} Tabellen, "
+        f"{metadata['gesperrte_zellen'].value} Zellen gesperrt "
+        f"(Schwelle {settings.suppression_threshold}); Lauf {result.run_id[:8]}."
     )
+    return True
 
 
 @main.command()
-@click.option("--port", default=3000, show_default=True, help="Port of the web UI.")
+@option("--port", default=3000, metavar="PORT", help="Port der Weboberfläche (Standard: 3000).")
 def dev(port: int) -> None:
-    """Start the Dagster UI (webserver and daemon) on 127.0.0.1."""
+    """Die Dagster-Oberfläche auf 127.0.0.1 starten.
+
+    Startet Webserver und Daemon mit der Instanz aus dagster.yaml.
+    """
     env = {**os.environ, **dagster_environment(), **settings_from_env().env()}
     # The Dagster commands lie beside this interpreter, also when its folder is not on PATH.
     scripts = Path(sys.executable).parent

@@ -15,6 +15,9 @@ MONTHLY_CRON = "0 5 1 * *"
 YEARLY_EXPORT_CRON = "0 6 1 3 *"
 """06:00 on 1 March: the evaluation export of the previous year."""
 
+YEARLY_EXPORT_JOB = "jaehrlicher_export"
+"""The yearly schedule and its job; ``kekiz export`` runs this job."""
+
 MONTHLY_SELECTION = DERIVED | dg.AssetSelection.checks(*FRESHNESS_CHECKS)
 
 
@@ -42,7 +45,7 @@ def build_schedules() -> list[dg.ScheduleDefinition]:
             "Schuleingangsuntersuchung noch aktuell sind.",
         ),
         calendar_schedule(
-            "jaehrlicher_export",
+            YEARLY_EXPORT_JOB,
             YEARLY_EXPORTS,
             YEARLY_EXPORT_CRON,
             "Erstellt zum 1. März das Auswertungspaket für die Landesevaluation.",

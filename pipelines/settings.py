@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.export.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from indicators.export.threshold import DEFAULT_THRESHOLD, MIN_THRESHOLD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"
@@ -75,18 +75,28 @@ class Settings:
         os.environ.update(self.env())
 
 
-def dagster_environment() -> dict[str, str]:
-    """DAGSTER_HOME and storage folders for the instance configured in dagster.yaml.
+STATE_FOLDERS = {"KEKIZ_DAGSTER_STORAGE": "dagster", "KEKIZ_DAGSTER_LOGS": "logs"}
+"""The storage folders of the Dagster instance: variable -> folder name (as in dagster.yaml)."""
 
-    Variables already set win; otherwise the storage folders lie under KEKIZ_STATE_DIR.
-    """
-    state = Path(os.environ.get("KEKIZ_STATE_DIR", PROJECT_ROOT / "var")).resolve()
-    defaults = {
-        "DAGSTER_HOME": str(PROJECT_ROOT),
-        "KEKIZ_DAGSTER_STORAGE": str(state / "dagster"),
-        "KEKIZ_DAGSTER_LOGS": str(state / "logs"),
-    }
-    return {name: os.environ.get(name, value) for name, value in defaults.items()}
+
+def dagster_home() -> Path:
+    """The folder of dagster.yaml: DAGSTER_HOME, by default this checkout."""
+    return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT).expanduser().resolve()
+
+
+def state_folder(variable: str, folder: str) -> Path:
+    """A storage folder of the instance: the variable if set, else the folder under
+    KEKIZ_STATE_DIR, by default under var/ in DAGSTER_HOME."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable]).expanduser().resolve()
+    state = os.environ.get("KEKIZ_STATE_DIR") or dagster_home() / "var"
+    return Path(state).expanduser().resolve() / folder
+
+
+def dagster_environment() -> dict[str, str]:
+    """DAGSTER_HOME and the storage folders of the instance configured in dagster.yaml."""
+    folders = {name: str(state_folder(name, folder)) for name, folder in STATE_FOLDERS.items()}
+    return {"DAGSTER_HOME": str(dagster_home()), **folders}
 
 
 def apply_dagster_environment() -> None:

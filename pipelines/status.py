@@ -31,6 +31,8 @@ RUN_STATUS = {
     DagsterRunStatus.CANCELED: "[yellow]abgebrochen[/yellow]",
     DagsterRunStatus.MANAGED: "extern",
 }
+ASSET_SELECTION = "Asset-Auswahl"
+"""Shown for runs of Dagster's implicit job (``__ASSET_JOB``): assets materialised without a job."""
 DELIVERY_STATUS_STYLE = {"geladen": "green", "teilweise geladen": "yellow", "abgelehnt": "red"}
 
 
@@ -130,7 +132,7 @@ def show_runs(out: Console, instance: DagsterInstance, limit: int) -> None:
     if not records:
         out.print("Noch keine Dagster-Läufe.")
         return
-    table = Table(title=f"Letzte {len(records)} Läufe")
+    table = Table(title="Letzter Lauf" if len(records) == 1 else f"Letzte {len(records)} Läufe")
     for column in ("Lauf", "Auftrag", "Status", "Auslöser", "Datei", "Start", "Dauer"):
         table.add_column(column)
     table.add_column("Grund", overflow="fold")
@@ -138,7 +140,7 @@ def show_runs(out: Console, instance: DagsterInstance, limit: int) -> None:
         run = record.dagster_run
         table.add_row(
             run.run_id[:8],
-            run.job_name,
+            ASSET_SELECTION if run.job_name.startswith("__ASSET_JOB") else run.job_name,
             run_status(run),
             shown(trigger(run.tags)),
             shown(run.tags.get(FILE_TAG, "")),

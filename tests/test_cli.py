@@ -7,13 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import duckdb
 import pytest
+from click.testing import CliRunner
 from dagster import DagsterInstance, DagsterRunStatus
 
 from assets.deliveries import incoming_run_config
 from assets.keys import staging_key
 from conftest import ATLAS, temporary_settings, write_areas, write_csv
+from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT
 
@@ -29,6 +32,32 @@ def kekiz(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def test_help_imports_neither_pandas_nor_dagster_nor_duckdb():
+    """``kekiz --help`` answers at once: the heavy libraries are imported by the commands."""
+    code = (
+        "import sys\n"
+        "from pipelines.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'dagster', 'duckdb', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert "Befehle:" in done.stdout
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_and_option_has_german_help(command):
+    cli_command = main.commands[command]
+    assert cli_command.help and "\n" not in cli_command.get_short_help_str(limit=60)
+    for param in cli_command.params:
+        assert isinstance(param, click.Argument) or param.help, f"{command} {param.name}"
+    page = CliRunner().invoke(main, [command, "--help"]).output
+    assert page.startswith(f"Aufruf: main {command} [OPTIONEN]")
+    assert "Optionen:" in page and "Diese Hilfe zeigen und beenden." in page
+    for english in ("Usage:", "Options:", "Show this message", "default:", "required"):
+        assert english not in page, (command, english)
 
 
 def test_validate_valid_file_exits_0():
@@ -124,6 +153,7 @@ def test_status_shows_latest_deliveries_waiting_files_and_runs(sample_run):
     assert [row[0] for row in atlas] == ["sozialstrukturatlas", ""]
     assert all(row[3:7] == ["27", "27", "0", "geladen"] for row in atlas)
     assert ["schulwechsel", "1", "0"] in rows
+    assert "Letzter Lauf" in done.stdout
     [run] = [row for row in rows if row[1] == "alles_materialisieren"]
     assert run[2:4] == ["erfolgreich", "manuell"]
 

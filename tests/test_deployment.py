@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dagster import DagsterInstance
 from dagster._config import process_config
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import pg_url_from_config
 
-from pipelines.settings import PROJECT_ROOT, Settings, dagster_environment
+from pipelines.settings import PROJECT_ROOT, STATE_FOLDERS, Settings, dagster_environment
 
 DEPLOY = PROJECT_ROOT / "deploy"
 POSTGRES_SNIPPET = DEPLOY / "dagster-postgres.yaml"
@@ -31,13 +32,52 @@ def env_file(path: Path) -> dict[str, str]:
 
 def test_instance_configuration():
     config, _ = dagster_instance_config(str(PROJECT_ROOT))
-    assert config["storage"] == {"sqlite": {"base_dir": {"env": "KEKIZ_DAGSTER_STORAGE"}}}
+    assert config["storage"]["custom"]["config"] == {
+        "variable": "KEKIZ_DAGSTER_STORAGE",
+        "folder": "dagster",
+    }
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 2
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["run_retries"] == {"enabled": True, "max_retries": 2}
     assert config["run_monitoring"] == {"enabled": True, "max_runtime_seconds": 7200}
     assert config["telemetry"] == {"enabled": False}
+
+
+@pytest.mark.parametrize("state_dir", [None, "zustand"])
+def test_the_instance_keeps_its_state_where_kekiz_says_without_any_variable(
+    tmp_path, monkeypatch, state_dir
+):
+    """dagster.yaml needs no variable: by default var/ beside it, else KEKIZ_STATE_DIR; the
+    folders are those ``kekiz`` passes on (dagster_environment)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    for name in ("KEKIZ_STATE_DIR", *STATE_FOLDERS):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    if state_dir:
+        monkeypatch.setenv("KEKIZ_STATE_DIR", str(tmp_path / state_dir))
+    state = tmp_path / state_dir if state_dir else home / "var"
+    with DagsterInstance.get() as instance:
+        assert instance.root_directory == str(state / "dagster")
+        assert instance.compute_log_manager._base_dir == str(state / "logs")
+        assert instance.get_runs() == []
+    assert (state / "dagster" / "history" / "runs.db").exists()
+    assert dagster_environment() == {
+        "DAGSTER_HOME": str(home),
+        "KEKIZ_DAGSTER_STORAGE": str(state / "dagster"),
+        "KEKIZ_DAGSTER_LOGS": str(state / "logs"),
+    }
+
+
+def test_a_storage_variable_overrides_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
+    monkeypatch.setenv("KEKIZ_DAGSTER_STORAGE", str(tmp_path / "lauf"))
+    monkeypatch.setenv("KEKIZ_DAGSTER_LOGS", str(tmp_path / "protokolle"))
+    with DagsterInstance.get() as instance:
+        assert instance.root_directory == str(tmp_path / "lauf")
+        assert instance.compute_log_manager._base_dir == str(tmp_path / "protokolle")
 
 
 def test_postgres_storage_snippet_is_a_valid_instance_configuration(monkeypatch):

@@ -19,6 +19,7 @@ from test_disclosure import determined, peel
 
 import indicators.export.package as export_package_module
 import indicators.export.report as report_module
+from assets.keys import EXPORT_KEY
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.package import export_package
 from indicators.export.printing import PRINT_RULES, check_print, find_browser, print_rules
@@ -26,7 +27,7 @@ from indicators.export.spec import COST_COLUMNS, TABLES, export_docs
 from indicators.export.tables import NotAggregateError, _read, read_tables
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
-from pipelines.settings import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT, STATE_FOLDERS
 from schemas.columns import load_column_docs
 
 THRESHOLD = 5
@@ -58,6 +59,41 @@ def exported(sample_run):
     assert result.success
     [folder] = settings.export_dir.iterdir()
     return result, folder, settings
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch) -> dg.DagsterInstance:
+    """The instance of dagster.yaml with its storage in a temporary folder, as ``kekiz`` opens
+    it."""
+    monkeypatch.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
+    monkeypatch.setenv("KEKIZ_STATE_DIR", str(tmp_path / "state"))
+    for name in STATE_FOLDERS:
+        monkeypatch.delenv(name, raising=False)
+    with dg.DagsterInstance.from_config(str(PROJECT_ROOT)) as instance:
+        yield instance
+
+
+def export_cli(*args: str):
+    return CliRunner().invoke(main, ["export", *args])
+
+
+def test_the_cli_export_is_a_materialisation_the_ui_shows(exported, tmp_path, instance):
+    _, _, settings = exported
+    target = tmp_path / "exports"
+    out = export_cli("--published", str(settings.published), "--export-dir", str(target))
+    assert out.exit_code == 0, out.output
+    [folder] = target.iterdir()
+    printed = "".join(out.output.split())
+    assert "Auswertungspaketgeschrieben" in printed and folder.name in printed
+    event = instance.get_latest_materialization_event(EXPORT_KEY)
+    assert event is not None and event.run_id.startswith(folder.name.rsplit("_", 1)[1])
+    metadata = event.asset_materialization.metadata
+    assert metadata["ordner"] == dg.MetadataValue.path(str(folder))
+    assert metadata["gesperrte_zellen"].value > 0
+    [check] = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(EXPORT_KEY, "exportvertrag"), limit=1
+    )
+    assert check.status.value == "SUCCEEDED"
 
 
 def warehouse_view(settings, view: str) -> pd.DataFrame:
@@ -508,14 +544,12 @@ def tamper(monkeypatch) -> None:
 
 
 def test_a_tampered_table_fails_the_cli_with_exit_1_and_leaves_nothing(
-    exported, tmp_path, monkeypatch
+    exported, tmp_path, monkeypatch, instance
 ):
     _, _, settings = exported
     tamper(monkeypatch)
     target = tmp_path / "exports"
-    out = CliRunner().invoke(
-        main, ["export", "--published", str(settings.published), "--export-dir", str(target)]
-    )
+    out = export_cli("--published", str(settings.published), "--export-dir", str(target))
     assert out.exit_code == 1
     assert "Exportvertrag ist verletzt" in out.output
     assert "Tabelle indikatoren" in out.output and "150" in out.output
@@ -599,15 +633,15 @@ def test_texts_are_written_as_text_never_as_formulas_or_markup(exported, tmp_pat
     assert SCRIPT not in page and "M05&lt;script&gt;alert(2)&lt;/script&gt;" in page
 
 
-def test_a_city_id_that_is_no_official_key_writes_nothing_anywhere(exported, tmp_path, monkeypatch):
+def test_a_city_id_that_is_no_official_key_writes_nothing_anywhere(
+    exported, tmp_path, monkeypatch, instance
+):
     _, _, settings = exported
     hostile(monkeypatch, city_id="../../x")
     target = tmp_path / "a" / "b" / "exports"
-    out = CliRunner().invoke(
-        main, ["export", "--published", str(settings.published), "--export-dir", str(target)]
-    )
+    out = export_cli("--published", str(settings.published), "--export-dir", str(target))
     assert out.exit_code == 1 and "kein Amtlicher Gemeindeschlüssel" in " ".join(out.output.split())
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == []
+    assert not target.parent.parent.exists()
 
 
 def test_an_export_removes_what_a_killed_export_left_behind(exported, tmp_path):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 import shutil
 
 import dagster as dg
@@ -9,10 +12,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from scipy import stats
 
+from assets.keys import EFFECT_KEY
 from conftest import SAMPLE, temporary_settings
 from indicators.compute.catalogue import load_catalogue
+from indicators.display.german import p_value
 from indicators.effects import evidence
 from indicators.effects.costs import measure_costs
 from indicators.effects.estimation import adoption_years
@@ -344,6 +350,49 @@ def test_adoption_is_the_first_active_year():
     assert adoption_years(umsetzung).to_dict("records") == [
         {"massnahme_id": "M", "gebiet_id": "Q1", "beginn": 2014}
     ]
+
+
+# --- what the Dagster UI shows ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p", "shown"), [(0.0004, "< 0,001"), (0.001, "0,001"), (0.0456, "0,046"), (float("nan"), "–")]
+)
+def test_p_values_are_written_the_german_way(p, shown):
+    assert p_value(p) == shown
+
+
+def test_the_effects_show_a_german_table_and_readable_charts(sample_run):
+    result, settings = sample_run
+    [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == EFFECT_KEY]
+    metadata = event.materialization.metadata
+    table = metadata["ergebnisse"]
+    assert isinstance(table, dg.TableMetadataValue)
+    assert [c.name for c in table.schema.columns] == [
+        "Maßnahme", "Wirkindikator", "Effekt (Prozentpunkte)", "95-%-Intervall", "p-Wert",
+        "Behandelte Gebiete", "Bewertung", "Begründung",
+    ]  # fmt: skip
+    rows = [record.data for record in table.records]
+    estimated = [row for row in rows if row["Bewertung"] != evidence.NOT_ESTIMABLE]
+    assert len(rows) == 12 and len(estimated) == 11
+    labels = {indicator.label for indicator in load_catalogue().indicators}
+    assert all(row["Wirkindikator"] in labels for row in rows)
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        titles = dict(con.sql("SELECT massnahme_id, titel FROM mart.massnahmen").fetchall())
+    assert {row["Maßnahme"] for row in rows} == {f"{t} ({m})" for m, t in titles.items()}
+    for row in estimated:
+        assert re.fullmatch(r"[−+]?\d+,\d\d", row["Effekt (Prozentpunkte)"]), row
+        assert re.fullmatch(r"-?\d+,\d\d bis -?\d+,\d\d", row["95-%-Intervall"]), row
+        assert re.fullmatch(r"< 0,001|[01],\d{3}", row["p-Wert"]), row
+        assert "Wdh." not in row["Begründung"] and "))" not in row["Begründung"]
+        assert re.match(r"p (< 0,001|= [01],\d{3}) \(", row["Begründung"]), row
+
+    chart = metadata["ereignisstudie_M01"].value
+    m01 = next(row for row in rows if row["Maßnahme"].endswith("(M01)"))
+    assert f"**{m01['Maßnahme']}: Wirkung auf {m01['Wirkindikator']}" in chart
+    assert "95-%-Intervall" in chart
+    png = base64.b64decode(re.search(r"data:image/png;base64,([^)]+)", chart).group(1))
+    assert Image.open(io.BytesIO(png)).width >= 900
 
 
 def test_a_warehouse_from_before_the_sgb2_participant_count_gains_the_column(tmp_path):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,8 @@ from conftest import describe, temporary_settings
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT, Settings
 
-WEBSERVER = str(Path(sys.executable).parent / "dagster-webserver")
+SCRIPTS = Path(sys.executable).parent
+WEBSERVER = str(SCRIPTS / "dagster-webserver")
 STARTUP_SECONDS = 180
 
 QUERY = """
@@ -67,6 +71,11 @@ def graphql(port: int, query: str) -> dict:
     return body["data"]
 
 
+def server_version(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=10) as answer:
+        return json.load(answer)["dagster_webserver_version"]
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return temporary_settings(tmp_path, tmp_path / "lieferungen")
@@ -83,25 +92,54 @@ def webserver(tmp_path: Path, settings: Settings):
         "KEKIZ_DAGSTER_STORAGE": str(tmp_path / "dagster"),
         "KEKIZ_DAGSTER_LOGS": str(tmp_path / "logs"),
     }
-    log = (tmp_path / "webserver.log").open("wb")
-    process = subprocess.Popen(
-        [WEBSERVER, "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its code server joins the group, stopped with it
-    )
-    try:
-        yield port, wait_until_loaded(process, port, tmp_path / "webserver.log")
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    command = [WEBSERVER, "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
+    with started(command, port, env, PROJECT_ROOT, tmp_path / "webserver.log") as data:
+        yield port, data
+
+
+@contextmanager
+def started(
+    command: list[str], port: int, env: dict[str, str], cwd: Path, log_path: Path, ready=None
+):
+    """Start a Dagster UI command, wait until it is ``ready`` (by default: its code location
+    is loaded), stop it after."""
+    ready = ready or wait_until_loaded
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its code server and daemon join the group, stopped with it
+        )
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+            yield ready(process, port, log_path)
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the process group of ``process`` (also when the command itself has exited)."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> str:
+    """Poll ``/server_info`` until the webserver answers; return its version."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            return server_version(port)
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    pytest.fail(f"webserver not serving within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
 def wait_until_loaded(process: subprocess.Popen, port: int, log: Path) -> dict:
@@ -151,36 +189,59 @@ def test_webserver_serves_the_asset_graph_and_checks(webserver, settings):
     served_jobs = {j["name"] for j in repo["jobs"] if not j["name"].startswith("__")}
     assert served_jobs == set(expected["jobs"])
     # the web UI itself answers on the loopback address
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=10) as response:
-        assert json.load(response)["dagster_webserver_version"]
+    assert server_version(port)
 
 
 def test_kekiz_dev_starts_the_ui_without_its_environment_on_the_path(tmp_path, settings):
     """As the README shows it: ``.venv/bin/kekiz dev`` from any folder, plain system PATH."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER", "KEKIZ"))},
+        **without_kekiz_variables(os.environ),
         **settings.env(),
         "KEKIZ_STATE_DIR": str(tmp_path / "state"),
         "PATH": "/usr/bin:/bin",
     }
-    log_path = tmp_path / "dev.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "kekiz"), "dev", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            data = wait_until_loaded(process, port, log_path)
-            assert data["repositoriesOrError"]["nodes"][0]["jobs"]
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    command = [str(SCRIPTS / "kekiz"), "dev", "--port", str(port)]
+    with started(command, port, env, tmp_path, tmp_path / "dev.log") as data:
+        assert data["repositoriesOrError"]["nodes"][0]["jobs"]
+    assert (tmp_path / "state" / "dagster" / "history" / "runs.db").exists()
+
+
+def without_kekiz_variables(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not k.startswith(("DAGSTER", "KEKIZ"))}
+
+
+def test_dagster_webserver_from_the_checkout_needs_no_kekiz_variables(tmp_path):
+    """``dagster-webserver -m pipelines.definitions`` with DAGSTER_HOME as the README says."""
+    port = free_port()
+    env = {**without_kekiz_variables(os.environ), "DAGSTER_HOME": str(PROJECT_ROOT)}
+    command = [WEBSERVER, "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
+    with started(command, port, env, PROJECT_ROOT, tmp_path / "webserver.log") as data:
+        assert data["repositoriesOrError"]["nodes"][0]["jobs"]
+        assert server_version(port)
+    assert (PROJECT_ROOT / "var" / "dagster" / "history" / "runs.db").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["dagster", "dev"], pytest.param(["dg", "dev"], marks=pytest.mark.slow)],
+    ids=["dagster-dev", "dg-dev"],
+)
+def test_dagster_dev_and_dg_dev_use_the_instance_of_dagster_yaml(tmp_path, settings, command):
+    """The ecosystem's commands from the checkout, no KEKIZ_ variable of the instance set:
+    the instance of dagster.yaml keeps its history under var/ beside it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home)
+    port = free_port()
+    env = {
+        **without_kekiz_variables(os.environ),
+        **settings.env(),  # deliveries and warehouse in the temporary folder, for the sensors
+        "DAGSTER_HOME": str(home),
+        "VIRTUAL_ENV": str(SCRIPTS.parent),
+        "PATH": os.pathsep.join([str(SCRIPTS), os.environ.get("PATH", "")]),
+    }
+    executable = [str(SCRIPTS / command[0]), *command[1:], "-h", "127.0.0.1", "-p", str(port)]
+    with started(executable, port, env, PROJECT_ROOT, tmp_path / "dev.log", wait_until_serving):
+        assert server_version(port)
+    assert (home / "var" / "dagster" / "history" / "runs.db").exists()

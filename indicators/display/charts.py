@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import matplotlib
 
@@ -13,12 +14,19 @@ import pandas as pd
 
 PNG_METADATA = {"Software": None}
 """No matplotlib version in the PNG, so equal charts give equal bytes across upgrades."""
+DPI = 100
+WIDTH_INCHES = 11
+"""Charts are about 1000 pixels wide: readable in the Dagster UI and in the report."""
+EVENT_STUDY_CAPTION = (
+    "Punkte: geschätzter Effekt je Jahr seit Beginn; senkrechte Striche: 95-%-Intervall; "
+    "grau: Jahre vor Beginn (Placebo, sollten um 0 liegen); gestrichelt: Gesamteffekt."
+)
 
 
 def data_uri(fig: plt.Figure) -> str:
     """The figure as a base64 PNG data URI (closes the figure)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata=PNG_METADATA)
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -26,7 +34,7 @@ def data_uri(fig: plt.Figure) -> str:
 def trend_chart(series: pd.DataFrame, title: str) -> str:
     """Lines with 95 % bands; ``series`` has columns label, jahr, wert, ki_unten, ki_oben and
     teilerhebung (partial surveys are drawn as open circles and left out of the line)."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 4.8))
     for label, rows in series.groupby("label", sort=False):
         rows = rows.sort_values("jahr")
         full = rows["wert"].where(~rows["teilerhebung"])
@@ -52,23 +60,25 @@ def trend_chart(series: pd.DataFrame, title: str) -> str:
 
 def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
     """Effects by years since start with 95 % intervals; placebo years in grey."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 4.8))
     for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
         ax.errorbar(
             rows["jahre_seit_start"],
             rows["effekt_pp"],
             yerr=[rows["effekt_pp"] - rows["ki_unten"], rows["ki_oben"] - rows["effekt_pp"]],
             fmt="o",
-            capsize=3,
+            capsize=4,
             color="grey" if placebo else "tab:blue",
-            label="Placebo vor Beginn" if placebo else "Effekt",
+            label="Placebo-Jahr vor Beginn, mit 95-%-Intervall"
+            if placebo
+            else "Effekt im Jahr, mit 95-%-Intervall",
         )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axhline(effect, color="tab:blue", linestyle="--", linewidth=1, label="Gesamteffekt")
     ax.axvline(-0.5, color="grey", linestyle=":", linewidth=0.8)
-    ax.set_xlabel("Jahre seit Beginn")
-    ax.set_ylabel("Prozentpunkte")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    ax.set_xlabel("Jahre seit Beginn der Maßnahme (0 = erstes Jahr)")
+    ax.set_ylabel("Effekt in Prozentpunkten")
+    ax.set_title(textwrap.fill(title, 100), fontsize=12)
+    ax.legend(fontsize=9, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     ax.grid(alpha=0.3)
     return data_uri(fig)

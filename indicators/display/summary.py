@@ -19,11 +19,14 @@ class Chart:
 
     uri: str
     title: str
+    caption: str = ""
+    """One line saying what the marks are, shown under the chart."""
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A table of which the first ``limit`` rows are shown."""
+    """A table of which the first ``limit`` rows are shown; its column names are the German
+    labels users see, decimals are shown with a decimal comma."""
 
     frame: pd.DataFrame
     limit: int = PREVIEW_ROWS

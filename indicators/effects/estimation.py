@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from indicators.display.german import whole
 from indicators.effects import evidence
 from indicators.effects.did import Panel, identified, imputation, jackknife_se, pretrend, twfe
 from indicators.effects.inference import (
@@ -116,10 +117,13 @@ def estimate_effect(
     diagnostic = twfe(panel)
     effect = float(imp.estimate[0])
     if len(treated_units) < evidence.RANDOMIZATION_BELOW:
-        p, p_method = p_ri, f"Randomisierungsinferenz ({options.permutations} Permutationen)"
+        p, p_method = p_ri, f"Randomisierungsinferenz, {whole(options.permutations)} Permutationen"
     else:
         p = p_boot
-        p_method = f"Wild-Cluster-Bootstrap, Webb-Gewichte ({options.bootstrap_reps} Wdh.)"
+        p_method = (
+            f"Wild-Cluster-Bootstrap mit Webb-Gewichten, {whole(options.bootstrap_reps)} "
+            "Wiederholungen"
+        )
     grade, why = evidence.grade(effect, p, p_method, trend_p, link["richtung"])
     row = {
         **base,

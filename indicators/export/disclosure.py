@@ -15,9 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-DEFAULT_THRESHOLD = 5
-MIN_THRESHOLD = 2
-"""Below 2 no count would be suppressed."""
+from indicators.export.threshold import DEFAULT_THRESHOLD
 
 
 def primary(values: pd.Series, threshold: int) -> pd.Series:

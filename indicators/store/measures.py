@@ -7,7 +7,8 @@ import duckdb
 import pandas as pd
 
 from indicators.compute.catalogue import Catalogue
-from indicators.display.charts import event_study_chart
+from indicators.display.charts import EVENT_STUDY_CAPTION, event_study_chart
+from indicators.display.german import MISSING, decimal, p_value
 from indicators.display.summary import Chart, StepResult, full_listing
 from indicators.effects.costs import load_follow_up_costs, measure_costs
 from indicators.effects.estimation import EffectOptions, adoption_years, measure_effects
@@ -70,35 +71,60 @@ def write_measure_effects(
         },
     )
     grades = effects["bewertung"]
+    names = _names(con, catalogue)
     return StepResult(
         {
             "dagster/row_count": len(effects),
             "gewichtung": options.weighting,
-            "ergebnisse": full_listing(_headline(effects)),
+            "ergebnisse": full_listing(_headline(effects, names)),
             **{f"bewertung_{grade}": int((grades == grade).sum()) for grade in grades.unique()},
-            **_event_study_charts(effects, course),
+            **_event_study_charts(effects, course, names),
         },
         _register_missing(con),
     )
 
 
-def _headline(effects: pd.DataFrame) -> pd.DataFrame:
-    bounds = effects[["ki_unten", "ki_oben"]].round(2).astype(str)
-    return effects.assign(
-        Effekt=effects["effekt_pp"].round(2),
-        KI=bounds["ki_unten"] + " bis " + bounds["ki_oben"],
-        p=effects["p_wert"].round(3),
-    )[["massnahme_id", "indikator_id", "Effekt", "KI", "p", "n_behandelt", "bewertung",
-       "begruendung"]]  # fmt: skip
+def _names(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, str]:
+    """Measure ids -> "title (id)" from the register, indicator ids -> catalogue labels."""
+    measures = con.sql("SELECT massnahme_id, titel FROM staging.massnahmen").fetchall()
+    return {
+        **{ind.id: ind.label for ind in catalogue.indicators},
+        **{mid: f"{title} ({mid})" for mid, title in measures},
+    }
 
 
-def _event_study_charts(effects: pd.DataFrame, course: pd.DataFrame) -> dict[str, Chart]:
+def _headline(effects: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """One row per measure and outcome, in words and German numbers."""
+    rows = [
+        {
+            "Maßnahme": names.get(row.massnahme_id, row.massnahme_id),
+            "Wirkindikator": names.get(row.indikator_id, row.indikator_id),
+            "Effekt (Prozentpunkte)": decimal(row.effekt_pp, 2),
+            "95-%-Intervall": f"{decimal(row.ki_unten, 2)} bis {decimal(row.ki_oben, 2)}"
+            if pd.notna(row.ki_unten)
+            else MISSING,
+            "p-Wert": p_value(row.p_wert),
+            "Behandelte Gebiete": row.n_behandelt,
+            "Bewertung": row.bewertung,
+            "Begründung": row.begruendung,
+        }
+        for row in effects.itertuples()
+    ]
+    return pd.DataFrame(rows).astype({"Behandelte Gebiete": "int64"})
+
+
+def _event_study_charts(
+    effects: pd.DataFrame, course: pd.DataFrame, names: dict[str, str]
+) -> dict[str, Chart]:
     charts = {}
     for row in effects[effects["bewertung"] != NOT_ESTIMABLE].itertuples():
-        title = f"{row.massnahme_id}: {row.indikator_id} ({row.bewertung})"
-        rows = course[course["massnahme_id"] == row.massnahme_id]
+        measure = names.get(row.massnahme_id, row.massnahme_id)
+        outcome = names.get(row.indikator_id, row.indikator_id)
+        title = f"{measure}: Wirkung auf {outcome} ({row.bewertung})"
+        rows = course[(course["massnahme_id"] == row.massnahme_id)
+                      & (course["indikator_id"] == row.indikator_id)]  # fmt: skip
         charts[f"ereignisstudie_{row.massnahme_id}"] = Chart(
-            event_study_chart(rows, row.effekt_pp, title), title
+            event_study_chart(rows, row.effekt_pp, title), title, EVENT_STUDY_CAPTION
         )
     return charts
 

@@ -1,0 +1,5 @@
+"""The bounds of the disclosure threshold, free of pandas so the command line starts fast."""
+
+DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 2
+"""Below 2 no count would be suppressed."""
