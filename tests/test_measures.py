@@ -381,8 +381,8 @@ def test_the_effects_show_a_german_table_and_readable_charts(sample_run):
         titles = dict(con.sql("SELECT massnahme_id, titel FROM mart.massnahmen").fetchall())
     assert {row["Maßnahme"] for row in rows} == {f"{t} ({m})" for m, t in titles.items()}
     for row in estimated:
-        assert re.fullmatch(r"[−+]?\d+,\d\d", row["Effekt (Prozentpunkte)"]), row
-        assert re.fullmatch(r"-?\d+,\d\d bis -?\d+,\d\d", row["95-%-Intervall"]), row
+        assert re.fullmatch(r"−?\d+,\d\d", row["Effekt (Prozentpunkte)"]), row
+        assert re.fullmatch(r"−?\d+,\d\d bis −?\d+,\d\d", row["95-%-Intervall"]), row
         assert re.fullmatch(r"< 0,001|[01],\d{3}", row["p-Wert"]), row
         assert "Wdh." not in row["Begründung"] and "))" not in row["Begründung"]
         assert re.match(r"p (< 0,001|= [01],\d{3}) \(", row["Begründung"]), row
