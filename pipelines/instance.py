@@ -24,12 +24,20 @@ def _folder(config: Mapping[str, str]) -> str:
     return str(state_folder(config["variable"], config["folder"]))
 
 
-class SqliteStorage(DagsterSqliteStorage):
-    """Run, event-log and schedule storage in SQLite files in the state folder."""
+class _InStateFolder:
+    """Configured by a variable and a folder name; built with ``base_dir`` set to the folder."""
 
     @classmethod
     def config_type(cls) -> dict[str, type]:
         return FOLDER_CONFIG
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value: Mapping[str, str]):  # type: ignore[override]
+        return cls(base_dir=_folder(config_value), inst_data=inst_data)
+
+
+class SqliteStorage(_InStateFolder, DagsterSqliteStorage):
+    """Run, event-log and schedule storage in SQLite files in the state folder."""
 
     @classmethod
     def from_config_value(  # type: ignore[override]
@@ -38,29 +46,9 @@ class SqliteStorage(DagsterSqliteStorage):
         return cls.from_local(base_dir=_folder(config_value), inst_data=inst_data)
 
 
-class ArtifactStorage(LocalArtifactStorage):
+class ArtifactStorage(_InStateFolder, LocalArtifactStorage):
     """Local artifacts of runs in the state folder."""
 
-    @classmethod
-    def config_type(cls) -> dict[str, type]:
-        return FOLDER_CONFIG
 
-    @classmethod
-    def from_config_value(  # type: ignore[override]
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, str]
-    ) -> ArtifactStorage:
-        return cls(base_dir=_folder(config_value), inst_data=inst_data)
-
-
-class ComputeLogs(LocalComputeLogManager):
+class ComputeLogs(_InStateFolder, LocalComputeLogManager):
     """Captured stdout and stderr of each step in the logs folder."""
-
-    @classmethod
-    def config_type(cls) -> dict[str, type]:
-        return FOLDER_CONFIG
-
-    @classmethod
-    def from_config_value(  # type: ignore[override]
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, str]
-    ) -> ComputeLogs:
-        return cls(base_dir=_folder(config_value), inst_data=inst_data)

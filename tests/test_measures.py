@@ -107,16 +107,20 @@ def test_reach_by_hand(cells):
     assert out.loc["Q1", "ki_unten"] < 20.0 < out.loc["Q1", "ki_oben"]
 
 
+RELIABLE_EFFECT = pd.DataFrame(
+    {
+        "massnahme_id": ["M"],
+        "indikator_id": ["seu_sprache"],
+        "effekt_pp": [-5.0],
+        "verzoegerung_jahre": [0],
+        "bewertung": [evidence.RELIABLE],
+    }
+)
+"""A reliable effect of −5 pp on the language rate from the start year on."""
+
+
 def test_costs_by_hand(cells):
-    effects = pd.DataFrame(
-        {
-            "massnahme_id": ["M"],
-            "indikator_id": ["seu_sprache"],
-            "effekt_pp": [-5.0],
-            "verzoegerung_jahre": [0],
-            "bewertung": [evidence.RELIABLE],
-        }
-    )
+    effects = RELIABLE_EFFECT
     outcomes = pd.DataFrame(
         {
             "gebiet_id": ["Q1", "Q2"],
@@ -167,15 +171,7 @@ def test_a_partial_survey_year_has_no_cost_per_avoided_case():
     cells = quarter_inputs(
         pd.DataFrame({"massnahme_id": ["M"], "zielgruppe_alter": ["3-5"]}), umsetzung, atlas
     )
-    effects = pd.DataFrame(
-        {
-            "massnahme_id": ["M"],
-            "indikator_id": ["seu_sprache"],
-            "effekt_pp": [-5.0],
-            "verzoegerung_jahre": [0],
-            "bewertung": [evidence.RELIABLE],
-        }
-    )
+    effects = RELIABLE_EFFECT
     outcomes = pd.DataFrame(
         {
             "gebiet_id": ["Q1"] * 2,

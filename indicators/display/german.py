@@ -37,8 +37,9 @@ def plain(value: float) -> str:
 
 
 def whole(value: int) -> str:
-    """A whole number with thousands dots: 9.999."""
-    return f"{value:,}".replace(",", ".")
+    """A whole number with a narrow space between thousands: 9 999 (a point would read as a
+    decimal point in a text full of decimal commas)."""
+    return decimal(value, 0)
 
 
 def p_value(p: float | None) -> str:

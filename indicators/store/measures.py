@@ -93,6 +93,10 @@ def _names(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, st
     }
 
 
+HEADLINE = ["Maßnahme", "Wirkindikator", "Effekt (Prozentpunkte)", "95-%-Intervall", "p-Wert",
+            "Behandelte Gebiete", "Bewertung", "Begründung"]  # fmt: skip
+
+
 def _headline(effects: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """One row per measure and outcome, in words and German numbers."""
     rows = [
@@ -110,7 +114,7 @@ def _headline(effects: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         }
         for row in effects.itertuples()
     ]
-    return pd.DataFrame(rows).astype({"Behandelte Gebiete": "int64"})
+    return pd.DataFrame(rows, columns=HEADLINE).astype({"Behandelte Gebiete": "int64"})
 
 
 def _event_study_charts(
