@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -196,3 +200,21 @@ def describe(defs: dg.Definitions) -> dict:
             for s in repo.sensor_defs
         },
     }
+
+
+KEKIZ = str(Path(sys.executable).parent / "kekiz")
+
+
+def kekiz(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run ``kekiz``; its output goes through files, not pipes: a log-forwarding ``tail`` that
+    Dagster leaves behind for a moment must not keep the test waiting for the pipe's end."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        done = subprocess.run(
+            [KEKIZ, *args], stdout=out, stderr=err, text=True,
+            env={**os.environ, **(env or {})}, timeout=timeout,
+        )  # fmt: skip
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())

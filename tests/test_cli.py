@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -16,26 +14,12 @@ from dagster import DagsterInstance, DagsterRunStatus
 
 from assets.deliveries import incoming_run_config
 from assets.keys import staging_key
-from conftest import ATLAS, temporary_settings, write_areas, write_csv
+from conftest import ATLAS, kekiz, temporary_settings, write_areas, write_csv
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT
 
-KEKIZ = str(Path(sys.executable).parent / "kekiz")
 SAMPLE = PROJECT_ROOT / "raw_data" / "sample"
-
-
-def kekiz(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``kekiz``; its output goes through files, not pipes: a log-forwarding ``tail`` that
-    Dagster leaves behind for a moment must not keep the test waiting for the pipe's end."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        done = subprocess.run(
-            [KEKIZ, *args], stdout=out, stderr=err, text=True,
-            env={**os.environ, **(env or {})}, timeout=300,
-        )  # fmt: skip
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
 
 
 def test_help_imports_neither_pandas_nor_dagster_nor_duckdb():

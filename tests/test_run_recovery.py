@@ -22,11 +22,10 @@ from dagster import (
 )
 from dagster._core.events import EngineEventData
 
-from conftest import SAMPLE, temporary_settings
+from conftest import KEKIZ, SAMPLE, kekiz, temporary_settings
 from pipelines.run_recovery import verwaiste_laeufe_freigeben
 from pipelines.settings import PROJECT_ROOT
 
-KEKIZ = str(Path(sys.executable).parent / "kekiz")
 STARTED_STEPS = 4
 """Kill the first run once this many steps have started (inside the ingestion)."""
 
@@ -87,10 +86,7 @@ def killed_run(environment: dict[str, str], steps: int) -> str:
 def test_a_run_killed_while_it_writes_does_not_block_the_next_run(environment):
     dead = killed_run(environment, STARTED_STEPS)
     start = time.monotonic()
-    second = subprocess.run(
-        [KEKIZ, "run"], env={**os.environ, **environment}, capture_output=True, text=True,
-        timeout=240,
-    )  # fmt: skip
+    second = kekiz("run", env=environment, timeout=240)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "ohne Prozess als fehlgeschlagen markiert" in second.stderr
     assert time.monotonic() - start < 200
