@@ -49,11 +49,12 @@ def indicator_values(
     ``tables`` maps a source name to its staging rows (with ``delivery_sha256``); years run
     from the first to the last delivered year of each source, so gaps appear as unknown.
     """
+    finest = is_quarter(areas)
     ancestors = quarter_ancestors(areas).merge(
-        areas[["gebiet_id"]].assign(quartier=is_quarter(areas)), on="gebiet_id"
+        areas[["gebiet_id"]].assign(quartier=finest), on="gebiet_id"
     )
     frames = [
-        _source_values(SOURCES[name], tables[name], areas, ancestors, catalogue, profile)
+        _source_values(SOURCES[name], tables[name], areas[finest], ancestors, catalogue, profile)
         for name in catalogue.sources
         if not tables[name].empty
     ]
@@ -65,14 +66,14 @@ def indicator_values(
 def quarter_cells(
     source: SourceSchema,
     rows: pd.DataFrame,
-    areas: pd.DataFrame,
+    quarters: pd.DataFrame,
     profile: Profile = DEFAULT_PROFILE,
 ) -> pd.DataFrame:
-    """One row per quarter valid at the source's reference date and year from first to last
-    delivered year, with the staged counts where delivered (``zeile_vorhanden``)."""
+    """One row per quarter (of ``quarters``, the areas on the finest level) valid at the
+    source's reference date and year from first to last delivered year, with the staged counts
+    where delivered (``zeile_vorhanden``)."""
     delivered = set(rows["jahr"].astype(int))
     month, day = profile.reference_day(source.name, source.reference_day)
-    quarters = areas[is_quarter(areas)]
     grid = pd.concat(
         [
             pd.DataFrame({"quarter_id": quarters.loc[valid, "gebiet_id"], "jahr": y})
@@ -91,12 +92,12 @@ def quarter_cells(
 def _source_values(
     source: SourceSchema,
     rows: pd.DataFrame,
-    areas: pd.DataFrame,
+    quarters: pd.DataFrame,
     ancestors: pd.DataFrame,
     catalogue: Catalogue,
     profile: Profile,
 ) -> pd.DataFrame:
-    cells = quarter_cells(source, rows, areas, profile)
+    cells = quarter_cells(source, rows, quarters, profile)
     coverage = catalogue.coverage.get(source.name)
     long = pd.concat(
         [_quarter_counts(cells, ind, coverage) for ind in catalogue.for_source(source.name)],

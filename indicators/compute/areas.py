@@ -34,14 +34,22 @@ def ancestry(areas: pd.DataFrame) -> pd.DataFrame:
 def ranks(areas: pd.DataFrame) -> pd.Series:
     """The rank of each area's level (0 = the municipality), indexed like ``areas``; NA for an
     area whose chain of parents does not reach the top."""
-    depth = ancestry(areas).groupby("gebiet_id")["abstand"].max()
-    return areas["gebiet_id"].map(depth).astype("Int64")
+    return areas["gebiet_id"].map(_depths(ancestry(areas))).astype("Int64")
 
 
 def is_quarter(areas: pd.DataFrame) -> pd.Series:
     """Mask of the areas on the finest level."""
-    rank = ranks(areas)
-    return (rank == rank.max()).fillna(False).astype(bool)
+    return areas["gebiet_id"].isin(_quarters(ancestry(areas)))
+
+
+def _depths(links: pd.DataFrame) -> pd.Series:
+    """Rank of each area in :func:`ancestry` ``links``: its distance to the top."""
+    return links.groupby("gebiet_id")["abstand"].max()
+
+
+def _quarters(links: pd.DataFrame) -> set[str]:
+    depth = _depths(links)
+    return set(depth.index[depth == depth.max()])
 
 
 def valid_on(areas: pd.DataFrame, day: dt.date) -> pd.Series:
@@ -54,9 +62,8 @@ def valid_on(areas: pd.DataFrame, day: dt.date) -> pd.Series:
 
 def quarter_ancestors(areas: pd.DataFrame) -> pd.DataFrame:
     """Long table ``quarter_id → gebiet_id`` linking each quarter to itself and each ancestor."""
-    quarters = set(areas.loc[is_quarter(areas), "gebiet_id"])
     links = ancestry(areas)
-    links = links[links["gebiet_id"].isin(quarters)]
+    links = links[links["gebiet_id"].isin(_quarters(links))]
     return (
         links.rename(columns={"gebiet_id": "quarter_id", "vorfahr_id": "gebiet_id"})[
             ["quarter_id", "gebiet_id"]
