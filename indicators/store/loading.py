@@ -182,6 +182,7 @@ def stage_deliveries(
     On any error nothing is written.
     """
     refs = warehouse_references(con, indicator_ids, profile)
+    links = None if refs.areas is None else upward_links(refs.areas)  # for the totals
     seen = known_deliveries(con, source_name)
     results: list[LoadedDelivery] = []
     with transaction(con):
@@ -196,7 +197,7 @@ def stage_deliveries(
             check = new_check(path, source_name, data_dir=data_dir)
             with tempfile.TemporaryDirectory(prefix="kekiz-lieferung-") as folder:
                 pending = Pending(Path(folder))
-                _collect(check, refs, sha, pending)
+                _collect(check, refs, links, sha, pending)
                 _write_delivery(con, check, sha, archived, run_id, pending)
             results.append(LoadedDelivery(path.name, sha, check))
     return results
@@ -231,11 +232,17 @@ class Pending:
         return f"SELECT * FROM read_parquet([{paths}], union_by_name = true)"
 
 
-def _collect(check: DeliveryCheck, refs: References, sha: str, pending: Pending) -> None:
+def _collect(
+    check: DeliveryCheck,
+    refs: References,
+    links: pd.DataFrame | None,
+    sha: str,
+    pending: Pending,
+) -> None:
     """Check the file part by part; each part's rows and findings go to ``pending``, and the
-    delivered totals are compared with the sum of their finest areas."""
+    delivered totals are compared with the sum of their finest areas (``links``: the areas'
+    :func:`upward_links`)."""
     fields = [n for n, c in check.source.columns().items() if field_kind(c) == "count"]
-    links = None if refs.areas is None else upward_links(refs.areas)
     sums, totals = [], []
     for part in checked_parts(check, refs):
         pending.unstaged += part.unstaged
