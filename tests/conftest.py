@@ -148,6 +148,18 @@ def sample_run(tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Settings]:
     return result, settings
 
 
+@pytest.fixture(scope="session")
+def sample_export(sample_run) -> tuple[dg.ExecuteInProcessResult, Path, Settings]:
+    """The yearly export job once on the published sample copy: (run result, package folder,
+    settings)."""
+    _, settings = sample_run
+    job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    [folder] = settings.export_dir.iterdir()
+    return result, folder, settings
+
+
 def job_targets(defs: dg.Definitions, job_name: str) -> dict[str, list[str]]:
     """The asset keys and check keys a job of ``defs`` executes, as sorted strings."""
     layer = defs.resolve_job_def(job_name).asset_layer

@@ -49,18 +49,6 @@ COUNTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def exported(sample_run):
-    """The yearly export job once on the published sample copy: (run result, package folder,
-    settings)."""
-    _, settings = sample_run
-    job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    [folder] = settings.export_dir.iterdir()
-    return result, folder, settings
-
-
 @pytest.fixture
 def instance(tmp_path, monkeypatch) -> dg.DagsterInstance:
     """The instance of dagster.yaml with its storage in a temporary folder, as ``kekiz`` opens
@@ -77,8 +65,8 @@ def export_cli(*args: str):
     return CliRunner().invoke(main, ["export", *args])
 
 
-def test_the_cli_export_is_a_materialisation_the_ui_shows(exported, tmp_path, instance):
-    _, _, settings = exported
+def test_the_cli_export_is_a_materialisation_the_ui_shows(sample_export, tmp_path, instance):
+    _, _, settings = sample_export
     target = tmp_path / "exports"
     out = export_cli("--published", str(settings.published), "--export-dir", str(target))
     assert out.exit_code == 0, out.output
@@ -105,8 +93,8 @@ def csv(folder: Path, table: str) -> pd.DataFrame:
     return pd.read_csv(folder / f"{table}.csv", dtype={"gebiet_id": str})
 
 
-def test_the_job_writes_a_complete_package_and_passes_its_contract(exported):
-    result, folder, _ = exported
+def test_the_job_writes_a_complete_package_and_passes_its_contract(sample_export):
+    result, folder, _ = sample_export
     assert re.fullmatch(r"05119000_\d{4}-\d{2}-\d{2}_[0-9a-f]{8}", folder.name)
     assert folder.name.endswith(result.run_id[:8])
     names = {p.name for p in folder.iterdir()}
@@ -120,8 +108,8 @@ def test_the_job_writes_a_complete_package_and_passes_its_contract(exported):
     assert all(r["success"] for r in contract.values())
 
 
-def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliveries(exported):
-    result, folder, settings = exported
+def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliveries(sample_export):
+    result, folder, settings = sample_export
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert f"excel/{TABLES[0].name}.csv" in files
@@ -137,14 +125,27 @@ def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliver
     assert sorted(d["sha256"] for d in manifest["lieferungen"]) == sorted(deliveries["sha256"])
 
 
-def test_the_package_passes_frictionless_validate(exported):
-    _, folder, _ = exported
+def test_the_manifest_names_format_and_municipality_first_and_its_own_hash_last(sample_export):
+    _, folder, _ = sample_export
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    city = csv(folder, "kommune").iloc[0]
+    keys = list(manifest)
+    assert keys[:3] == ["paketformat", "ags", "kommune"] and keys[-1] == "manifest_sha256"
+    assert manifest["paketformat"] == 1
+    assert (manifest["ags"], manifest["kommune"]) == (city["gebiet_id"], city["gebiet_name"])
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert manifest["manifest_sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_the_package_passes_frictionless_validate(sample_export):
+    _, folder, _ = sample_export
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
 
-def test_csvs_read_back_equal_the_warehouse_views_after_suppression(exported):
-    _, folder, settings = exported
+def test_csvs_read_back_equal_the_warehouse_views_after_suppression(sample_export):
+    _, folder, settings = sample_export
     view = warehouse_view(settings, "mart.indikatoren")
     keys = ["gebiet_id", "jahr", "indikator_id"]
     table = csv(folder, "indikatoren").merge(view, on=keys, suffixes=("", "_wh"), validate="1:1")
@@ -176,10 +177,10 @@ def test_csvs_read_back_equal_the_warehouse_views_after_suppression(exported):
     )
 
 
-def test_hidden_participants_take_every_cost_column_along(exported):
+def test_hidden_participants_take_every_cost_column_along(sample_export):
     """Otherwise the cost total divided by the cost per participant of other years gives the
     participants back."""
-    _, folder, settings = exported
+    _, folder, settings = sample_export
     costs = csv(folder, "massnahmen_kosten")
     costs_wh = warehouse_view(settings, "mart.massnahmen_kosten").sort_values(
         ["massnahme_id", "jahr"], ignore_index=True
@@ -190,10 +191,10 @@ def test_hidden_participants_take_every_cost_column_along(exported):
         assert costs.loc[hidden, column].isna().all(), column
 
 
-def test_a_value_shared_by_two_tables_is_suppressed_in_both(exported):
+def test_a_value_shared_by_two_tables_is_suppressed_in_both(sample_export):
     """At a threshold that hides many cells, nothing hidden in one table is published in or
     recoverable from another."""
-    _, _, settings = exported
+    _, _, settings = sample_export
     with duckdb.connect(str(settings.published), read_only=True) as con:
         tables = read_tables(con, HIGH_THRESHOLD)
     keys = ["massnahme_id", "jahr"]
@@ -229,8 +230,8 @@ def test_a_value_shared_by_two_tables_is_suppressed_in_both(exported):
     assert not (published & (hidden_quarters == 1)).any()
 
 
-def test_no_exported_count_lies_between_one_and_the_threshold(exported):
-    _, folder, _ = exported
+def test_no_exported_count_lies_between_one_and_the_threshold(sample_export):
+    _, folder, _ = sample_export
     for table, columns in {
         "indikatoren": ["zaehler", "nenner"],
         "massnahmen_output": ["teilnehmende", "teilnehmende_sgb2", "zielgruppe"],
@@ -242,10 +243,10 @@ def test_no_exported_count_lies_between_one_and_the_threshold(exported):
 
 
 @pytest.mark.parametrize("table", sorted(COUNTS))
-def test_the_attacker_recovers_no_suppressed_cell(exported, table):
+def test_the_attacker_recovers_no_suppressed_cell(sample_export, table):
     """For every parent, subtract the published children (and, repeatedly, what that reveals
     one level up or down) – and solve the whole linear system per group as well."""
-    _, folder, settings = exported
+    _, folder, settings = sample_export
     columns, group_by = COUNTS[table]
     published = csv(folder, table)
     areas = warehouse_view(settings, "mart.gebiete")
@@ -264,9 +265,9 @@ def test_the_attacker_recovers_no_suppressed_cell(exported, table):
 
 
 @pytest.fixture(scope="module")
-def workbook(exported) -> openpyxl.Workbook:
+def workbook(sample_export) -> openpyxl.Workbook:
     """The package's workbook, read with its layout (not read-only)."""
-    return openpyxl.load_workbook(exported[1] / "auswertung.xlsx")
+    return openpyxl.load_workbook(sample_export[1] / "auswertung.xlsx")
 
 
 def sheet_rows(sheet) -> tuple[list[str], list[tuple]]:
@@ -275,9 +276,9 @@ def sheet_rows(sheet) -> tuple[list[str], list[tuple]]:
 
 
 def test_the_workbook_has_german_headers_grey_suppressed_cells_a_codebook_and_notes(
-    exported, workbook
+    sample_export, workbook
 ):
-    _, folder, _ = exported
+    _, folder, _ = sample_export
     assert workbook.sheetnames[:2] == ["Hinweise", "Codebuch"]
     assert set(workbook.sheetnames[2:]) == {t.name for t in TABLES}
     sheet = workbook["indikatoren"]
@@ -353,8 +354,8 @@ def test_numbers_and_dates_are_stored_as_such_with_a_german_display(
         assert workbook[table].column_dimensions[letter].width >= min(longest, 60)
 
 
-def test_measure_sheets_show_the_title_beside_the_id(exported, workbook):
-    _, folder, _ = exported
+def test_measure_sheets_show_the_title_beside_the_id(sample_export, workbook):
+    _, folder, _ = sample_export
     titles = dict(zip(*[csv(folder, "massnahmen")[c] for c in ("massnahme_id", "titel")],
                       strict=True))  # fmt: skip
     names = csv(folder, "indikatorkatalog").set_index("indikator_id")["indikator_name"]
@@ -368,8 +369,8 @@ def test_measure_sheets_show_the_title_beside_the_id(exported, workbook):
     assert header[at + 1] == "Indikator" and all(r[at + 1] == names[r[at]] for r in rows)
 
 
-def test_data_quality_is_sorted_by_source_and_file(exported, workbook):
-    _, folder, _ = exported
+def test_data_quality_is_sorted_by_source_and_file(sample_export, workbook):
+    _, folder, _ = sample_export
     header, rows = sheet_rows(workbook["datenqualitaet"])
     source, name = header.index("Quelle"), header.index("Datei")
     keys = [(r[source], r[name]) for r in rows]
@@ -378,8 +379,8 @@ def test_data_quality_is_sorted_by_source_and_file(exported, workbook):
     assert list(zip(table["quelle"], table["datei"], strict=True)) == keys
 
 
-def test_the_codebook_refers_only_to_what_the_package_holds(exported, workbook):
-    _, folder, _ = exported
+def test_the_codebook_refers_only_to_what_the_package_holds(sample_export, workbook):
+    _, folder, _ = sample_export
     _, rows = sheet_rows(workbook["Codebuch"])
     columns = {t.name: set(csv(folder, t.name).columns) for t in TABLES}
     for table, column, title, _, description in rows:
@@ -392,8 +393,8 @@ def test_the_codebook_refers_only_to_what_the_package_holds(exported, workbook):
             assert any(named in c for c in columns.values()), (table, column, named)
 
 
-def test_the_csv_files_for_german_excel_hold_the_same_values(exported):
-    _, folder, _ = exported
+def test_the_csv_files_for_german_excel_hold_the_same_values(sample_export):
+    _, folder, _ = sample_export
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     assert package["excelCsv"]["canonical"] is False
     assert "excel/" not in json.dumps(package["resources"])
@@ -413,8 +414,8 @@ def test_the_csv_files_for_german_excel_hold_the_same_values(exported):
         pd.testing.assert_frame_equal(excel, canonical, check_dtype=False)
 
 
-def test_the_contract_report_names_each_expectation_in_german(exported):
-    _, folder, _ = exported
+def test_the_contract_report_names_each_expectation_in_german(sample_export):
+    _, folder, _ = sample_export
     page = (folder / "pruefbericht.html").read_text(encoding="utf-8")
     assert "expect_" not in page
     for text in ("Spalten in der vereinbarten Reihenfolge", "Schlüssel eindeutig",
@@ -426,8 +427,8 @@ def test_the_contract_report_names_each_expectation_in_german(exported):
                for e in run["expectations"])  # fmt: skip
 
 
-def test_the_report_has_a_chart_for_every_measure_and_indicator(exported, sample_run):
-    _, folder, settings = exported
+def test_the_report_has_a_chart_for_every_measure_and_indicator(sample_export, sample_run):
+    _, folder, settings = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page  # opens offline
     sections = re.split(r'<h3 id="', page)[1:]
@@ -442,8 +443,8 @@ def test_the_report_has_a_chart_for_every_measure_and_indicator(exported, sample
     assert all(charts[i] == 2 for i in catalogue)  # the trend and the areas with intervals
 
 
-def test_the_report_opens_with_a_summary_contents_and_a_glossary(exported, sample_run):
-    _, folder, settings = exported
+def test_the_report_opens_with_a_summary_contents_and_a_glossary(sample_export, sample_run):
+    _, folder, settings = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
     order = [
         page.index(f'id="{a}"') for a in ("zusammenfassung", "inhalt", "glossar", "massnahmen")
@@ -462,8 +463,8 @@ def test_the_report_opens_with_a_summary_contents_and_a_glossary(exported, sampl
         assert term in glossary, term
 
 
-def test_the_report_names_outcomes_and_writes_numbers_the_german_way(exported, sample_run):
-    _, folder, settings = exported
+def test_the_report_names_outcomes_and_writes_numbers_the_german_way(sample_export, sample_run):
+    _, folder, settings = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
     catalogue = warehouse_view(settings, "mart.indikatorkatalog").set_index("indikator_id")
     for outcome in warehouse_view(settings, "mart.massnahmen_wirkung")["indikator_id"]:
@@ -478,8 +479,8 @@ def test_the_report_names_outcomes_and_writes_numbers_the_german_way(exported, s
         assert "Sozialquartier" not in code and "Stadtbezirk" not in code
 
 
-def test_suppressed_and_uncomputable_cells_differ_in_the_report(exported):
-    _, folder, _ = exported
+def test_suppressed_and_uncomputable_cells_differ_in_the_report(sample_export):
+    _, folder, _ = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
     m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
     [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m02)
@@ -488,8 +489,8 @@ def test_suppressed_and_uncomputable_cells_differ_in_the_report(exported):
     assert re.search(r"<tr><td>\d{4}</td>(<td>[^<]*</td>)*<td>\.</td>", page)  # suppressed
 
 
-def test_each_outcome_chart_marks_the_start_of_its_measure(exported, monkeypatch):
-    _, _, settings = exported
+def test_each_outcome_chart_marks_the_start_of_its_measure(sample_export, monkeypatch):
+    _, _, settings = sample_export
     with duckdb.connect(str(settings.published), read_only=True) as con:
         tables = read_tables(con, THRESHOLD)
     calls = []
@@ -506,23 +507,23 @@ def test_each_outcome_chart_marks_the_start_of_its_measure(exported, monkeypatch
     assert calls == [(calls[0][0], first)] and calls[0][0].startswith("M03: SOPESS Sprechen")
 
 
-def test_the_report_keeps_rows_whole_and_repeats_headers_in_print(exported):
-    _, folder, _ = exported
+def test_the_report_keeps_rows_whole_and_repeats_headers_in_print(sample_export):
+    _, folder, _ = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
     assert print_rules(page) >= PRINT_RULES
     assert page.count("<thead>") == page.count("<table>")
 
 
 @pytest.mark.skipif(find_browser() is None, reason="no Chromium on the PATH (make browser)")
-def test_the_report_prints_to_a_reasonable_pdf_in_headless_chromium(exported, tmp_path):
-    _, folder, _ = exported
+def test_the_report_prints_to_a_reasonable_pdf_in_headless_chromium(sample_export, tmp_path):
+    _, folder, _ = sample_export
     pages, problems = check_print(folder / "bericht.html", tmp_path / "bericht.pdf",
                                   find_browser())  # fmt: skip
     assert problems == [] and pages > 10
 
 
-def test_a_rerun_on_unchanged_inputs_gives_identical_table_files(exported, tmp_path):
-    _, folder, settings = exported
+def test_a_rerun_on_unchanged_inputs_gives_identical_table_files(sample_export, tmp_path):
+    _, folder, settings = sample_export
     again = export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
                            version="test", created=datetime(2030, 3, 1))  # fmt: skip
     tables = [f"{t.name}.csv" for t in TABLES] + [f"excel/{t.name}.csv" for t in TABLES]
@@ -544,9 +545,9 @@ def tamper(monkeypatch) -> None:
 
 
 def test_a_tampered_table_fails_the_cli_with_exit_1_and_leaves_nothing(
-    exported, tmp_path, monkeypatch, instance
+    sample_export, tmp_path, monkeypatch, instance
 ):
-    _, _, settings = exported
+    _, _, settings = sample_export
     tamper(monkeypatch)
     target = tmp_path / "exports"
     out = export_cli("--published", str(settings.published), "--export-dir", str(target))
@@ -556,8 +557,8 @@ def test_a_tampered_table_fails_the_cli_with_exit_1_and_leaves_nothing(
     assert list(target.iterdir()) == []
 
 
-def test_a_tampered_table_fails_the_blocking_check_and_leaves_nothing(exported, monkeypatch):
-    _, _, settings = exported
+def test_a_tampered_table_fails_the_blocking_check_and_leaves_nothing(sample_export, monkeypatch):
+    _, _, settings = sample_export
     tamper(monkeypatch)
     before = set(settings.export_dir.iterdir())
     job = build_definitions(settings).resolve_job_def("jaehrlicher_export")
@@ -568,8 +569,8 @@ def test_a_tampered_table_fails_the_blocking_check_and_leaves_nothing(exported, 
     assert set(settings.export_dir.iterdir()) == before
 
 
-def test_the_export_reads_only_aggregate_mart_views(exported):
-    _, _, settings = exported
+def test_the_export_reads_only_aggregate_mart_views(sample_export):
+    _, _, settings = sample_export
     assert all(t.view.startswith("mart.") for t in TABLES)
     staging = dataclasses.replace(TABLES[1], view="staging.gebiete")
     with (
@@ -579,8 +580,8 @@ def test_the_export_reads_only_aggregate_mart_views(exported):
         _read(con, staging, {"mart.gebiete"})
 
 
-def test_an_existing_package_is_never_overwritten(exported):
-    result, folder, settings = exported
+def test_an_existing_package_is_never_overwritten(sample_export):
+    result, folder, settings = sample_export
     created = datetime.strptime(folder.name.split("_")[1], "%Y-%m-%d")
     with pytest.raises(FileExistsError):
         export_package(settings.published, settings.export_dir, result.run_id,
@@ -614,8 +615,10 @@ def hostile(monkeypatch, city_id: str | None = None) -> None:
     monkeypatch.setattr(export_package_module, "read_tables", read_hostile)
 
 
-def test_texts_are_written_as_text_never_as_formulas_or_markup(exported, tmp_path, monkeypatch):
-    _, _, settings = exported
+def test_texts_are_written_as_text_never_as_formulas_or_markup(
+    sample_export, tmp_path, monkeypatch
+):
+    _, _, settings = sample_export
     hostile(monkeypatch)
     result = export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
                             version="test", created=datetime(2030, 3, 1))  # fmt: skip
@@ -634,9 +637,9 @@ def test_texts_are_written_as_text_never_as_formulas_or_markup(exported, tmp_pat
 
 
 def test_a_city_id_that_is_no_official_key_writes_nothing_anywhere(
-    exported, tmp_path, monkeypatch, instance
+    sample_export, tmp_path, monkeypatch, instance
 ):
-    _, _, settings = exported
+    _, _, settings = sample_export
     hostile(monkeypatch, city_id="../../x")
     target = tmp_path / "a" / "b" / "exports"
     out = export_cli("--published", str(settings.published), "--export-dir", str(target))
@@ -644,8 +647,8 @@ def test_a_city_id_that_is_no_official_key_writes_nothing_anywhere(
     assert not target.parent.parent.exists()
 
 
-def test_an_export_removes_what_a_killed_export_left_behind(exported, tmp_path):
-    _, _, settings = exported
+def test_an_export_removes_what_a_killed_export_left_behind(sample_export, tmp_path):
+    _, _, settings = sample_export
     stale = tmp_path / ".05119000_2030-03-01_deadbeef.unfertig"
     stale.mkdir()
     (stale / "indikatoren.csv").write_text("halb")

@@ -30,18 +30,17 @@ from indicators.export.contract import (
 from indicators.export.errors import ExportRefused, PackageExists
 from indicators.export.files import (
     EXCEL_FOLDER,
-    csv_frame,
     datapackage,
     write_csv,
     write_excel_csv,
     write_json,
 )
+from indicators.export.manifest import MANIFEST, build_manifest, files_of
 from indicators.export.notes import codebook, notes
 from indicators.export.report import report
 from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
 from indicators.export.workbook import write_workbook
-from indicators.ingest.archive import sha256_of
 from schemas.profile import OFFICIAL_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +48,10 @@ WORKBOOK = "auswertung.xlsx"
 REPORT = "bericht.html"
 CONTRACT_JSON = "pruefbericht.json"
 CONTRACT_HTML = "pruefbericht.html"
-MANIFEST = "manifest.json"
 UNKNOWN_VERSION = "unbekannt"
 UNFINISHED = ".unfertig"
 AREA_KEY = re.compile(OFFICIAL_KEY)
 RUN_ID = re.compile(r"[0-9a-f]{8}")
-DELIVERY_FIELDS = ("quelle", "datei", "sha256", "eingang", "status")
-"""What the manifest lists of each delivery (the rows of the table datenqualitaet)."""
 STEPS = (
     "Tabellen lesen und sperren",
     "Tabellen schreiben",
@@ -191,22 +187,16 @@ def _write(
     stamp = created.strftime("%d.%m.%Y %H:%M")
     (work / REPORT).write_text(report(tables, threshold, stamp), encoding="utf-8")
     progress(STEPS[4])
-    manifest = {
-        "run_id": run_id,
-        "erstellt": created.isoformat(timespec="seconds"),
-        "pipeline_version": version,
-        "geheimhaltungsschwelle": threshold,
-        "lieferungen": csv_frame(tables.frames["datenqualitaet"])
-        .sort_values(["quelle", "datei", "sha256"])[list(DELIVERY_FIELDS)]
-        .to_dict("records"),
-        "dateien": {p.relative_to(work).as_posix(): sha256_of(p) for p in _files(work)},
-    }
+    manifest = build_manifest(
+        work,
+        city,
+        tables.frames["datenqualitaet"],
+        run_id=run_id,
+        created=created.isoformat(timespec="seconds"),
+        version=version,
+        threshold=threshold,
+    )
     write_json(manifest, work / MANIFEST)
-    for path in _files(work):
+    for path in files_of(work):
         path.chmod(0o444)
     return contract
-
-
-def _files(folder: Path) -> list[Path]:
-    """Every file in ``folder`` and its sub-folders, sorted by path."""
-    return sorted(p for p in folder.rglob("*") if p.is_file())
