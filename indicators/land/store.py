@@ -104,7 +104,7 @@ class LandStore:
             manifest, findings, status, stored = self._check_and_store(path, min_threshold, limits)
             report = report_text(path.name, findings)
             self._record(path, manifest, status, stored, received)
-            if status == REJECTED and move_rejected:
+            if status == REJECTED and move_rejected and os.path.lexists(path):
                 self._move_rejected(path, report)
             ags = manifest.get("ags") if isinstance(manifest, dict) else None
             return Intake(status, ags if isinstance(ags, str) else None, stored, findings, report)
