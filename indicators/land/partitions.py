@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ from indicators.store.connection import MEMORY_LIMIT, sql_literal
 
 DATAPACKAGE = "datapackage.json"
 MANIFEST_TABLE = "manifeste"
+MUNICIPALITY_TABLE = "kommune"
 PARTITION_FILE = "data.parquet"
 STAGING = ".neu"
 """Folder of the data root where partitions are written before they are renamed into place;
@@ -58,80 +60,76 @@ def write_partition(package: Path, data_root: Path) -> dict[str, int]:
     """
     manifest = json.loads((package / MANIFEST).read_text(encoding="utf-8"))
     resources = json.loads((package / DATAPACKAGE).read_text(encoding="utf-8"))["resources"]
+    tables = {r["name"]: _read_csv(package / r["path"], r["schema"]["fields"]) for r in resources}
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
     try:
-        ags, name = _municipality(con, package, manifest)
+        ags, name = _municipality(con, manifest, tables[MUNICIPALITY_TABLE])
         staging = data_root / STAGING / f"{ags}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        rows = {
-            resource["name"]: _write_table(
-                con, package / resource["path"], resource["schema"]["fields"],
-                ags, package.name, staging / resource["name"] / PARTITION_FILE,
+        try:
+            rows = {
+                table: _write(
+                    con,
+                    f"SELECT {sql_literal(ags)} AS ags, *, {sql_literal(package.name)} AS paket "
+                    f"FROM {source}",
+                    staging / table / PARTITION_FILE,
+                )
+                for table, source in tables.items()
+            }
+            con.execute(_manifest_row(manifest, ags, name, package.name))
+            rows[MANIFEST_TABLE] = _write(
+                con, "SELECT * FROM manifest", staging / MANIFEST_TABLE / PARTITION_FILE
             )
-            for resource in resources
-        }  # fmt: skip
-        rows[MANIFEST_TABLE] = _write_manifest(
-            con, manifest, ags, name, package.name, staging / MANIFEST_TABLE / PARTITION_FILE
-        )
+            for table in rows:
+                _swap_in(staging / table, partition_folder(data_root, table, ags))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            with suppress(OSError):  # another package is being written beside
+                staging.parent.rmdir()
     finally:
         con.close()
-    for table in rows:
-        _swap_in(staging / table, partition_folder(data_root, table, ags))
-    shutil.rmtree(staging)
     return rows
 
 
-def _municipality(con: duckdb.DuckDBPyConnection, package: Path, manifest: dict) -> tuple[str, str]:
-    """AGS and name of the municipality: from the manifest, else from ``kommune.csv``."""
+def _read_csv(csv: Path, fields: list[dict]) -> str:
+    """DuckDB's reading of a package CSV, each column in the type its field declares."""
+    types = ", ".join(f"{sql_literal(f['name'])}: '{FIELD_TYPES[f['type']]}'" for f in fields)
+    return (
+        f"read_csv({sql_literal(str(csv))}, header = true, auto_detect = false, delim = ',', "
+        "quote = '\"', escape = '\"', nullstr = '', dateformat = '%Y-%m-%d', "
+        f"timestampformat = {sql_literal(DATETIME_FORMAT)}, columns = {{{types}}})"
+    )
+
+
+def _municipality(con: duckdb.DuckDBPyConnection, manifest: dict, kommune: str) -> tuple[str, str]:
+    """AGS and name of the municipality: from the manifest, else from table kommune."""
     if "ags" in manifest and "kommune" in manifest:
         return manifest["ags"], manifest["kommune"]
-    [(ags, name)] = con.execute(
-        "SELECT gebiet_id, gebiet_name FROM read_csv(?, header = true, auto_detect = false, "
-        "columns = {'gebiet_id': 'VARCHAR', 'gebiet_name': 'VARCHAR', 'art': 'VARCHAR', "
-        "'ebenen': 'VARCHAR', 'analyseebene': 'VARCHAR', 'analyseeinheiten': 'BIGINT', "
-        "'erstes_jahr': 'BIGINT', 'letztes_jahr': 'BIGINT'})",
-        [str(package / "kommune.csv")],
-    ).fetchall()
+    [(ags, name)] = con.execute(f"SELECT gebiet_id, gebiet_name FROM {kommune}").fetchall()
     return ags, name
 
 
-def _write_table(
-    con: duckdb.DuckDBPyConnection,
-    csv: Path,
-    fields: list[dict],
-    ags: str,
-    paket: str,
-    target: Path,
-) -> int:
-    types = ", ".join(f"{sql_literal(f['name'])}: '{FIELD_TYPES[f['type']]}'" for f in fields)
-    names = ", ".join(_identifier(f["name"]) for f in fields)
+def _write(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> int:
     target.parent.mkdir(parents=True)
     [(rows,)] = con.execute(
-        f"COPY (SELECT {sql_literal(ags)} AS ags, {names}, {sql_literal(paket)} AS paket "
-        f"FROM read_csv({sql_literal(str(csv))}, header = true, auto_detect = false, "
-        "delim = ',', quote = '\"', escape = '\"', nullstr = '', "
-        f"dateformat = '%Y-%m-%d', timestampformat = {sql_literal(DATETIME_FORMAT)}, "
-        f"columns = {{{types}}})) TO {sql_literal(str(target))} (FORMAT parquet)"
+        f"COPY ({query}) TO {sql_literal(str(target))} (FORMAT parquet)"
     ).fetchall()
     return rows
 
 
-def _write_manifest(
-    con: duckdb.DuckDBPyConnection, manifest: dict, ags: str, name: str, paket: str, target: Path
-) -> int:
+def _manifest_row(manifest: dict, ags: str, name: str, paket: str) -> str:
+    """The statement creating table ``manifest`` with the one row of the package's manifest."""
     values = {
         **{column: manifest.get(column) for column in MANIFEST_COLUMNS},
         "ags": ags,
         "kommune": name,
         "paket": paket,
     }
-    columns = ", ".join(f"CAST(? AS {kind}) AS {column}" for column, kind in MANIFEST_COLUMNS.items())
-    con.execute(f"CREATE TEMP TABLE manifest AS SELECT {columns}", list(values.values()))
-    target.parent.mkdir(parents=True)
-    [(rows,)] = con.execute(
-        f"COPY manifest TO {sql_literal(str(target))} (FORMAT parquet)"
-    ).fetchall()
-    return rows
+    columns = ", ".join(
+        f"CAST({'NULL' if value is None else sql_literal(str(value))} "
+        f"AS {MANIFEST_COLUMNS[column]}) AS {column}"
+        for column, value in values.items()
+    )
+    return f"CREATE TEMP TABLE manifest AS SELECT {columns}"
 
 
 def _swap_in(new: Path, current: Path) -> None:
@@ -139,7 +137,3 @@ def _swap_in(new: Path, current: Path) -> None:
     partition or the new one, never a part of either."""
     current.mkdir(parents=True, exist_ok=True)
     os.replace(new / PARTITION_FILE, current / PARTITION_FILE)
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -62,10 +62,7 @@ def build_land_warehouse(land_dir: Path, history: list[dict], target: Path) -> S
     finally:
         temporary.unlink(missing_ok=True)
         log.unlink(missing_ok=True)
-    [(municipalities,)] = duckdb.execute(
-        f"SELECT count(*) FROM read_parquet({sql_literal(str(_files(data, MANIFEST_TABLE)))})"
-    ).fetchall()
-    return StepResult({"pfad": target, "kommunen": municipalities, "zeilen": rows})
+    return StepResult({"pfad": target, "kommunen": rows["mart.kommunen"], "zeilen": rows})
 
 
 def publish_land_warehouse(database: Path, published: Path) -> Path:
