@@ -8,6 +8,7 @@ mappings and the catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import duckdb
@@ -51,17 +52,24 @@ def warehouse_docs(catalogue: Catalogue) -> ColumnDocs:
 def comment_statements(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
     """COMMENT ON every relation of the warehouse's schemas and on each of its columns whose
     comment differs from its declaration (none on a warehouse that is up to date)."""
-    docs = warehouse_docs(catalogue)
-    schemas = ", ".join(map(sql_literal, SCHEMAS))
+    return declared_comments(con, warehouse_docs(catalogue), SCHEMAS)
+
+
+def declared_comments(
+    con: duckdb.DuckDBPyConnection, docs: ColumnDocs, schemas: Sequence[str]
+) -> list[str]:
+    """COMMENT ON every relation in ``schemas`` and each of its columns as ``docs`` declare
+    them, where the comment in the database differs."""
+    names = ", ".join(map(sql_literal, schemas))
     relations = con.sql(
         "SELECT schema_name || '.' || table_name, 'TABLE', comment FROM duckdb_tables() "
-        f"WHERE schema_name IN ({schemas}) UNION ALL "
+        f"WHERE schema_name IN ({names}) UNION ALL "
         "SELECT schema_name || '.' || view_name, 'VIEW', comment FROM duckdb_views() "
-        f"WHERE schema_name IN ({schemas})"
+        f"WHERE schema_name IN ({names})"
     ).fetchall()
     columns = con.sql(
         "SELECT schema_name || '.' || table_name, column_name, comment FROM duckdb_columns() "
-        f"WHERE schema_name IN ({schemas})"
+        f"WHERE schema_name IN ({names})"
     ).fetchall()
     statements = [
         f"COMMENT ON {kind} {relation} IS {sql_literal(text)}"

@@ -12,14 +12,19 @@ from indicators.display.summary import StepResult
 STORAGE_VERSION = "v1.1.0"
 """Storage format of the copy: DuckDB clients from version 1.1 on open it (CLI, R, DBeaver)."""
 ALIAS = "veroeffentlichte_kopie"
+CITY_CHECK_TABLE = "core.indikatorwerte"
+"""The table read from the city's copy to prove it opens."""
 
 
-def publish(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
-    """Copy the live warehouse (held open by ``con``) to ``target`` in one atomic rename.
+def publish(
+    con: duckdb.DuckDBPyConnection, target: Path, check_table: str = CITY_CHECK_TABLE
+) -> Path:
+    """Copy the live database (held open by ``con``) to ``target`` in one atomic rename.
 
-    The copy is written in the storage format of ``STORAGE_VERSION`` beside the target, made
-    read-only and renamed over it. Analysts who have the old copy open keep reading it; new
-    connections see the new copy, never a partial one.
+    The copy is written in the storage format of ``STORAGE_VERSION`` beside the target, opened
+    read-only and counted in ``check_table``, made read-only and renamed over it. Analysts who
+    have the old copy open keep reading it; new connections see the new copy, never a partial
+    one.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     # ``con`` holds the live warehouse, so no other process publishes it now: a temporary
@@ -32,7 +37,7 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
         _copy_database(con, temporary)
         check = duckdb.connect(str(temporary), read_only=True)
         try:
-            check.sql("SELECT count(*) FROM core.indikatorwerte").fetchall()
+            check.execute(f"SELECT count(*) FROM {check_table}").fetchall()
         finally:
             check.close()
         temporary.chmod(0o444)

@@ -1,0 +1,139 @@
+"""One municipality's current package as typed Parquet partitions of the Land folder.
+
+Each table of the package becomes ``<data>/<table>/ags=<AGS>/data.parquet``, typed from
+``datapackage.json`` and read by DuckDB, with the municipality's key ``ags`` as first column
+and the package name ``paket``; the manifest becomes one row of table ``manifeste``. A new
+package replaces the partition of its municipality and leaves every other one untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from contextlib import suppress
+from pathlib import Path
+
+import duckdb
+
+from indicators.export.files import DATETIME_FORMAT
+from indicators.export.package import MANIFEST
+from indicators.store.connection import MEMORY_LIMIT, sql_literal
+
+DATAPACKAGE = "datapackage.json"
+MANIFEST_TABLE = "manifeste"
+MUNICIPALITY_TABLE = "kommune"
+PARTITION_FILE = "data.parquet"
+STAGING = ".neu"
+"""Folder of the data root where partitions are written before they are renamed into place;
+outside the pattern ``<table>/*/*.parquet`` the warehouse reads."""
+FIELD_TYPES = {
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "string": "VARCHAR",
+}
+"""DuckDB type of each Frictionless field type the export writes."""
+MANIFEST_COLUMNS = {
+    "ags": "VARCHAR",
+    "paket": "VARCHAR",
+    "kommune": "VARCHAR",
+    "paketformat": "BIGINT",
+    "erstellt": "TIMESTAMP",
+    "pipeline_version": "VARCHAR",
+    "geheimhaltungsschwelle": "BIGINT",
+    "manifest_sha256": "VARCHAR",
+}
+
+
+def partition_folder(data_root: Path, table: str, ags: str) -> Path:
+    return data_root / table / f"ags={ags}"
+
+
+def write_partition(package: Path, data_root: Path) -> dict[str, int]:
+    """Write every table of ``package`` as the partition of its municipality; rows per table.
+
+    The package is assumed verified. AGS and name come from the manifest (package format 1),
+    from ``kommune.csv`` for a package written before it.
+    """
+    manifest = json.loads((package / MANIFEST).read_text(encoding="utf-8"))
+    resources = json.loads((package / DATAPACKAGE).read_text(encoding="utf-8"))["resources"]
+    tables = {r["name"]: _read_csv(package / r["path"], r["schema"]["fields"]) for r in resources}
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    try:
+        ags, name = _municipality(con, manifest, tables[MUNICIPALITY_TABLE])
+        staging = data_root / STAGING / f"{ags}.{os.getpid()}"
+        try:
+            rows = {
+                table: _write(
+                    con,
+                    f"SELECT {sql_literal(ags)} AS ags, *, {sql_literal(package.name)} AS paket "
+                    f"FROM {source}",
+                    staging / table / PARTITION_FILE,
+                )
+                for table, source in tables.items()
+            }
+            con.execute(_manifest_row(manifest, ags, name, package.name))
+            rows[MANIFEST_TABLE] = _write(
+                con, "SELECT * FROM manifest", staging / MANIFEST_TABLE / PARTITION_FILE
+            )
+            for table in rows:
+                _swap_in(staging / table, partition_folder(data_root, table, ags))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            with suppress(OSError):  # another package is being written beside
+                staging.parent.rmdir()
+    finally:
+        con.close()
+    return rows
+
+
+def _read_csv(csv: Path, fields: list[dict]) -> str:
+    """DuckDB's reading of a package CSV, each column in the type its field declares."""
+    types = ", ".join(f"{sql_literal(f['name'])}: '{FIELD_TYPES[f['type']]}'" for f in fields)
+    return (
+        f"read_csv({sql_literal(str(csv))}, header = true, auto_detect = false, delim = ',', "
+        "quote = '\"', escape = '\"', nullstr = '', dateformat = '%Y-%m-%d', "
+        f"timestampformat = {sql_literal(DATETIME_FORMAT)}, columns = {{{types}}})"
+    )
+
+
+def _municipality(con: duckdb.DuckDBPyConnection, manifest: dict, kommune: str) -> tuple[str, str]:
+    """AGS and name of the municipality: from the manifest, else from table kommune."""
+    if "ags" in manifest and "kommune" in manifest:
+        return manifest["ags"], manifest["kommune"]
+    [(ags, name)] = con.execute(f"SELECT gebiet_id, gebiet_name FROM {kommune}").fetchall()
+    return ags, name
+
+
+def _write(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> int:
+    target.parent.mkdir(parents=True)
+    [(rows,)] = con.execute(
+        f"COPY ({query}) TO {sql_literal(str(target))} (FORMAT parquet)"
+    ).fetchall()
+    return rows
+
+
+def _manifest_row(manifest: dict, ags: str, name: str, paket: str) -> str:
+    """The statement creating table ``manifest`` with the one row of the package's manifest."""
+    values = {
+        **{column: manifest.get(column) for column in MANIFEST_COLUMNS},
+        "ags": ags,
+        "kommune": name,
+        "paket": paket,
+    }
+    columns = ", ".join(
+        f"CAST({'NULL' if value is None else sql_literal(str(value))} "
+        f"AS {MANIFEST_COLUMNS[column]}) AS {column}"
+        for column, value in values.items()
+    )
+    return f"CREATE TEMP TABLE manifest AS SELECT {columns}"
+
+
+def _swap_in(new: Path, current: Path) -> None:
+    """Rename the partition file in ``new`` over the one in ``current``: a reader sees the old
+    partition or the new one, never a part of either."""
+    current.mkdir(parents=True, exist_ok=True)
+    os.replace(new / PARTITION_FILE, current / PARTITION_FILE)

@@ -1,0 +1,435 @@
+"""The Land warehouse built from real evaluation packages, checked against their CSV files."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from indicators.compute.rates import Z_95
+from indicators.land.comments import land_docs
+from indicators.land.partitions import write_partition
+from indicators.land.warehouse import DATA, build_land_warehouse, publish_land_warehouse
+
+PACKAGES = Path("/work/land_fixture/packages")
+SUPPRESSED = "Birkenheide"
+"""The municipality whose city row of one indicator-year the tests suppress."""
+ENGLISH = {"the", "of", "and", "with", "where", "value", "number", "is"}
+
+
+@pytest.fixture(scope="session")
+def land_packages() -> list[Path]:
+    """Evaluation packages of three municipalities of different shapes."""
+    if not PACKAGES.is_dir():
+        pytest.skip("keine Auswertungspakete vorhanden")
+    return sorted(p for p in PACKAGES.iterdir() if p.is_dir())
+
+
+@dataclass(frozen=True)
+class Land:
+    root: Path
+    packages: dict[str, Path]
+    """Package folder by AGS, as written into the partitions."""
+    database: Path
+    published: Path
+    suppressed: tuple[int, str]
+    """(jahr, indikator_id) of the city row of SUPPRESSED suppressed here."""
+
+
+def read_csv(package: Path, table: str) -> pd.DataFrame:
+    """A table of a package read independently of the code under test."""
+    frame = pd.read_csv(
+        package / f"{table}.csv", dtype={"gebiet_id": str}, keep_default_na=False,
+        na_values=[""],
+    )  # fmt: skip
+    for column in ("gesperrt", "teilerhebung", "hoeher_ist_besser", "aktiv"):
+        if column in frame:
+            frame[column] = frame[column].map({True: True, False: False, "true": True,
+                                               "false": False})  # fmt: skip
+    return frame
+
+
+def ags_of(package: Path) -> str:
+    return read_csv(package, "kommune")["gebiet_id"].iloc[0]
+
+
+def copy_packages(folders: list[Path], target: Path) -> dict[str, Path]:
+    copies = {}
+    for folder in folders:
+        copy = target / folder.name
+        shutil.copytree(folder, copy)
+        for path in (copy, *copy.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        copies[ags_of(copy)] = copy
+    return copies
+
+
+def city_rows(packages: dict[str, Path]) -> pd.DataFrame:
+    """The rows of each municipality as a whole, with its name, kind and catalogue."""
+    frames = []
+    for ags, package in packages.items():
+        kommune = read_csv(package, "kommune").iloc[0]
+        rows = read_csv(package, "indikatoren")
+        rows = rows[rows["ebene_rang"] == 0].drop(columns=["indikator_name", "einheit"])
+        catalogue = read_csv(package, "indikatorkatalog")
+        rows = rows.merge(catalogue, on="indikator_id", how="left")
+        frames.append(rows.assign(ags=ags, kommune=kommune["gebiet_name"], art=kommune["art"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def suppress_city_row(packages: dict[str, Path], name: str) -> tuple[int, str]:
+    """Suppress the city row of municipality ``name`` in the first indicator-year for which
+    every municipality has a value and that has a direction, the way the export does: counts
+    and rates empty, gesperrt."""
+    rows = city_rows(packages)
+    known = rows[rows["wert"].notna() & rows["hoeher_ist_besser"].notna()]
+    everywhere = known.groupby(["jahr", "indikator_id"])["ags"].nunique() == len(packages)
+    jahr, indikator = everywhere[everywhere].index[0]
+    [ags] = rows.loc[rows["kommune"] == name, "ags"].unique()
+    path = packages[ags] / "indikatoren.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = (frame["ebene_rang"] == "0") & (frame["jahr"] == str(jahr))
+    row &= frame["indikator_id"] == indikator
+    frame.loc[row, ["zaehler", "wert", "ki_unten", "ki_oben"]] = ""
+    frame.loc[row, "gesperrt"] = "true"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return int(jahr), indikator
+
+
+def build(root: Path, packages: dict[str, Path]) -> tuple[Path, Path]:
+    for package in packages.values():
+        write_partition(package, root / DATA)
+    database = root / "land.duckdb"
+    build_land_warehouse(root, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    published = root / "published" / "land.duckdb"
+    publish_land_warehouse(database, published)
+    return database, published
+
+
+@pytest.fixture(scope="module")
+def land(land_packages: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Land:
+    root = tmp_path_factory.mktemp("land")
+    packages = copy_packages(land_packages, tmp_path_factory.mktemp("pakete"))
+    suppressed = suppress_city_row(packages, SUPPRESSED)
+    database, published = build(root, packages)
+    return Land(root, packages, database, published, suppressed)
+
+
+def query(database: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def parquet(root: Path, table: str, ags: str) -> str:
+    path = root / DATA / table / f"ags={ags}" / "data.parquet"
+    return f"read_parquet('{path}', hive_partitioning = false)"
+
+
+def column_types(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    return {
+        name: kind for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    }
+
+
+def test_partitions_keep_the_keys_as_text_and_the_counts_as_integers(land: Land):
+    con = duckdb.connect()
+    for ags in land.packages:
+        types = column_types(con, parquet(land.root, "indikatoren", ags))
+        names = list(types)
+        assert names[0] == "ags" and names[-1] == "paket"
+        assert types["ags"] == types["gebiet_id"] == "VARCHAR"
+        assert types["zaehler"] == types["nenner"] == types["jahr"] == "BIGINT"
+        assert types["wert"] == "DOUBLE" and types["gesperrt"] == "BOOLEAN"
+        [(stored,)] = con.execute(
+            f"SELECT DISTINCT ags FROM {parquet(land.root, 'indikatoren', ags)}"
+        ).fetchall()
+        assert stored == ags
+    [(city,)] = con.execute(
+        f"SELECT gebiet_id FROM {parquet(land.root, 'kommune', '05119000')}"
+    ).fetchall()
+    assert city == "05119000"
+    types = column_types(con, parquet(land.root, "gebiete", "05119000"))
+    assert types["gueltig_ab"] == "DATE" and types["analyseeinheit"] == "BOOLEAN"
+    types = column_types(con, parquet(land.root, "datenqualitaet", "09997"))
+    assert types["eingang"] == "TIMESTAMP" and types["zeilen_gelesen"] == "BIGINT"
+    types = column_types(con, parquet(land.root, "manifeste", "09997"))
+    assert types["geheimhaltungsschwelle"] == "BIGINT" and types["erstellt"] == "TIMESTAMP"
+
+
+def test_partitions_hold_every_row_of_the_package(land: Land, tmp_path: Path):
+    package = land.packages["09997"]
+    rows = write_partition(package, tmp_path)
+    for table in ("kommune", "gebiete", "indikatoren", "massnahmen", "datenqualitaet"):
+        assert rows[table] == len(read_csv(package, table))
+    manifest = query(land.database, "SELECT * FROM pakete.manifeste WHERE ags = '09997'")
+    assert manifest["kommune"].tolist() == ["Kreis Talwald"]
+    assert manifest["paket"].tolist() == [package.name]
+
+
+def independent_land_values(rows: pd.DataFrame) -> pd.DataFrame:
+    """Σ zaehler / Σ nenner × faktor over the unsuppressed, known city rows of the most common
+    definition, with the names of the municipalities left out."""
+    definition = ["zaehler_definition", "nenner_definition", "faktor"]
+    kinds = rows.drop_duplicates(["ags", "indikator_id"]).groupby(
+        ["indikator_id", *definition], dropna=False
+    ).size().rename("n").reset_index()  # fmt: skip
+    common = kinds.sort_values(["indikator_id", "n"], ascending=[True, False]).drop_duplicates(
+        "indikator_id"
+    )
+    rows = rows.merge(common[["indikator_id", *definition]], on="indikator_id", suffixes=("", "_l"))
+    same = (rows[definition].values == rows[[f"{c}_l" for c in definition]].values).all(axis=1)
+    included = rows[~rows["gesperrt"] & rows["zaehler"].notna() & rows["nenner"].notna() & same]
+    sums = included.groupby(["jahr", "indikator_id"])[["zaehler", "nenner"]].sum()
+    sums["kommunen_im_landeswert"] = included.groupby(["jahr", "indikator_id"])["ags"].nunique()
+    sums = sums.join(common.set_index("indikator_id")["faktor"], on="indikator_id")
+    sums["wert"] = sums["faktor"] * sums["zaehler"] / sums["nenner"]
+    return sums
+
+
+def wilson(x: float, n: float) -> tuple[float, float]:
+    p, z2 = x / n, Z_95**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_land_values_are_the_sums_over_unsuppressed_city_rows(land: Land):
+    expected = independent_land_values(city_rows(land.packages))
+    actual = query(land.database, "SELECT * FROM mart.indikatoren_land").set_index(
+        ["jahr", "indikator_id"]
+    )
+    computable = actual[actual["landeswert_berechenbar"]]
+    assert set(computable.index) == set(expected.index[expected["nenner"] > 0])
+    joined = computable.join(expected.add_suffix("_erwartet"))
+    assert (joined["zaehler"] == joined["zaehler_erwartet"]).all()
+    assert (joined["nenner"] == joined["nenner_erwartet"]).all()
+    assert (joined["kommunen_im_landeswert"] == joined["kommunen_im_landeswert_erwartet"]).all()
+    assert joined["wert"].to_numpy() == pytest.approx(joined["wert_erwartet"].to_numpy())
+    for row in joined.itertuples():
+        low, high = wilson(row.zaehler, row.nenner)
+        assert row.ki_unten == pytest.approx(low * row.faktor_erwartet)
+        assert row.ki_oben == pytest.approx(high * row.faktor_erwartet)
+    assert (actual["kommunen_gesamt"] == len(land.packages)).all()
+    missing = actual["kommunen_gesamt"] - actual["kommunen_im_landeswert"]
+    named = actual["fehlende_kommunen"].fillna("").map(lambda t: len(t.split(", ")) if t else 0)
+    assert (named == missing).all()
+    uncomputable = actual[~actual["landeswert_berechenbar"]]
+    assert uncomputable["wert"].isna().all() and uncomputable["ki_unten"].isna().all()
+    assert uncomputable["hinweis"].str.startswith("Nicht berechenbar").all()
+
+
+def test_a_suppressed_city_row_is_left_out_and_named(land: Land):
+    jahr, indikator = land.suppressed
+    [row] = query(
+        land.database,
+        f"SELECT * FROM mart.indikatoren_land WHERE jahr = {jahr} AND indikator_id = '{indikator}'",
+    ).itertuples()
+    rows = city_rows(land.packages)
+    others = rows[(rows["jahr"] == jahr) & (rows["indikator_id"] == indikator)]
+    others = others[others["kommune"] != SUPPRESSED]
+    assert row.fehlende_kommunen == SUPPRESSED
+    assert row.kommunen_im_landeswert == len(land.packages) - 1
+    assert row.zaehler == others["zaehler"].sum() and row.nenner == others["nenner"].sum()
+    assert row.hinweis == f"Ohne 1 von {len(land.packages)} Kommunen – gesperrt: {SUPPRESSED}."
+    [city] = query(
+        land.database,
+        "SELECT * FROM mart.indikatoren_kommunen "
+        f"WHERE jahr = {jahr} AND indikator_id = '{indikator}' AND kommune = '{SUPPRESSED}'",
+    ).itertuples()
+    assert city.gesperrt and pd.isna(city.wert) and pd.isna(city.rang)
+
+
+def test_ranks_and_medians_follow_the_city_values(land: Land):
+    rows = city_rows(land.packages)
+    marts = query(land.database, "SELECT * FROM mart.indikatoren_kommunen")
+    assert len(marts) == len(rows)
+    merged = marts.merge(rows, on=["ags", "jahr", "indikator_id"], suffixes=("", "_csv"))
+    assert len(merged) == len(rows)
+    for (jahr, indikator), group in merged.groupby(["jahr", "indikator_id"]):
+        values = group.dropna(subset=["wert_csv"])
+        assert (group["kommunen_mit_wert"] == len(values)).all()
+        if values.empty:
+            continue
+        assert group["median_land"].iloc[0] == pytest.approx(statistics.median(values["wert_csv"]))
+        for row in group.itertuples():
+            same_kind = values.loc[values["art_csv"] == row.art, "wert_csv"]
+            if same_kind.empty:
+                assert pd.isna(row.median_art)
+            else:
+                assert row.median_art == pytest.approx(statistics.median(same_kind))
+            direction = row.hoeher_ist_besser_csv
+            if pd.isna(row.wert_csv) or pd.isna(direction):
+                assert pd.isna(row.rang), (jahr, indikator, row.ags)
+                continue
+            better = (
+                values["wert_csv"] > row.wert_csv
+                if direction
+                else (values["wert_csv"] < row.wert_csv)
+            )
+            assert row.rang == 1 + better.sum(), (jahr, indikator, row.ags)
+            assert row.abweichung_median_art == pytest.approx(row.wert_csv - row.median_art)
+
+
+def test_kommunen_carry_size_and_package(land: Land):
+    kommunen = query(land.database, "SELECT * FROM mart.kommunen").set_index("ags")
+    assert list(kommunen.index) == sorted(land.packages)
+    rows = city_rows(land.packages)
+    for ags, package in land.packages.items():
+        poverty = rows[(rows["ags"] == ags) & (rows["indikator_id"] == "kinderarmut_sgb2")]
+        latest = poverty.dropna(subset=["nenner"]).sort_values("jahr").iloc[-1]
+        assert kommunen.loc[ags, "kinder_unter_15"] == latest["nenner"]
+        assert kommunen.loc[ags, "paket"] == package.name
+    assert kommunen.loc["09998044", "groessenklasse"] == "10.000 bis unter 25.000 Kinder"
+
+
+def test_coverage_is_a_complete_grid(land: Land):
+    grid = query(land.database, "SELECT * FROM mart.abdeckung")
+    rows = city_rows(land.packages)
+    sources = set().union(
+        *(set(read_csv(p, "indikatorkatalog")["quelle"]) for p in land.packages.values())
+    )
+    years = range(rows["jahr"].min(), rows["jahr"].max() + 1)
+    assert len(grid) == len(land.packages) * len(sources) * len(years)
+    assert not grid.duplicated(["ags", "quelle", "jahr"]).any()
+    assert set(grid["quelle"]) == sources and set(grid["jahr"]) == set(years)
+    delivered = rows[rows["wert"].notna() | rows["gesperrt"]]
+    expected = set(zip(delivered["ags"], delivered["quelle"], delivered["jahr"], strict=True))
+    actual = set(grid.loc[grid["geliefert"], ["ags", "quelle", "jahr"]].itertuples(index=False))
+    assert actual == expected
+
+
+def test_data_quality_and_measures_per_municipality(land: Land):
+    quality = query(land.database, "SELECT * FROM mart.datenqualitaet").set_index("ags")
+    measures = query(land.database, "SELECT * FROM mart.massnahmen")
+    for ags, package in land.packages.items():
+        files = read_csv(package, "datenqualitaet")
+        values = read_csv(package, "indikatoren")
+        assert quality.loc[ags, "lieferungen"] == len(files)
+        assert quality.loc[ags, "zeilen_quarantaene"] == files["zeilen_quarantaene"].sum()
+        assert quality.loc[ags, "gesperrte_werte"] == values["gesperrt"].sum()
+        city = values[values["ebene_rang"] == 0]
+        assert quality.loc[ags, "teilerhebungen"] == city["teilerhebung"].sum()
+        register = read_csv(package, "massnahmen")
+        mine = measures[measures["ags"] == ags].set_index("massnahme_id")
+        assert sorted(mine.index) == sorted(register["massnahme_id"])
+        output = read_csv(package, "massnahmen_output")
+        effects = read_csv(package, "massnahmen_wirkung")
+        for measure in mine.index:
+            active = output[(output["massnahme_id"] == measure) & (output["ebene_rang"] == 0)]
+            years = active.loc[active["aktiv"], "jahr"]
+            assert mine.loc[measure, "jahre_aktiv"] == years.nunique()
+            assert mine.loc[measure, "erstes_jahr"] == years.min()
+            belastbar = effects[(effects["massnahme_id"] == measure)]
+            assert (
+                mine.loc[measure, "wirkungen_belastbar"]
+                == (belastbar["bewertung"] == "belastbar").sum()
+            )
+    assert len(measures) > 0
+    assert quality.loc["05119000", "jahre_mit_luecken"] == "schuleingang: 2020, 2021"
+
+
+def test_a_differing_definition_is_left_out_and_named(land: Land, tmp_path: Path):
+    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    catalogue = packages["09997"] / "indikatorkatalog.csv"
+    frame = pd.read_csv(catalogue, dtype=str, keep_default_na=False)
+    frame.loc[frame["indikator_id"] == "kinderarmut_sgb2", "faktor"] = "1000.0"
+    frame.to_csv(catalogue, index=False, lineterminator="\n")
+    database, _ = build(tmp_path / "land", packages)
+    land_values = query(
+        database, "SELECT * FROM mart.indikatoren_land WHERE indikator_id = 'kinderarmut_sgb2'"
+    )
+    rows = city_rows(packages)
+    expected = independent_land_values(rows[rows["indikator_id"] == "kinderarmut_sgb2"])
+    talwald = rows[(rows["ags"] == "09997") & (rows["indikator_id"] == "kinderarmut_sgb2")]
+    for row in land_values.itertuples():
+        if row.jahr in set(talwald.loc[talwald["wert"].notna(), "jahr"]):
+            assert "Kreis Talwald" in row.fehlende_kommunen
+            assert "abweichende Definition: Kreis Talwald" in row.hinweis
+        if row.landeswert_berechenbar:
+            assert row.wert == pytest.approx(expected.loc[(row.jahr, row.indikator_id), "wert"])
+
+
+def test_replacing_one_partition_changes_only_that_municipality(land: Land, tmp_path: Path):
+    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    root = tmp_path / "land"
+    database, _ = build(root, packages)
+    before = {t: query(database, f"SELECT * FROM pakete.{t}") for t in ("indikatoren", "kommune")}
+    others = {
+        path: path.read_bytes()
+        for path in (root / DATA).rglob("data.parquet")
+        if "ags=05119000" not in str(path)
+    }
+    newer = tmp_path / "pakete" / "05119000_2027-01-01_neu"
+    shutil.copytree(packages["05119000"], newer)
+    kommune = newer / "kommune.csv"
+    kommune.write_text(
+        kommune.read_text(encoding="utf-8").replace("Oberhausen", "Oberhausen (neu)")
+    )
+    write_partition(newer, root / DATA)
+    build_land_warehouse(root, [], database)
+    for path, content in others.items():
+        assert path.read_bytes() == content
+    for table, old in before.items():
+        new = query(database, f"SELECT * FROM pakete.{table}")
+        kept = new["ags"] != "05119000"
+        key = [c for c in new.columns if c not in ("paket",)]
+        pd.testing.assert_frame_equal(
+            new[kept].sort_values(key).reset_index(drop=True),
+            old[old["ags"] != "05119000"].sort_values(key).reset_index(drop=True),
+        )
+        assert set(new.loc[~kept, "paket"]) == {newer.name}
+    [name] = query(database, "SELECT kommune FROM mart.kommunen WHERE ags = '05119000'")["kommune"]
+    assert name == "Oberhausen (neu)"
+
+
+def test_published_copy_is_read_only_and_opens(land: Land):
+    assert land.published.stat().st_mode & 0o222 == 0
+    con = duckdb.connect(str(land.published), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'mart'"
+        ).fetchall()
+        assert {t for (t,) in tables} == {
+            "kommunen", "indikatoren_kommunen", "indikatoren_land", "datenqualitaet",
+            "abdeckung", "massnahmen",
+        }  # fmt: skip
+        for (table,) in tables:
+            con.execute(f"SELECT count(*) FROM mart.{table}").fetchall()
+        with pytest.raises(duckdb.Error):
+            con.execute("CREATE TABLE mart.x AS SELECT 1")
+    finally:
+        con.close()
+
+
+def test_every_mart_column_has_its_german_comment(land: Land):
+    docs = land_docs()
+    con = duckdb.connect(str(land.published), read_only=True)
+    try:
+        relations = con.execute(
+            "SELECT schema_name || '.' || table_name, comment FROM duckdb_tables() "
+            "WHERE schema_name IN ('mart', 'meta') UNION ALL "
+            "SELECT schema_name || '.' || view_name, comment FROM duckdb_views() "
+            "WHERE schema_name = 'pakete'"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT schema_name || '.' || table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name IN ('mart', 'meta', 'pakete')"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(relations) == 6 + 1 + 11
+    for relation, comment in relations:
+        assert comment == docs.table(relation).description
+    for relation, column, comment in columns:
+        assert comment, f"{relation}.{column}"
+        assert comment == docs.column(relation, column).description
+        assert not ENGLISH & set(comment.lower().replace(".", " ").split()), comment
