@@ -36,7 +36,7 @@ COLUMNS = {
     },
     "mart.datenqualitaet": {
         "ags": "VARCHAR", "lieferungen": "BIGINT", "lieferungen_abgelehnt": "BIGINT",
-        "zeilen_quarantaene": "BIGINT", "quellen": "BIGINT", "jahre_mit_luecken": "VARCHAR",
+        "zeilen_quarantaene": "BIGINT", "quellen": "VARCHAR", "jahre_mit_luecken": "VARCHAR",
         "teilerhebungen": "BIGINT", "gesperrte_werte": "BIGINT",
     },
     "mart.abdeckung": {
@@ -58,13 +58,16 @@ COLUMNS = {
 COMMENTS = {
     ("mart.kommunen", "ags"): "Amtlicher Gemeindeschlüssel (8 Stellen) bzw. Kreisschlüssel.",
     ("mart.kommunen", "kommune"): "Name der Kommune.",
-    ("mart.kommunen", "art"): "Art der Kommune.",
-    ("mart.indikatoren_kommunen", "wert"): "Wert (Einheit der Spalte einheit).",
-    ("mart.indikatoren_kommunen", "rang"): "Rang unter den Kommunen mit Wert: 1 = bester.",
-    ("mart.indikatoren_land", "wert"): "Landeswert aus den Summen der Kommunen.",
-    ("mart.abdeckung", "geliefert"): "Geliefert. Wahr, wenn die Quelle Werte hat.",
+    ("mart.kommunen", "kinder_unter_15"): "Kinder unter 15 Jahren: Nenner der Kinderarmut.",
+    ("mart.kommunen", "erstellt"): "Zeitpunkt, zu dem die Kommune das Paket erstellt hat.",
+    ("mart.indikatoren_kommunen", "ags"): "AGS bzw. Kreisschlüssel.",
+    ("mart.indikatoren_kommunen", "zaehler"): "Zähler der Kommune insgesamt; leer, wenn gesperrt.",
+    ("mart.indikatoren_kommunen", "rang"): "Rang unter den Kommunen mit Wert: 1 = die beste Lage.",
+    ("mart.indikatoren_land", "wert"): "Landeswert = Faktor × Summe der Zähler / Nenner.",
+    ("mart.indikatoren_land", "ki_unten"): "Untere Grenze des 95-%-Konfidenzintervalls (Wilson).",
+    ("mart.abdeckung", "geliefert"): "Wahr, wenn ein Indikator der Quelle einen Wert hat.",
 }
-"""German comments of some columns; the others have none (their name is the title)."""
+"""German comments of some columns, as the Land warehouse writes them; the others have none."""
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,9 @@ def municipality_rows(fx: LandFixture) -> pd.DataFrame:
 def quality_rows(fx: LandFixture, city: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([
         {"ags": ags, "lieferungen": 3 + a, "lieferungen_abgelehnt": a % 2,
-         "zeilen_quarantaene": 2 * a, "quellen": len({i.source for i in fx.indicators}
-                                                      - fx.lacking.get(ags, set())),
+         "zeilen_quarantaene": 2 * a,
+         "quellen": ", ".join(sorted({i.source for i in fx.indicators}
+                                     - fx.lacking.get(ags, set()))),
          "jahre_mit_luecken": "", "teilerhebungen": 0,
          "gesperrte_werte": int(city.loc[city["ags"] == ags, "gesperrt"].sum())}
         for a, (ags, _, _) in enumerate(fx.municipalities)

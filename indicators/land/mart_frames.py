@@ -16,17 +16,26 @@ class Relation:
     title: str
     """German sheet title."""
     order: tuple[str, ...]
+    description: str
+    """What the sheet holds, where the relation has no comment."""
 
 
 RELATIONS = (
-    Relation("mart", "kommunen", "Kommunen", ("ags",)),
+    Relation("mart", "kommunen", "Kommunen", ("ags",),
+             "Jede Kommune mit aktuellem Paket."),
     Relation("mart", "indikatoren_kommunen", "Indikatoren der Kommunen",
-             ("indikator_id", "ags", "jahr")),
-    Relation("mart", "indikatoren_land", "Landeswerte", ("indikator_id", "jahr")),
-    Relation("mart", "datenqualitaet", "Datenqualität", ("ags",)),
-    Relation("mart", "abdeckung", "Abdeckung", ("ags", "quelle", "jahr")),
-    Relation("mart", "massnahmen", "Maßnahmen", ("ags", "massnahme_id")),
-    Relation("meta", "eingaenge", "Eingänge", ("eingang", "paket")),
+             ("indikator_id", "ags", "jahr"),
+             "Jeder Indikator jeder Kommune (Kommune insgesamt) und jedes Jahres."),
+    Relation("mart", "indikatoren_land", "Landeswerte", ("indikator_id", "jahr"),
+             "Landeswert jedes Indikators und Jahres."),
+    Relation("mart", "datenqualitaet", "Datenqualität", ("ags",),
+             "Datenqualität je Kommune."),
+    Relation("mart", "abdeckung", "Abdeckung", ("ags", "quelle", "jahr"),
+             "Welche Kommune welche Quelle für welches Jahr geliefert hat."),
+    Relation("mart", "massnahmen", "Maßnahmen", ("ags", "massnahme_id"),
+             "Die Maßnahmenregister der Kommunen nebeneinander."),
+    Relation("meta", "eingaenge", "Eingänge", ("eingang", "paket"),
+             "Jeder Versuch, ein Paket aufzunehmen."),
 )  # fmt: skip
 """What the report and the workbook read, in the order of the workbook's sheets."""
 
@@ -36,11 +45,11 @@ class Marts:
     frames: dict[str, pd.DataFrame]
     """Rows of each relation by name, sorted by its ``order``."""
     comments: dict[str, str]
-    """Comment of each relation by name ("" where it has none)."""
+    """Comment of each relation by name (its ``description`` where it has none)."""
     column_comments: dict[tuple[str, str], str]
     """(relation, column) -> comment, where the column has one."""
-    dates: set[tuple[str, str]]
-    """(relation, column) of the DATE columns."""
+    types: dict[tuple[str, str], str]
+    """(relation, column) -> DuckDB data type."""
 
 
 def read_marts(database: Path) -> Marts:
@@ -63,8 +72,8 @@ def read_marts(database: Path) -> Marts:
         ).fetchall()
     finally:
         con.close()
-    comments = dict.fromkeys(frames, "")
-    comments |= {wanted[s, t]: c or "" for s, t, c in relations if (s, t) in wanted}
+    comments = {r.name: r.description for r in RELATIONS}
+    comments |= {wanted[s, t]: c for s, t, c in relations if (s, t) in wanted and c}
     return Marts(
         frames=frames,
         comments=comments,
@@ -73,6 +82,6 @@ def read_marts(database: Path) -> Marts:
             for s, t, column, comment, _ in columns
             if (s, t) in wanted and comment
         },
-        dates={(wanted[s, t], column) for s, t, column, _, kind in columns
-               if (s, t) in wanted and kind == "DATE"},
+        types={(wanted[s, t], column): kind for s, t, column, _, kind in columns
+               if (s, t) in wanted},
     )  # fmt: skip
