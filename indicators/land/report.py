@@ -10,6 +10,7 @@ In tables "." is a suppressed cell and "–" a value that is missing or cannot b
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
     land = marts.frames["indikatoren_land"]
     years = sorted(set(land["jahr"]) | set(values["jahr"]))
     catalogue = _catalogue(values, land)
-    indicators = [_indicator(i, values, land, municipalities, years) for i in catalogue]
+    with closing(charts.PanelGrid(municipalities["kommune"].tolist(), years)) as grid:
+        indicators = [_indicator(i, values, land, municipalities, grid) for i in catalogue]
     profiles = [_profile(m, catalogue, values, land, marts) for m in municipalities.itertuples()]
     html = TEMPLATES.get_template("bericht_land.html").render(
         title="Landesauswertung Präventionsketten",
@@ -151,13 +153,12 @@ def _count(value: object) -> str:
 # --- indicators ------------------------------------------------------------------------------
 
 
-def _indicator(indicator: dict, values, land, municipalities: pd.DataFrame, years) -> dict:
+def _indicator(indicator: dict, values, land, municipalities, grid: charts.PanelGrid) -> dict:
     own = values[values["indikator_id"] == indicator["id"]]
     own_land = land[land["indikator_id"] == indicator["id"]].sort_values("jahr")
     names = municipalities["kommune"].tolist()
     title = f"{indicator['name']}: Kommunen mit 95-%-KI und Landeswert"
-    uri = charts.small_multiples(own, names, own_land[["jahr", "wert"]], years, title,
-                                 indicator["unit"])  # fmt: skip
+    uri = grid.draw(own, own_land[["jahr", "wert"]], title, indicator["unit"])
     latest = own_land[own_land["wert"].notna()].tail(1)
     return {
         **indicator,
