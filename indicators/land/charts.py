@@ -29,7 +29,6 @@ CITY_COLOUR = "tab:blue"
 LAND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 0.9}
 SUPPRESSED_MARK = {"marker": "x", "color": "tab:red", "markersize": 4, "linestyle": "none"}
 SUPPRESSED = "gesperrt (Lücke in der Linie)"
-NOT_DELIVERED = "Lücke ohne Zeichen: nicht geliefert oder nicht erhoben"
 NOTHING = "nicht geliefert"
 PARTIAL = "Teilerhebung (nicht vergleichbar)"
 LAND = "Landeswert"

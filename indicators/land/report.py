@@ -72,8 +72,6 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
         missing=MISSING,
         delivered=DELIVERED,
         not_delivered=NOT_DELIVERED,
-        small=charts.SUPPRESSED,
-        not_surveyed=charts.NOT_DELIVERED,
     )
     return html, len(indicators) + len(profiles)
 
