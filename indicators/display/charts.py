@@ -24,10 +24,18 @@ EVENT_STUDY_CAPTION = (
 
 
 def data_uri(fig: plt.Figure) -> str:
-    """The figure as a base64 PNG data URI (closes the figure)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata=PNG_METADATA)
+    """The figure as a base64 PNG data URI, cropped to what is drawn (closes the figure)."""
+    uri = png_uri(fig, tight=True)
     plt.close(fig)
+    return uri
+
+
+def png_uri(fig: plt.Figure, tight: bool) -> str:
+    """The figure as a base64 PNG data URI, left open. ``tight`` crops it to what is drawn,
+    which draws it twice: a figure that sets its own margins saves half the time."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None,
+                metadata=PNG_METADATA)  # fmt: skip
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -1,0 +1,159 @@
+"""Charts of the Land report: one small panel per municipality over the years, and the profile
+of one municipality against the Land and the municipalities of its kind.
+
+The panels of an indicator share one figure and one y-axis from 0, so values compare across
+municipalities at a glance. Making forty axes costs about as much as drawing them, so the
+figure is made once and only the lines of each indicator are replaced (:class:`PanelGrid`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from indicators.display.charts import data_uri, png_uri
+from indicators.display.report_charts import DECIMAL_COMMA, HEADROOM
+
+PANELS_PER_ROW = 5
+PANEL_INCHES = (1.9, 1.15)
+"""Width and height of one municipality's panel."""
+HEAD_INCHES = 0.62
+FOOT_INCHES = 0.35
+CITY_COLOUR = "tab:blue"
+LAND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 0.9}
+SUPPRESSED_MARK = {"marker": "x", "color": "tab:red", "markersize": 4, "linestyle": "none"}
+SUPPRESSED = "gesperrt (Lücke in der Linie)"
+NOTHING = "nicht geliefert"
+PARTIAL = "Teilerhebung (nicht vergleichbar)"
+LAND = "Landeswert"
+KIND_MEDIAN = "Median der Kommunen derselben Art"
+
+
+class PanelGrid:
+    """One panel per municipality of ``names`` over ``years``, drawn once per indicator by
+    :meth:`draw`; :meth:`close` frees the figure."""
+
+    def __init__(self, names: list[str], years: list[int]) -> None:
+        self.names, self.years = names, years
+        rows = max(1, math.ceil(len(names) / PANELS_PER_ROW))
+        width, height = PANEL_INCHES
+        total = rows * height + HEAD_INCHES + FOOT_INCHES
+        self.fig, axes = plt.subplots(
+            rows, PANELS_PER_ROW, figsize=(PANELS_PER_ROW * width, total),
+            sharex=True, sharey=True, squeeze=False,
+        )  # fmt: skip
+        self.axes = list(axes.flat[: len(names)])
+        for ax in axes.flat[len(names) :]:
+            ax.set_axis_off()
+        first = self.axes[0]
+        first.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        first.set_xticks(sorted({years[0], years[len(years) // 2], years[-1]}))
+        first.yaxis.set_major_locator(MaxNLocator(3))
+        first.yaxis.set_major_formatter(DECIMAL_COMMA)
+        for index, (ax, name) in enumerate(zip(self.axes, names, strict=True)):
+            ax.set_autoscale_on(False)  # the limits are shared and set: rescaling is slow
+            if index + PANELS_PER_ROW >= len(names):  # no panel below: label the years here
+                ax.xaxis.set_tick_params(labelbottom=True)
+            ax.tick_params(labelsize=6, length=2, pad=1)
+            ax.grid(alpha=0.3, linewidth=0.5)
+            ax.text(0.5, 1.02, name, transform=ax.transAxes, ha="center", va="bottom", fontsize=7)
+        self.fig.legend(handles=_legend(), loc="upper center", ncol=5, fontsize=7, frameon=False,
+                        bbox_to_anchor=(0.5, 1 - 0.25 / total))  # fmt: skip
+        self.fig.subplots_adjust(left=0.06, right=0.99, bottom=FOOT_INCHES / total,
+                                 top=1 - HEAD_INCHES / total, hspace=0.45, wspace=0.12)  # fmt: skip
+        self.drawn: list[Artist] = []
+
+    def draw(self, values: pd.DataFrame, land: pd.DataFrame, title: str, unit: str) -> str:
+        """One indicator: each municipality's value with the 95 % band, the Land value dashed,
+        suppressed years marked under the gap, as a PNG data URI.
+
+        ``values``: kommune, jahr, wert, ki_unten, ki_oben, gesperrt, teilerhebung (a year
+        without a row is a gap, a municipality without rows an empty panel); ``land``: jahr,
+        wert (NaN where it cannot be computed)."""
+        for artist in self.drawn:
+            artist.remove()
+        self.drawn = []
+        land = land.set_index("jahr")["wert"].reindex(self.years)
+        highest = pd.concat([values["ki_oben"], values["wert"], land]).max()
+        self.axes[0].set_ylim(0, HEADROOM * highest if pd.notna(highest) and highest > 0 else 1)
+        by_name = dict(tuple(values.groupby("kommune", sort=False)))
+        for ax, name in zip(self.axes, self.names, strict=True):
+            if name in by_name:
+                self.drawn += _panel(ax, by_name[name].set_index("jahr").reindex(self.years), land)
+            else:
+                self.drawn.append(ax.text(0.5, 0.5, NOTHING, transform=ax.transAxes,
+                                          ha="center", fontsize=6))  # fmt: skip
+        total = self.fig.get_figheight()
+        self.fig.suptitle(title, fontsize=9, y=1 - 0.02 / total)
+        self.fig.supylabel(unit, fontsize=8)
+        return png_uri(self.fig, tight=False)
+
+    def close(self) -> None:
+        plt.close(self.fig)
+
+
+def _legend() -> list[Artist]:
+    return [
+        Line2D([], [], color=CITY_COLOUR, marker="o", markersize=2, label="Wert der Kommune"),
+        Patch(color=CITY_COLOUR, alpha=0.25, label="95-%-KI"),
+        Line2D([], [], **LAND_STYLE, label=LAND),
+        Line2D([], [], **SUPPRESSED_MARK, label=SUPPRESSED),
+        Line2D([], [], color=CITY_COLOUR, marker="o", mfc="none", linestyle="none",
+               markersize=3, label=PARTIAL),
+    ]  # fmt: skip
+
+
+def _panel(ax: plt.Axes, rows: pd.DataFrame, land: pd.Series) -> list[Artist]:
+    """One municipality: ``rows`` indexed by every year (NaN where there is no row)."""
+    partial = rows["teilerhebung"].fillna(False).astype(bool)
+    full = ~partial
+    drawn: list[Artist] = [
+        ax.fill_between(rows.index, rows["ki_unten"].where(full), rows["ki_oben"].where(full),
+                        color=CITY_COLOUR, alpha=0.25, linewidth=0),
+        *ax.plot(rows.index, rows["wert"].where(full), color=CITY_COLOUR, marker="o",
+                 markersize=2, linewidth=1.2),
+        *ax.plot(land.index, land.to_numpy(), **LAND_STYLE),
+    ]  # fmt: skip
+    if partial.any():
+        drawn += ax.plot(rows.index[partial], rows.loc[partial, "wert"], "o", mfc="none",
+                         color=CITY_COLOUR, markersize=3)  # fmt: skip
+    suppressed = rows.index[rows["gesperrt"].fillna(False).astype(bool)]
+    if len(suppressed):
+        drawn += ax.plot(suppressed, [0.06] * len(suppressed), transform=ax.get_xaxis_transform(),
+                         **SUPPRESSED_MARK)  # fmt: skip
+    return drawn
+
+
+def profile_chart(rows: pd.DataFrame, title: str, unit: str) -> str:
+    """One line per indicator (top to bottom in the order of ``rows``): the municipality's
+    latest value with its 95 % interval, the Land value and the median of its kind.
+
+    ``rows``: indikator_name, wert, ki_unten, ki_oben, landeswert, median_art."""
+    fig, ax = plt.subplots(figsize=(7, 0.9 + 0.2 * len(rows)))
+    positions = list(range(len(rows)))[::-1]
+    shown = rows["wert"].notna().to_numpy()
+    ax.errorbar(
+        rows["wert"][shown], [p for p, s in zip(positions, shown, strict=True) if s],
+        xerr=[(rows["wert"] - rows["ki_unten"])[shown], (rows["ki_oben"] - rows["wert"])[shown]],
+        fmt="o", markersize=3, capsize=2, color=CITY_COLOUR, label="Wert der Kommune mit 95-%-KI",
+    )  # fmt: skip
+    ax.plot(rows["landeswert"], positions, "|", color="black", markersize=9, label=LAND)
+    ax.plot(rows["median_art"], positions, "D", mfc="none", color="dimgrey", markersize=4,
+            label=KIND_MEDIAN)  # fmt: skip
+    ax.set_yticks(positions, rows["indikator_name"], fontsize=7)
+    highest = rows[["ki_oben", "wert", "landeswert", "median_art"]].max().max()
+    ax.set_xlim(0, HEADROOM * highest if pd.notna(highest) and highest > 0 else 1)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.xaxis.set_major_formatter(DECIMAL_COMMA)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel(unit, fontsize=8)
+    ax.set_title(title, fontsize=9, pad=22)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
+    return data_uri(fig)

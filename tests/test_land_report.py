@@ -1,0 +1,273 @@
+"""The Land report and workbook, written from a synthetic Land warehouse: a section and a
+chart per indicator and municipality, the coverage matrix as delivered, German numbers equal
+to the marts, nothing loaded from the network, and a workbook sheet per mart."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from land_marts import Indicator, LandFixture, build_land_database
+
+from indicators.land.report import DELIVERED, NOT_DELIVERED, write_land_report
+from indicators.land.workbook import write_land_workbook
+
+YEARS = list(range(2018, 2024))
+FIXTURE = LandFixture(
+    municipalities=[
+        ("05100000", "Altenbach", "kreisfreie Stadt"),
+        ("05300004", "Birkenau", "kreisangehörige Stadt"),
+        ("05400", "Kreis Cramm", "Kreis"),
+        ("05200000", "Dornstadt", "kreisfreie Stadt"),
+        ("05300008", "Eichwalde", "kreisangehörige Stadt"),
+    ],
+    indicators=[
+        Indicator("betreuung_u3", "Betreuungsquote unter 3 Jahren", "kindertagesbetreuung", True),
+        Indicator("kinderarmut_sgb2", "Kinderarmut (SGB-II-Quote unter 15 Jahren)",
+                  "sozialstrukturatlas", False),
+        Indicator("seu_sprache", "Sprachauffälligkeit", "schuleingang", False),
+    ],
+    years=YEARS,
+    suppressed={("05300004", "seu_sprache", 2020), ("05300008", "kinderarmut_sgb2", 2023),
+                ("05200000", "betreuung_u3", 2023)},
+    empty={("05100000", "seu_sprache", 2021)},
+    absent={("05200000", "seu_sprache", 2018), ("05200000", "seu_sprache", 2019)},
+    lacking={"05400": {"schuleingang"}},
+)  # fmt: skip
+CREATED = datetime(2024, 5, 6, 7, 8)
+
+
+@pytest.fixture(scope="module")
+def land(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    folder = tmp_path_factory.mktemp("land")
+    database = folder / "land.duckdb"
+    frames = build_land_database(FIXTURE, database)
+    database.chmod(0o444)
+    return database, frames
+
+
+@pytest.fixture(scope="module")
+def written(land, tmp_path_factory) -> tuple[dict, str]:
+    folder = tmp_path_factory.mktemp("berichte")
+    summary = write_land_report(land[0], folder, CREATED)
+    return summary, (folder / "bericht_land.html").read_text(encoding="utf-8")
+
+
+class Cells(HTMLParser):
+    """Every table cell's text and class, grouped by the id of the section around it and by
+    the row's data-ags."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str | None, list[tuple[str | None, str]]]] = []
+        self.sections: list[str] = []
+        self._cell: list[str] | None = None
+        self._class: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("section", "h3") and attrs.get("id"):
+            self.sections.append(attrs["id"])
+        if tag == "tr":
+            self.rows.append((attrs.get("data-ags"), []))
+        if tag in ("td", "th"):
+            self._cell, self._class = [], attrs.get("class")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1][1].append((self._class, "".join(self._cell)))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def section(html: str, anchor: str) -> str:
+    """The HTML from the element with id ``anchor`` to the end of its section."""
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def german(value: float) -> str:
+    """One decimal with a decimal comma, computed without the report's formatter."""
+    return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
+
+
+def test_the_summary_counts_what_the_report_shows(written):
+    summary, _ = written
+    assert summary["kommunen"] == 5 and summary["indikatoren"] == 3
+    assert summary["grafiken"] == 3 + 5
+    assert summary["pfad"].name == "bericht_land.html"
+
+
+def test_a_section_with_a_chart_per_indicator_and_per_municipality(written):
+    _, html = written
+    for indicator in FIXTURE.indicators:
+        part = section(html, f"i-{indicator.id}")
+        assert indicator.name in part
+        assert len(re.findall(r'<img class="grid" src="data:image/png;base64,', part)) == 1
+    for ags, name, art in FIXTURE.municipalities:
+        part = section(html, f"k-{ags}")
+        assert f"{name} ({art}, AGS {ags})" in part
+        assert len(re.findall(r'<img class="profil" src="data:image/png;base64,', part)) == 1
+
+
+def test_the_overview_counts_municipalities_kinds_years_and_packages(written, land):
+    _, html = written
+    part = section(html, "ueberblick")
+    assert "5 Kommunen (1 × Kreis, 2 × kreisangehörige Stadt, 2 × kreisfreie Stadt)" in part
+    assert "Berichtsjahre 2018–2023" in part and "3 Indikatoren" in part
+    for row in land[1]["mart.kommunen"].itertuples():
+        assert row.paket in part and row.erstellt.strftime("%d.%m.%Y") in part
+    assert "1 × abgelehnt, 5 × aufgenommen" in part
+
+
+def test_the_coverage_matrix_marks_exactly_the_delivered_cells(written, land):
+    _, html = written
+    coverage = land[1]["mart.abdeckung"]
+    for source, rows in coverage.groupby("quelle"):
+        parser = Cells()
+        parser.feed(section(html, "abdeckung").split(f'id="abdeckung-{source}"')[1]
+                    .split("</table>")[0])  # fmt: skip
+        header = [text for _, text in parser.rows[0][1]][1:]
+        assert header == [str(y) for y in YEARS]
+        shown = {
+            (ags, int(year)): (css, text)
+            for ags, cells in parser.rows[1:]
+            for year, (css, text) in zip(header, cells[1:], strict=True)
+        }
+        expected = {(r.ags, r.jahr): r.geliefert for r in rows.itertuples()}
+        assert set(shown) == set(expected)
+        for key, delivered in expected.items():
+            assert shown[key] == (("geliefert", DELIVERED) if delivered
+                                  else ("fehlt", NOT_DELIVERED)), key  # fmt: skip
+    cramm = coverage[(coverage["ags"] == "05400") & (coverage["quelle"] == "schuleingang")]
+    assert not cramm["geliefert"].any()  # the municipality lacking a source
+    assert not coverage.set_index(["ags", "quelle", "jahr"]).loc[
+        ("05200000", "schuleingang", 2018), "geliefert"]  # fmt: skip
+
+
+def test_the_profiles_show_the_latest_values_in_german_notation(written, land):
+    _, html = written
+    values = land[1]["mart.indikatoren_kommunen"]
+    land_values = land[1]["mart.indikatoren_land"].set_index(["indikator_id", "jahr"])["wert"]
+    names = {i.name: i.id for i in FIXTURE.indicators}
+    for ags, _, _ in FIXTURE.municipalities:
+        parser = Cells()
+        parser.feed(section(html, f"k-{ags}"))
+        table = {cells[0][1]: [text for _, text in cells] for _, cells in parser.rows[1:]}
+        assert set(table) == set(names)
+        for name, cells in table.items():
+            rows = values[(values["ags"] == ags) & (values["indikator_id"] == names[name])]
+            rows = rows[rows["wert"].notna()].sort_values("jahr")
+            if rows.empty:
+                assert cells[1:3] == ["–", "–"] and cells[-1] == "nicht geliefert"
+                continue
+            row = rows.iloc[-1]
+            assert cells[1] == str(row["jahr"])
+            assert cells[2:5] == [german(row["wert"]), german(row["ki_unten"]),
+                                  german(row["ki_oben"])]  # fmt: skip
+            assert cells[5] == german(land_values[names[name], row["jahr"]])
+            assert cells[6] == f"{int(row['rang'])} von {int(row['kommunen_mit_wert'])}"
+            assert cells[7] == german(row["median_art"])
+
+
+def test_a_suppressed_latest_year_shows_the_year_before_and_names_the_gap(written):
+    _, html = written
+    parser = Cells()
+    parser.feed(section(html, "k-05300008"))
+    row = next(cells for _, cells in parser.rows if cells[0][1].startswith("Kinderarmut"))
+    assert row[1][1] == "2022" and row[-1][1] == "gesperrt: 2023"
+
+
+def test_the_notes_name_the_municipalities_missing_in_the_land_value(written):
+    _, html = written
+    part = section(html, "methode")
+    parser = Cells()
+    parser.feed(part)
+    gaps = {(cells[0][1], cells[1][1]): cells[3][1] for _, cells in parser.rows[1:]}
+    assert gaps[("Kinderarmut (SGB-II-Quote unter 15 Jahren)", "2023")] == "Eichwalde"
+    assert gaps[("Sprachauffälligkeit", "2018")] == "Dornstadt, Kreis Cramm"
+    assert ("Kinderarmut (SGB-II-Quote unter 15 Jahren)", "2022") not in gaps
+
+
+def test_the_report_loads_nothing_from_the_network(written):
+    _, html = written
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html
+    assert "@media print" in html and "<style>" in html
+
+
+@pytest.fixture(scope="module")
+def workbook(land, tmp_path_factory) -> openpyxl.Workbook:
+    path = tmp_path_factory.mktemp("berichte") / "landesauswertung.xlsx"
+    write_land_workbook(land[0], path)
+    return openpyxl.load_workbook(path)
+
+
+SHEETS = {
+    "Kommunen": "mart.kommunen",
+    "Indikatoren der Kommunen": "mart.indikatoren_kommunen",
+    "Landeswerte": "mart.indikatoren_land",
+    "Datenqualität": "mart.datenqualitaet",
+    "Abdeckung": "mart.abdeckung",
+    "Maßnahmen": "mart.massnahmen",
+    "Eingänge": "meta.eingaenge",
+}
+
+
+def test_the_workbook_has_notes_and_a_sheet_per_mart(workbook):
+    assert workbook.sheetnames == ["Hinweise", *SHEETS]
+    notes = [[c.value for c in row] for row in workbook["Hinweise"].iter_rows(min_row=2)]
+    assert ["Kommunen", None, "Die Kommunen mit aktuellem Paket."] in notes
+    assert [
+        "Abdeckung",
+        "geliefert",
+        "Spalte geliefert. Wahr, wenn ein Indikator der Quelle einen Wert hat.",
+    ] in notes
+
+
+def test_headers_are_the_lead_phrases_of_the_comments_or_the_names(workbook):
+    [head] = workbook["Kommunen"].iter_rows(max_row=1, values_only=True)
+    assert head[:3] == ("Amtlicher Gemeindeschlüssel", "Name der Kommune", "art")
+    assert head[8] == "Kinder unter 15 Jahren" and head[12] == "erstellt"  # comment too long
+    [head] = workbook["Indikatoren der Kommunen"].iter_rows(max_row=1, values_only=True)
+    assert head[0] == "AGS bzw. Kreisschlüssel"  # an abbreviation's point ends no phrase
+    assert head[8] == "Zähler der Kommune insgesamt"
+    assert head[16] == "Rang unter den Kommunen mit Wert"
+    [head] = workbook["Landeswerte"].iter_rows(max_row=1, values_only=True)
+    assert head[6:8] == ("Landeswert", "Untere Grenze des 95-%-Konfidenzintervalls")
+
+
+def test_every_sheet_holds_the_rows_of_its_mart_with_numbers_as_numbers(workbook, land):
+    for title, relation in SHEETS.items():
+        sheet = workbook[title]
+        assert sheet.freeze_panes == "A2"
+        expected = land[1][relation]
+        rows = list(sheet.iter_rows(min_row=2, values_only=True))
+        assert (
+            sheet.auto_filter.ref == f"A1:{sheet.cell(1, expected.shape[1]).column_letter}"
+            f"{len(rows) + 1}"
+        )
+        assert len(rows) == len(expected)
+        assert all(sheet.column_dimensions[c.column_letter].width >= len(str(c.value))
+                   for c in sheet[1])  # fmt: skip
+    values = land[1]["mart.indikatoren_kommunen"]
+    sheet = workbook["Indikatoren der Kommunen"]
+    shown = {(r[0], r[4], r[3]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    for row in values.itertuples():
+        cells = shown[row.ags, row.indikator_id, row.jahr]
+        if pd.isna(row.wert):
+            assert cells[8:13] == (None,) * 5
+        else:
+            assert cells[8:10] == (row.zaehler, row.nenner)
+            assert isinstance(cells[8], int) and cells[10] == pytest.approx(row.wert)
+    kommunen = list(workbook["Kommunen"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in kommunen] == sorted(a for a, _, _ in FIXTURE.municipalities)
+    assert kommunen[0][12] == datetime(2024, 3, 1, 10, 15)
