@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: run test lint dev bench montecarlo sample install browser print-check clean
+.PHONY: run test lint dev bench montecarlo sample install browser print-check land land-sample clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -36,8 +36,16 @@ bench: install  ## every benchmark script under benchmarks/ (helpers start with 
 montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), writes simulations/monte_carlo_report.md
 	$(UV) run python simulations/monte_carlo.py
 
+LAND_SAMPLE := var/land-beispiel
+
+land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each) into var/land-beispiel/
+	$(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18
+
+land: land-sample  ## the state-level evaluation on those packages: intake, partitions, comparison marts, Land report under land/
+	$(UV) run kekiz land import $(LAND_SAMPLE)/*/
+
 sample: install  ## regenerate the synthetic sample deliveries under raw_data/sample/
 	$(UV) run python -m raw_data.generate_sample
 
 clean:  ## remove the generated warehouse, archive and Dagster state (never raw_data/sample)
-	rm -rf warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/published raw_data/archive var
+	rm -rf warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/published raw_data/archive var land

@@ -34,3 +34,11 @@ EFFECT_KEY = dg.AssetKey(["core", "massnahmen_wirkung"])
 COST_KEY = dg.AssetKey(["core", "massnahmen_kosten"])
 PUBLISHED_KEY = dg.AssetKey(["veroeffentlichte_kopie"])
 EXPORT_KEY = dg.AssetKey(["auswertungspaket"])
+
+LAND = "landesauswertung"
+"""Group of the state-level evaluation (its own code location, ``pipelines/land.py``)."""
+MUNICIPALITY_PACKAGES_KEY = dg.AssetKey(["kommunenpakete"])
+LAND_COMPARISON_KEY = dg.AssetKey(["landesvergleich"])
+LAND_REPORT_KEY = dg.AssetKey(["landesbericht"])
+MUNICIPALITIES = dg.DynamicPartitionsDefinition(name="kommunen")
+"""One partition per municipality (AGS or Kreisschlüssel), added by the package intake."""

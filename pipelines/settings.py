@@ -10,6 +10,7 @@ from indicators.export.threshold import DEFAULT_THRESHOLD, MIN_THRESHOLD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"
+LAND_ROOT = PROJECT_ROOT / "land"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,49 @@ class Settings:
         os.environ.update(self.env())
 
 
+@dataclass(frozen=True)
+class LandSettings:
+    """Where the state-level evaluation receives packages and keeps its data."""
+
+    land_dir: Path
+    """Intake, package store, Parquet partitions, Land DuckDB file and reports (KEKIZ_LAND_DIR)."""
+    min_threshold: int = DEFAULT_THRESHOLD
+    """The Land's disclosure threshold: a package applying less is rejected
+    (KEKIZ_LAND_MIN_THRESHOLD)."""
+    workers: int = 2
+    """Municipalities loaded at once by ``kekiz land`` (KEKIZ_LAND_WORKERS)."""
+
+    @classmethod
+    def from_env(cls, **overrides: Path | str | int | None) -> LandSettings:
+        folder = overrides.get("land_dir") or os.environ.get("KEKIZ_LAND_DIR") or LAND_ROOT
+        workers = overrides.get("workers") or os.environ.get("KEKIZ_LAND_WORKERS") or 2
+        if not str(workers).isdigit() or int(str(workers)) < 1:
+            raise ValueError(
+                f"Die Zahl gleichzeitig geladener Kommunen (KEKIZ_LAND_WORKERS) muss eine ganze "
+                f"Zahl ab 1 sein, nicht {workers!r}."
+            )
+        return cls(
+            land_dir=Path(folder).expanduser().resolve(),
+            min_threshold=_threshold(
+                overrides.get("min_threshold")
+                or os.environ.get("KEKIZ_LAND_MIN_THRESHOLD")
+                or DEFAULT_THRESHOLD,
+                "KEKIZ_LAND_MIN_THRESHOLD",
+            ),
+            workers=int(str(workers)),
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "KEKIZ_LAND_DIR": str(self.land_dir),
+            "KEKIZ_LAND_MIN_THRESHOLD": str(self.min_threshold),
+            "KEKIZ_LAND_WORKERS": str(self.workers),
+        }
+
+    def export_env(self) -> None:
+        os.environ.update(self.env())
+
+
 STATE_FOLDERS = {"KEKIZ_DAGSTER_STORAGE": "dagster", "KEKIZ_DAGSTER_LOGS": "logs"}
 """The storage folders of the Dagster instance: variable -> folder name (as in dagster.yaml)."""
 
@@ -103,7 +147,7 @@ def apply_dagster_environment() -> None:
     os.environ.update(dagster_environment())
 
 
-def _threshold(value: object) -> int:
+def _threshold(value: object, variable: str = "KEKIZ_SUPPRESSION_THRESHOLD") -> int:
     """The disclosure threshold: a whole number of at least 2 (1 would suppress nothing)."""
     try:
         threshold = int(str(value))
@@ -111,7 +155,7 @@ def _threshold(value: object) -> int:
         threshold = 0
     if threshold < MIN_THRESHOLD:
         raise ValueError(
-            f"Die Geheimhaltungsschwelle (KEKIZ_SUPPRESSION_THRESHOLD) muss eine ganze Zahl ab "
+            f"Die Geheimhaltungsschwelle ({variable}) muss eine ganze Zahl ab "
             f"{MIN_THRESHOLD} sein, nicht {value!r}."
         )
     return threshold

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
 ]
 """Lowest first. A unit imports units of lower layers only, never a neighbour on its own
 layer; inside one unit every import is allowed."""
-LAZY_IMPORTS_ALLOWED = {"pipelines.cli"}
+LAZY_IMPORTS_ALLOWED = {"pipelines.cli", "pipelines.land_cli"}
 """The command line imports heavy modules inside its commands to start quickly."""
 
 

@@ -35,13 +35,19 @@ def test_help_imports_neither_pandas_nor_dagster_nor_duckdb():
     assert "Befehle:" in done.stdout
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+COMMANDS = {
+    **main.commands,
+    **{f"land {name}": command for name, command in main.commands["land"].commands.items()},
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_and_option_has_german_help(command):
-    cli_command = main.commands[command]
+    cli_command = COMMANDS[command]
     assert cli_command.help and "\n" not in cli_command.get_short_help_str(limit=60)
     for param in cli_command.params:
         assert isinstance(param, click.Argument) or param.help, f"{command} {param.name}"
-    page = CliRunner().invoke(main, [command, "--help"]).output
+    page = CliRunner().invoke(main, [*command.split(), "--help"]).output
     assert page.startswith(f"Aufruf: main {command} [OPTIONEN]")
     assert "Optionen:" in page and "Diese Hilfe zeigen und beenden." in page
     for english in ("Usage:", "Options:", "Show this message", "default:", "required"):
