@@ -15,7 +15,7 @@ import pytest
 from land_marts import Indicator, LandFixture, build_land_database
 
 from indicators.land.report import DELIVERED, NOT_DELIVERED, write_land_report
-from indicators.land.workbook import write_land_workbook
+from indicators.land.workbook import header, write_land_workbook
 
 YEARS = list(range(2018, 2024))
 FIXTURE = LandFixture(
@@ -228,21 +228,33 @@ def test_the_workbook_has_notes_and_a_sheet_per_mart(workbook):
     assert ["Kommunen", None, "Die Kommunen mit aktuellem Paket."] in notes
     assert [
         "Abdeckung",
-        "geliefert",
+        "Geliefert",
         "Spalte geliefert. Wahr, wenn ein Indikator der Quelle einen Wert hat.",
     ] in notes
 
 
-def test_headers_are_the_lead_phrases_of_the_comments_or_the_names(workbook):
+def test_headers_are_the_declared_titles(workbook):
     [head] = workbook["Kommunen"].iter_rows(max_row=1, values_only=True)
-    assert head[:3] == ("Amtlicher Gemeindeschlüssel", "Name der Kommune", "art")
-    assert head[8] == "Kinder unter 15 Jahren" and head[12] == "erstellt"  # comment too long
-    [head] = workbook["Indikatoren der Kommunen"].iter_rows(max_row=1, values_only=True)
-    assert head[0] == "AGS bzw. Kreisschlüssel"  # an abbreviation's point ends no phrase
-    assert head[8] == "Zähler der Kommune insgesamt"
-    assert head[16] == "Rang unter den Kommunen mit Wert"
+    assert head[:3] == ("AGS", "Kommune", "Art der Kommune")
     [head] = workbook["Landeswerte"].iter_rows(max_row=1, values_only=True)
-    assert head[6:8] == ("Landeswert", "Untere Grenze des 95-%-Konfidenzintervalls")
+    assert head[6:9] == (
+        "Landeswert", "95-%-Intervall untere Grenze", "95-%-Intervall obere Grenze"
+    )  # fmt: skip
+    for title in SHEETS:
+        [head] = workbook[title].iter_rows(max_row=1, values_only=True)
+        assert all(" " in h or h[0].isupper() for h in head), (title, head)  # no raw names
+
+
+def test_a_column_without_title_is_headed_by_its_comment_or_its_name():
+    assert header("Zähler der Kommune insgesamt; leer, wenn gesperrt.", "z") == (
+        "Zähler der Kommune insgesamt"
+    )
+    assert header("AGS bzw. Kreisschlüssel der Kommune.", "ags") == (
+        "AGS bzw. Kreisschlüssel der Kommune"
+    )  # an abbreviation's point ends no phrase
+    assert header("Ein sehr langer Kommentar ohne Satzzeichen " * 3, "spalte") == "spalte"
+    assert header(None, "spalte") == "spalte"
+    assert header("Kommentar", "spalte", "Titel") == "Titel"
 
 
 def test_every_sheet_holds_the_rows_of_its_mart_with_numbers_as_numbers(workbook, land):

@@ -2,9 +2,10 @@
 
 A sheet "Hinweise" saying what each sheet and column holds (the German comments of the
 warehouse), then one sheet per mart and the intake log, laid out like the export's workbook
-(``indicators/export/xlsx.py``). A column's header is the lead phrase of its comment, up to the
-first colon, semicolon, parenthesis, equals sign or sentence end, where that is short; else
-its name.
+(``indicators/export/xlsx.py``). A column's header is its declared German title
+(``indicators/land/comments.py``); where none is declared, the lead phrase of its comment, up
+to the first colon, semicolon, parenthesis, equals sign or sentence end, where that is short;
+else its name.
 Numbers stay numbers, whole numbers without decimals, empty cells are missing or suppressed.
 """
 
@@ -18,6 +19,7 @@ from openpyxl import Workbook
 
 from indicators.export.workbook import number_format
 from indicators.export.xlsx import Column, cell_values, save_xlsx, text_columns, write_sheet
+from indicators.land.comments import land_docs
 from indicators.land.mart_frames import RELATIONS, Marts, Relation, read_marts
 
 HINTS = "Hinweise"
@@ -46,8 +48,10 @@ def write_land_workbook(database: Path, path: Path) -> None:
     save_xlsx(book, path)
 
 
-def header(comment: str | None, column: str) -> str:
-    """The column's German header from its comment, else its name."""
+def header(comment: str | None, column: str, title: str | None = None) -> str:
+    """The column's German header: its declared title, else from its comment, else its name."""
+    if title:
+        return title
     lead = LEAD_END.split(comment or "", maxsplit=1)[0].strip()
     return lead if lead and len(lead) <= MAX_HEADER else column
 
@@ -55,7 +59,16 @@ def header(comment: str | None, column: str) -> str:
 def headers(marts: Marts, relation: Relation) -> dict[str, str]:
     """Column -> header, a repeated header followed by its column's name."""
     columns = marts.frames[relation.name].columns
-    titles = {c: header(marts.column_comments.get((relation.name, c)), c) for c in columns}
+    docs = land_docs()
+    table = f"{relation.schema}.{relation.name}"
+
+    def declared(column: str) -> str | None:
+        where = docs.declared_in(table, column)
+        return None if where is None else docs.column(table, column).title
+
+    titles = {
+        c: header(marts.column_comments.get((relation.name, c)), c, declared(c)) for c in columns
+    }
     repeated = {t for t in titles.values() if list(titles.values()).count(t) > 1}
     return {c: f"{t} ({c})" if t in repeated else t for c, t in titles.items()}
 
