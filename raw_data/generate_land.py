@@ -82,6 +82,15 @@ NAME_ENDINGS = {
     "stadtbezirke": ("burg", "stadt"),
 }
 """Feminine endings for the kreisfreie Städte: the files speak of "der <Stadt>"."""
+REAL_PLACES = frozenset(("Altenau", "Altenbach", "Altenburg", "Altendorf", "Altenheim",
+    "Altenstadt", "Birkenau", "Birkenfeld", "Eichenau", "Eschenbach", "Eschenburg", "Falkenau",
+    "Falkenburg", "Falkenhagen", "Hirschau", "Hirschfeld", "Hohenau", "Kirchdorf", "Kirchhausen",
+    "Kirchheim", "Lindenau", "Mühlbach", "Mühldorf", "Mühlhausen", "Mühlheim", "Neuenburg",
+    "Neuendorf", "Neuenhagen", "Neuenstadt", "Niederau", "Oberau", "Oberdorf", "Oberhausen",
+    "Rosenau", "Rosendorf", "Rosenfeld", "Rosenheim", "Steinau", "Steinbach", "Steinburg",
+    "Steinfeld", "Steinhagen", "Steinheim", "Waldbach", "Waldburg", "Walddorf", "Waldhausen",
+    "Waldheim", "Weidenau"))  # fmt: skip
+"""Real towns and Kreise among the combinations of stem and ending: never used."""
 SB_LEVELS = ("Stadt", "Stadtbezirk", "Sozialraum", "Sozialquartier")
 SB_YEARS = tuple(sample.YEARS)
 SB_SOURCES = (
@@ -140,8 +149,9 @@ def unique_name(rng, shape: str, taken: set[str]) -> str:
     while True:
         stem = NAME_STEMS[int(rng.integers(len(NAME_STEMS)))]
         ending = NAME_ENDINGS[shape][int(rng.integers(len(NAME_ENDINGS[shape])))]
-        name = ("Kreis " if shape == "kreis" else "") + stem + ending
-        if name not in taken:
+        place = stem + ending
+        name = ("Kreis " if shape == "kreis" else "") + place
+        if name not in taken and place not in REAL_PLACES and stem.lower() != ending:
             taken.add(name)
             return name
 
@@ -183,7 +193,9 @@ def plan_one(rng, number: int, shape: str, k: int, name: str) -> Plan:
 def small_register(city: str) -> tuple:
     """The measures of the big city for a small one: fewer Planungsräume take part."""
     return tuple(
-        replace(m, traeger=m.traeger.replace(GROSSSTADT.name, city), n_quarters=(3, 6), min_pov=0.1)
+        replace(
+            m, traeger=m.traeger.replace(GROSSSTADT.name, city), n_quarters=(6, 10), min_pov=0.1
+        )
         for m in GROSSSTADT.measures
     )
 
