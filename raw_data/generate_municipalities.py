@@ -20,6 +20,10 @@ copied) and satisfy every row rule of the source schemas, except exactly one pla
 per municipality. Each municipality draws from its own ``default_rng((SEED, number))``, so the
 output is byte-identical on every run, with or without ``--only``.
 
+Each builder takes a ``Spec`` (key, name, years, number of areas, population, measures); its
+default is the municipality named above. ``raw_data/generate_land.py`` builds further
+municipalities of these shapes from other specs.
+
 Run: ``uv run python -m raw_data.generate_municipalities --out DIR [--only NAME]``.
 """
 
@@ -77,6 +81,7 @@ from schemas.source import SourceSchema
 from schemas.sozialstrukturatlas import SOZIALSTRUKTURATLAS
 
 SEED = 20240612
+GENERATOR = "raw_data.generate_municipalities"
 MUNICIPALITIES = ("grossstadt", "zweiebenen", "kreis")
 ORIGIN = "synthetisch (erfundene Testkommune, kekiz)"
 VALID_FROM = "01.01.2000"
@@ -107,6 +112,37 @@ class Area:
     valid_to: str = ""
 
 
+@dataclass(frozen=True)
+class Spec:
+    """Identity and size of one municipality of a shape; each shape has a default spec."""
+
+    ags: str
+    name: str
+    years: tuple[int, ...]
+    areas: tuple[int, ...]
+    """grossstadt: Bezirke, then the most Prognoseräume per Bezirk, Bezirksregionen per
+    Prognoseraum and Planungsräume per Bezirksregion; zweiebenen: Stadtteile; kreis: Ortsteile
+    per Gemeinde."""
+    population: float
+    """Median residents of a finest area."""
+    generator: tuple[str, str]
+    """The module that writes it and its arguments, named in the README."""
+    measures: tuple[Measure, ...] = ()
+    """grossstadt only: the measure register (none: no measure sources delivered)."""
+
+    @property
+    def span(self) -> str:
+        return f"{self.years[0]}–{self.years[-1]}"
+
+    @property
+    def generator_file(self) -> str:
+        return self.generator[0].replace(".", "/") + ".py"
+
+    @property
+    def command(self) -> str:
+        return "uv run python -m " + " ".join(self.generator)
+
+
 # --- shared helpers ----------------------------------------------------------------------------
 
 
@@ -120,12 +156,12 @@ def write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def write_kommune(folder: Path, ags: str, name: str, art: str, levels, sources: dict) -> None:
+def write_kommune(folder: Path, spec: Spec, art: str, levels, sources: dict) -> None:
     lines = [
         "# SYNTHETISCHE Testkommune: erfundene Daten, erzeugt von",
-        "# raw_data/generate_municipalities.py (nicht von Hand ändern).",
-        f'ags: "{ags}"',
-        f"name: {name}",
+        f"# {spec.generator_file} (nicht von Hand ändern).",
+        f'ags: "{spec.ags}"',
+        f"name: {spec.name}",
         f"art: {art}",
         f"ebenen: [{', '.join(levels)}]",
         "quellen:",
@@ -151,6 +187,10 @@ def write_mapping(
 def write_gebiete(folder: Path, areas: list[Area], titles: dict[str, str], name: str) -> None:
     rows = [[a.id, a.name, a.level, a.parent, a.valid_from, a.valid_to, ORIGIN] for a in areas]
     write_csv(folder / "gebiete" / name, list(titles.values()), rows)
+
+
+def kita_file(spec: Spec) -> str:
+    return f"kita_{spec.years[0]}-{spec.years[-1]}.csv"
 
 
 def finest(areas: list[Area], levels: tuple[str, ...]) -> list[Area]:
@@ -206,9 +246,7 @@ def zero_effects(n: int) -> dict[str, np.ndarray]:
 
 # --- grossstadt --------------------------------------------------------------------------------
 
-GS_AGS, GS_NAME = "09990000", "Auenstadt"
 GS_LEVELS = ("Stadt", "Bezirk", "Prognoseraum", "Bezirksregion", "Planungsraum")
-GS_YEARS = list(range(2014, 2024))
 GS_BEZIRKE = ("Mitte", "Nordstadt", "Hafen", "Auenfeld", "Südstadt", "Westend", "Oberholz",
               "Lindental")  # fmt: skip
 GS_REGIONS = (
@@ -285,71 +323,78 @@ GS_MEASURES = (
             "seu_uebergewicht", "sinkt", -2.0, 0.25, 200.0, min_pov=0.25, n_quarters=(8, 14),
             starts=(2016, 2019)),
 )  # fmt: skip
+GROSSSTADT = Spec("09990000", "Auenstadt", tuple(range(2014, 2024)), (8, 3, 3, 4), 5000,
+                  (GENERATOR, "--out DIR --only grossstadt"), GS_MEASURES)  # fmt: skip
+GS_SOURCES = ("gebiete", "sozialstrukturatlas", "schuleingang", "kindertagesbetreuung")
+MEASURE_SOURCES = ("massnahmen", "massnahmen_wirkindikatoren", "massnahmen_umsetzung")
 
 
-def gs_areas(rng) -> list[Area]:
+def gs_areas(rng, spec: Spec) -> list[Area]:
     """Stadt, Bezirke '01'…, Prognoseräume '0101'…, Bezirksregionen '010101'…,
     Planungsräume '01010101'… (Berlin-LOR-like keys)."""
-    areas = [Area(GS_AGS, GS_NAME, GS_LEVELS[0], "")]
+    n_bezirke, n_prs, n_regions, n_planungsraeume = spec.areas
+    areas = [Area(spec.ags, spec.name, GS_LEVELS[0], "")]
     stems = iter(rng.permutation(len(GS_REGIONS)).tolist())
-    for b, bezirk in enumerate(GS_BEZIRKE, start=1):
+    for b, bezirk in enumerate(GS_BEZIRKE[:n_bezirke], start=1):
         bid = f"{b:02d}"
-        areas.append(Area(bid, bezirk, GS_LEVELS[1], GS_AGS))
-        for p in range(1, int(rng.integers(2, 4)) + 1):
+        areas.append(Area(bid, bezirk, GS_LEVELS[1], spec.ags))
+        for p in range(1, int(rng.integers(2, n_prs + 1)) + 1):
             pid = f"{bid}{p:02d}"
             areas.append(Area(pid, f"{bezirk} {GS_PR_SUFFIXES[p - 1]}", GS_LEVELS[2], bid))
-            for r in range(1, int(rng.integers(2, 4)) + 1):
+            for r in range(1, int(rng.integers(2, n_regions + 1)) + 1):
                 rid = f"{pid}{r:02d}"
                 stem = GS_REGIONS[next(stems)]
                 areas.append(Area(rid, stem, GS_LEVELS[3], pid))
-                for q in range(1, int(rng.integers(3, 5)) + 1):
+                for q in range(1, int(rng.integers(3, n_planungsraeume + 1)) + 1):
                     name = f"{stem} {GS_PR_SUFFIXES[q - 1]}"
                     areas.append(Area(f"{rid}{q:02d}", name, GS_LEVELS[4], rid))
     return areas
 
 
-def build_grossstadt(folder: Path, rng) -> None:
-    areas = gs_areas(rng)
+def build_grossstadt(folder: Path, rng, spec: Spec = GROSSSTADT) -> None:
+    areas = gs_areas(rng, spec)
     prs = finest(areas, GS_LEVELS)
-    bezirk_level = dict(zip(GS_BEZIRKE, rng.uniform(0.08, 0.38, len(GS_BEZIRKE)), strict=True))
-    bezirk_of = {a.id: GS_BEZIRKE[int(a.id[:2]) - 1] for a in prs}
+    bezirke = GS_BEZIRKE[: spec.areas[0]]
+    bezirk_level = dict(zip(bezirke, rng.uniform(0.08, 0.38, len(bezirke)), strict=True))
+    bezirk_of = {a.id: bezirke[int(a.id[:2]) - 1] for a in prs}
     pov = np.clip([bezirk_level[bezirk_of[a.id]] + rng.normal(0, 0.07) for a in prs], 0.04, 0.52)
-    pop = np.rint(rng.lognormal(np.log(5000), 0.35, len(prs)))
+    pop = np.rint(rng.lognormal(np.log(spec.population), 0.35, len(prs)))
     km2 = np.round(rng.uniform(0.4, 4.5, len(prs)), 2)
     quarters = area_quarters(prs, pop, pov, km2)
     factor = pop.sum() / CITY_POPULATION[2013]
     atlas = simulate_atlas(rng, quarters, scaled_series(CITY_POPULATION, factor, 0.006),
                            scaled_series(CHILD_POVERTY_TARGET, 0.8))  # fmt: skip
-    assignment = assign_measures(rng, quarters, GS_MEASURES)
-    tau = effect_matrices(assignment, GS_MEASURES, len(quarters))
+    assignment = assign_measures(rng, quarters, spec.measures)
+    tau = effect_matrices(assignment, spec.measures, len(quarters))
     seu = simulate_seu(rng, quarters, atlas, tau)
     kita = simulate_kita(rng, quarters, atlas, tau, CARE_3_5_SPEC)
-    umsetzung = simulate_umsetzung(rng, quarters, atlas, assignment, GS_MEASURES)
+    umsetzung = simulate_umsetzung(rng, quarters, atlas, assignment, spec.measures)
     observed = {
         "seu": seu["untersuchte"] > 0,
         "kindertagesbetreuung": kita["kinder_u3"] > 0,
     }
     observed = {ind: observed[src] for ind, (src, _) in INDICATOR_FIELD.items() if src in observed}
-    effects = planted_effects(assignment, observed, GS_MEASURES)
+    effects = planted_effects(assignment, observed, spec.measures)
 
-    write_kommune(folder, GS_AGS, GS_NAME, "kreisfreie Stadt", GS_LEVELS, {s: {} for s in (
-        "gebiete", "sozialstrukturatlas", "schuleingang", "kindertagesbetreuung", "massnahmen",
-        "massnahmen_wirkindikatoren", "massnahmen_umsetzung")})  # fmt: skip
+    sources = GS_SOURCES + (MEASURE_SOURCES if spec.measures else ())
+    write_kommune(folder, spec, "kreisfreie Stadt", GS_LEVELS, {s: {} for s in sources})
     write_gebiete(folder, areas, GEBIETE_TITLES, "gebiete.csv")
-    gap = gs_atlas(folder, areas, quarters, atlas)
-    seu_files = gs_seu(folder, quarters, seu)
-    invalid = gs_kita(folder, rng, quarters, kita)
-    gs_measures(folder, quarters, umsetzung, effects)
-    write_text(folder / "README.md", gs_readme(areas, gap, invalid, seu_files, len(umsetzung)))
+    gap = gs_atlas(folder, spec, areas, quarters, atlas)
+    seu_files = gs_seu(folder, spec, quarters, seu)
+    invalid = gs_kita(folder, spec, rng, quarters, kita)
+    if spec.measures:
+        gs_measures(folder, spec, quarters, umsetzung, effects)
+    readme = gs_readme(spec, areas, gap, invalid, seu_files, len(umsetzung))
+    write_text(folder / "README.md", readme)
 
 
-def gs_atlas(folder: Path, areas: list[Area], quarters: list[Quarter], atlas) -> dict:
+def gs_atlas(folder: Path, spec: Spec, areas: list[Area], quarters: list[Quarter], atlas) -> dict:
     """One CSV per year: Planungsräume, each Bezirk's aggregate row after its Planungsräume,
     the city's row last. Aggregates are the sums of their Planungsräume except the gap."""
     write_mapping(
         folder,
         "sozialstrukturatlas",
-        "Sozialstrukturatlas der Auenstadt (SYNTHETISCH): eigene Spaltentitel, eine Datei je\n"
+        f"Sozialstrukturatlas der {spec.name} (SYNTHETISCH): eigene Spaltentitel, eine Datei je\n"
         "Jahr; Zeilen mit dem Schlüssel eines Bezirks oder der Stadt sind Summenzeilen.",
         GS_ATLAS_TITLES,
     )
@@ -358,7 +403,7 @@ def gs_atlas(folder: Path, areas: list[Area], quarters: list[Quarter], atlas) ->
     gap_bezirk = bezirke[GS_GAP_BEZIRK]
     keys = list(GS_ATLAS_TITLES)[4:]
     gap = {}
-    for year in GS_YEARS:
+    for year in spec.years:
         rows, checked = [], []
         values = [atlas_values(atlas, i, year, keys) for i in range(len(quarters))]
         for bezirk in bezirke:
@@ -378,7 +423,7 @@ def gs_atlas(folder: Path, areas: list[Area], quarters: list[Quarter], atlas) ->
             checked.append(agg)
         city = {k: total(v[k] for v in values) for k in keys}
         city_km2 = de_dec(sum(q.area for q in quarters))
-        rows.append([GS_AGS, by_id[GS_AGS].name, str(year), city_km2, *cells(city, keys)])
+        rows.append([spec.ags, by_id[spec.ags].name, str(year), city_km2, *cells(city, keys)])
         checked.append(city)
         require_planted(SOZIALSTRUKTURATLAS, checked, None, f"grossstadt atlas {year}")
         write_csv(folder / "sozialstrukturatlas" / f"sozialstrukturatlas_{year}.csv",
@@ -395,23 +440,23 @@ def cells(values: dict[str, Value], keys, unknown: str = ".", zero: str | None =
     return out
 
 
-def gs_seu(folder: Path, quarters: list[Quarter], seu) -> list[int]:
+def gs_seu(folder: Path, spec: Spec, quarters: list[Quarter], seu) -> list[int]:
     """SEU workbooks like the sample's (title row, header in row 3), Planungsraum columns."""
     titles = {**GS_AREA_TITLES, "jahr": "Einschulungsjahr", **dict(SEU_COLUMNS)}
     write_mapping(
         folder,
         "schuleingang",
-        "Schuleingangsuntersuchung der Auenstadt (SYNTHETISCH) je Planungsraum, XLSX mit\n"
+        f"Schuleingangsuntersuchung der {spec.name} (SYNTHETISCH) je Planungsraum, XLSX mit\n"
         "Titelzeile; Spaltentitel wie die Projektvorgabe bis auf die Gebietsspalten.",
         titles,
     )
-    years = [y for y in SEU_YEARS if y in GS_YEARS]
+    years = [y for y in SEU_YEARS if y in spec.years]
     for year in years:
         k = SEU_YEARS.index(year)
         wb = Workbook()
         ws = wb.active
         ws.title = "SEU"
-        ws.append([f"Schuleingangsuntersuchung {year} nach Planungsräumen – Auenstadt "
+        ws.append([f"Schuleingangsuntersuchung {year} nach Planungsräumen – {spec.name} "
                    "(SYNTHETISCHE Testdaten)"])  # fmt: skip
         ws.append([])
         ws.append(list(titles.values()))
@@ -425,7 +470,7 @@ def gs_seu(folder: Path, quarters: list[Quarter], seu) -> list[int]:
     return years
 
 
-def gs_kita(folder: Path, rng, quarters: list[Quarter], kita) -> dict:
+def gs_kita(folder: Path, spec: Spec, rng, quarters: list[Quarter], kita) -> dict:
     """Childcare in one CSV; one row has more children in care under 3 than children under 3."""
     titles = {
         **GS_AREA_TITLES,
@@ -433,11 +478,12 @@ def gs_kita(folder: Path, rng, quarters: list[Quarter], kita) -> dict:
         **dict(zip(KITA_KEYS, KITA_HEADER[3:], strict=True)),
     }
     write_mapping(folder, "kindertagesbetreuung",
-                  "Kindertagesbetreuung der Auenstadt (SYNTHETISCH) je Planungsraum, Stichtag 1.3.",
+                  f"Kindertagesbetreuung der {spec.name} (SYNTHETISCH) je Planungsraum, "
+                  "Stichtag 1.3.",
                   titles)  # fmt: skip
     target = int(rng.integers(len(quarters)))
     rows, checked, planted, planted_at = [], [], {}, None
-    for year in GS_YEARS:
+    for year in spec.years:
         k = YEARS.index(year)
         for i, q in enumerate(quarters):
             row = {key: int(kita[key][i, k]) for key in KITA_KEYS}
@@ -448,18 +494,18 @@ def gs_kita(folder: Path, rng, quarters: list[Quarter], kita) -> dict:
             rows.append([q.id, q.name, str(year), *cells(row, KITA_KEYS)])
             checked.append(row)
     require_planted(KINDERTAGESBETREUUNG, checked, planted_at, "grossstadt kita")
-    write_csv(folder / "kindertagesbetreuung" / "kita_2014-2023.csv", list(titles.values()), rows)
+    write_csv(folder / "kindertagesbetreuung" / kita_file(spec), list(titles.values()), rows)
     return planted
 
 
-def gs_measures(folder: Path, quarters: list[Quarter], umsetzung, effects) -> None:
+def gs_measures(folder: Path, spec: Spec, quarters: list[Quarter], umsetzung, effects) -> None:
     """Register and outcome links in the default layout, implementation per Planungsraum."""
     register = [[m.id, m.titel, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
-                for m in GS_MEASURES]  # fmt: skip
+                for m in spec.measures]  # fmt: skip
     write_csv(folder / "massnahmen" / "massnahmen.csv",
               ("Maßnahme-Nr.", "Titel", "Träger", "Lebensphase", "Zielgruppe (Alter)",
                "Beschreibung"), register)  # fmt: skip
-    links = [[m.id, m.indikator, m.richtung, "0"] for m in GS_MEASURES]
+    links = [[m.id, m.indikator, m.richtung, "0"] for m in spec.measures]
     write_csv(folder / "massnahmen_wirkindikatoren" / "massnahmen_wirkindikatoren.csv",
               ("Maßnahme-Nr.", "Indikator", "Erwartete Richtung", "Wirkung ab Jahr nach Start"),
               links)  # fmt: skip
@@ -467,7 +513,8 @@ def gs_measures(folder: Path, quarters: list[Quarter], umsetzung, effects) -> No
               "teilnehmende": "Teilnehmende", "teilnehmende_sgb2": "davon aus SGB-II-Familien",
               "kosten_eur": "Kosten in EUR"}  # fmt: skip
     write_mapping(folder, "massnahmen_umsetzung",
-                  "Umsetzung der Maßnahmen der Auenstadt (SYNTHETISCH) je Planungsraum und Jahr.",
+                  f"Umsetzung der Maßnahmen der {spec.name} (SYNTHETISCH) je Planungsraum und "
+                  "Jahr.",
                   titles)  # fmt: skip
     rows = umsetzung_rows(quarters, umsetzung)
     for r in umsetzung:
@@ -479,23 +526,34 @@ def gs_measures(folder: Path, quarters: list[Quarter], umsetzung, effects) -> No
               [(mid, ind, repr(round(value, 10))) for mid, ind, value in effects])  # fmt: skip
 
 
-def gs_readme(areas, gap, invalid, seu_years, n_umsetzung) -> str:
+def gs_readme(spec: Spec, areas, gap, invalid, seu_years, n_umsetzung) -> str:
     counts = {level: sum(a.level == level for a in areas) for level in GS_LEVELS}
     b, row, sums = gap["bezirk"], gap["row"], gap["sums"]
     gap_lines = "\n".join(
         f"| `{k}` | {de_int(row[k])} | {de_int(sums[k])} | {extra} |" for k, extra in GS_GAP.items()
     )
     inv = invalid["row"]
+    measure_rows = ""
+    measure_note = "Kein Maßnahmenregister (keine `massnahmen*`-Ordner, nicht unter `quellen`)."
+    if spec.measures:
+        measure_rows = f"""\
+| `massnahmen` | `massnahmen.csv` ({len(spec.measures)} Maßnahmen) | Vorgabe |
+| `massnahmen_wirkindikatoren` | `massnahmen_wirkindikatoren.csv` | Vorgabe |
+| `massnahmen_umsetzung` | `umsetzung_*.csv` ({n_umsetzung} Zeilen) | eigene |
+"""
+        measure_note = """\
+`planted_effects.csv` enthält die eingepflanzten Maßnahmeneffekte (nur für Tests, keine
+Lieferung)."""
     return (
         f"""\
-# Auenstadt – synthetische Testkommune „grossstadt“
+# {spec.name} – synthetische Testkommune „grossstadt“
 
 **Alle Daten sind SYNTHETISCH** (erfundene Stadt, erfundene Schlüssel und Zahlen), erzeugt mit
-festem Startwert von `raw_data/generate_municipalities.py`, bei jedem Lauf bytegleich:
+festem Startwert von `{spec.generator_file}`, bei jedem Lauf bytegleich:
 
-    uv run python -m raw_data.generate_municipalities --out DIR --only grossstadt
+    {spec.command}
 
-Kreisfreie Stadt, AGS `{GS_AGS}`, fünf Ebenen (LOR-ähnliche Schlüssel):
+Kreisfreie Stadt, AGS `{spec.ags}`, fünf Ebenen (LOR-ähnliche Schlüssel):
 
 | Ebene | Anzahl | Schlüssel (Beispiel) |
 |---|---|---|
@@ -506,7 +564,7 @@ Kreisfreie Stadt, AGS `{GS_AGS}`, fünf Ebenen (LOR-ähnliche Schlüssel):
         )
         + f"""
 
-Jahre 2014–2023. Lieferungen (CSV mit `;`, UTF-8); „eigene“ Zuordnung heißt
+Jahre {spec.span}. Lieferungen (CSV mit `;`, UTF-8); „eigene“ Zuordnung heißt
 `mappings/<Ordner>.yaml`, sonst gilt die Projektvorgabe `raw_data/mappings/`:
 
 | Ordner | Datei(en) | Zuordnung |
@@ -514,22 +572,18 @@ Jahre 2014–2023. Lieferungen (CSV mit `;`, UTF-8); „eigene“ Zuordnung hei�
 | `gebiete` | `gebiete.csv` | Vorgabe |
 | `sozialstrukturatlas` | `sozialstrukturatlas_JJJJ.csv`, breit, alle Merkmale | eigene Titel |
 | `schuleingang` | `seu_JJJJ.xlsx`, Titelzeile, Kopf in Zeile 3 | eigene |
-| `kindertagesbetreuung` | `kita_2014-2023.csv` | eigene |
-| `massnahmen` | `massnahmen.csv` ({len(GS_MEASURES)} Maßnahmen) | Vorgabe |
-| `massnahmen_wirkindikatoren` | `massnahmen_wirkindikatoren.csv` | Vorgabe |
-| `massnahmen_umsetzung` | `umsetzung_*.csv` ({n_umsetzung} Zeilen) | eigene |
-
+| `kindertagesbetreuung` | `{kita_file(spec)}` | eigene |
+{measure_rows}
 SEU-Jahrgänge: {", ".join(map(str, seu_years))}.
 
 `.` bedeutet „unbekannt/geheim“ (nie null), wie in den Beispieldaten. Wie dort hat die SEU 2022
 nur Kinder mit gemeldetem Förderbedarf untersucht; 2020 und 2021 gibt es keine SEU.
-`planted_effects.csv` enthält die eingepflanzten Maßnahmeneffekte (nur für Tests, keine
-Lieferung).
+{measure_note}
 
 ## Summenzeilen und eingepflanzte Lücke
 
 Jede Datei des Sozialstrukturatlas enthält nach den Planungsräumen eines Bezirks eine Zeile mit
-dem Schlüssel des Bezirks und am Ende eine Zeile mit dem Schlüssel der Stadt (`{GS_AGS}`). Ihre
+dem Schlüssel des Bezirks und am Ende eine Zeile mit dem Schlüssel der Stadt (`{spec.ags}`). Ihre
 Werte sind die Summen ihrer Planungsräume (`.`, wenn ein Teil `.` ist) – mit **einer Ausnahme**:
 Bezirk `{b.id}` ({b.name}), Jahr {GS_GAP_YEAR}, enthält Einwohnerinnen und Einwohner ohne
 Planungsraum (alle im Alter von 18 bis unter 65 Jahren, davon 9 arbeitslos):
@@ -543,7 +597,7 @@ Summe aller Planungsräume.
 
 ## Eingepflanzte ungültige Zeile
 
-Genau eine Zeile verletzt eine Regel: `kindertagesbetreuung/kita_2014-2023.csv`, Zeile
+Genau eine Zeile verletzt eine Regel: `kindertagesbetreuung/{kita_file(spec)}`, Zeile
 {invalid["line"]}, Planungsraum `{invalid["area"].id}` ({invalid["area"].name}), Jahr
 {invalid["year"]}: `betreut_u3` = {inv["betreut_u3"]} > `kinder_u3` = {inv["kinder_u3"]} (Regel
 „betreut_u3 <= kinder_u3“). Alle anderen Zeilen aller Lieferungen sind gültig.
@@ -553,9 +607,7 @@ Genau eine Zeile verletzt eine Regel: `kindertagesbetreuung/kita_2014-2023.csv`,
 
 # --- zweiebenen --------------------------------------------------------------------------------
 
-ZE_AGS, ZE_NAME = "09998044", "Birkenheide"
 ZE_LEVELS = ("Stadt", "Stadtteil")
-ZE_YEARS = list(range(2016, 2024))
 ZE_STADTTEILE = (
     "Altstadt", "Am Markt", "Bahnhofsviertel", "Schlossberg", "Nordviertel", "Südviertel",
     "Birkenheide-West", "Birkenheide-Ost", "Lindenau", "Eichholz", "Mühlbach", "Kirchheide",
@@ -566,6 +618,8 @@ ZE_STADTTEILE = (
     "Kolonie Glückauf", "Auf der Höhe",
 )  # fmt: skip
 ZE_TINY = "Gewerbegebiet Hafen"  # a few dozen residents: many counts are exactly zero
+ZWEIEBENEN = Spec("09998044", "Birkenheide", tuple(range(2016, 2024)), (len(ZE_STADTTEILE),),
+                  2600, (GENERATOR, "--out DIR --only zweiebenen"))  # fmt: skip
 ZE_LABELS = {
     "einwohner": "Einwohner insgesamt",
     "einwohner_0_2": "unter 3 Jahre",
@@ -602,12 +656,14 @@ ZE_FILE_PATTERN = r"bevoelkerung_(\d{4})-06-30"
 """The year in the file name, as the mapping's ``year: from_file_name`` regex."""
 
 
-def build_zweiebenen(folder: Path, rng) -> None:
-    areas = [Area(ZE_AGS, ZE_NAME, ZE_LEVELS[0], "")]
-    areas += [Area(f"{k:02d}", name, ZE_LEVELS[1], ZE_AGS)
-              for k, name in enumerate(ZE_STADTTEILE, start=1)]  # fmt: skip
+def build_zweiebenen(folder: Path, rng, spec: Spec = ZWEIEBENEN) -> None:
+    """The first ``spec.areas[0]`` Stadtteile (at least up to the tiny one)."""
+    areas = [Area(spec.ags, spec.name, ZE_LEVELS[0], "")]
+    names = [n.replace(ZWEIEBENEN.name, spec.name) for n in ZE_STADTTEILE[: spec.areas[0]]]
+    areas += [Area(f"{k:02d}", name, ZE_LEVELS[1], spec.ags)
+              for k, name in enumerate(names, start=1)]  # fmt: skip
     teile = finest(areas, ZE_LEVELS)
-    pop = np.rint(rng.lognormal(np.log(2600), 0.45, len(teile)))
+    pop = np.rint(rng.lognormal(np.log(spec.population), 0.45, len(teile)))
     pop[[a.name for a in teile].index(ZE_TINY)] = 70
     pov = np.clip(rng.beta(2.0, 7.0, len(teile)) + 0.03, 0.04, 0.5)
     km2 = np.round(rng.uniform(0.5, 6.0, len(teile)), 2)
@@ -626,14 +682,14 @@ def build_zweiebenen(folder: Path, rng) -> None:
     invalid_target = int(rng.integers(len(quarters)))
 
     sources = {"gebiete": {}, "sozialstrukturatlas": {"stichtag": "30.06."}, "schuleingang": {}}
-    write_kommune(folder, ZE_AGS, ZE_NAME, "kreisangehörige Stadt", ZE_LEVELS, sources)
+    write_kommune(folder, spec, "kreisangehörige Stadt", ZE_LEVELS, sources)
     write_gebiete(folder, areas, GEBIETE_TITLES, "stadtteile.csv")
-    stats = ze_atlas(folder, quarters, atlas, invalid_target)
-    seu_years = ze_seu(folder, quarters, seu)
-    write_text(folder / "README.md", ze_readme(areas, stats, seu_years))
+    stats = ze_atlas(folder, spec, quarters, atlas, invalid_target)
+    seu_years = ze_seu(folder, spec, quarters, seu)
+    write_text(folder / "README.md", ze_readme(spec, areas, stats, seu_years))
 
 
-def ze_atlas(folder: Path, quarters: list[Quarter], atlas, invalid_target: int) -> dict:
+def ze_atlas(folder: Path, spec: Spec, quarters: list[Quarter], atlas, invalid_target: int) -> dict:
     """One long CSV per year: Stadtteil-Nr., Stadtteil, Merkmal, Anzahl."""
     symbols = f"symbols:\n  unknown: {flow([ZE_UNKNOWN])}\n  zero: {flow([ZE_ZERO])}\n"
     extra = (
@@ -648,13 +704,13 @@ def ze_atlas(folder: Path, quarters: list[Quarter], atlas, invalid_target: int) 
     columns = {"gebiet_id": "Stadtteil-Nr.", "gebiet_name": "Stadtteil"}
     columns.update({k: v for k, v in ZE_LABELS.items() if k not in ZE_PARTS})
     write_mapping(folder, "sozialstrukturatlas",
-                  "Sozialstrukturatlas Birkenheide (SYNTHETISCH): Langformat, je Jahr eine Datei\n"
+                  f"Sozialstrukturatlas {spec.name} (SYNTHETISCH): Langformat, je Jahr eine Datei\n"
                   "zum 30.06. (Jahr aus dem Dateinamen); 18-64 wird aus drei Gruppen summiert.",
                   columns, extra)  # fmt: skip
     keys = [k for k in ZE_LABELS if k not in ZE_PARTS] + list(ZE_PARTS)
     stats = {"zero": 0, "unknown": 0, "invalid": {}}
     planted_at = None
-    for year in ZE_YEARS:
+    for year in spec.years:
         rows, checked = [], []
         for i, q in enumerate(quarters):
             values = atlas_values(atlas, i, year, keys)
@@ -680,14 +736,14 @@ def ze_atlas(folder: Path, quarters: list[Quarter], atlas, invalid_target: int) 
     return stats
 
 
-def ze_seu(folder: Path, quarters: list[Quarter], seu) -> list[int]:
+def ze_seu(folder: Path, spec: Spec, quarters: list[Quarter], seu) -> list[int]:
     titles = {"gebiet_id": "Stadtteil-Nr.", "gebiet_name": "Stadtteil", "jahr": "Einschulungsjahr",
               **dict(SEU_COLUMNS)}  # fmt: skip
     symbols = f"symbols:\n  unknown: {flow([ZE_UNKNOWN])}\n  zero: {flow([ZE_ZERO])}\n"
     write_mapping(folder, "schuleingang",
-                  "Schuleingangsuntersuchung Birkenheide (SYNTHETISCH) je Stadtteil, CSV;\n"
+                  f"Schuleingangsuntersuchung {spec.name} (SYNTHETISCH) je Stadtteil, CSV;\n"
                   "'–' steht für null.", titles, symbols)  # fmt: skip
-    years = [y for y in SEU_YEARS if y in ZE_YEARS]
+    years = [y for y in SEU_YEARS if y in spec.years]
     for year in years:
         k = SEU_YEARS.index(year)
         rows, checked = [], []
@@ -700,19 +756,19 @@ def ze_seu(folder: Path, quarters: list[Quarter], seu) -> list[int]:
     return years
 
 
-def ze_readme(areas, stats, seu_years) -> str:
+def ze_readme(spec: Spec, areas, stats, seu_years) -> str:
     inv = stats["invalid"]
     parts = ", ".join(f"„{ZE_LABELS[p]}“" for p in ZE_PARTS)
     return f"""\
-# Birkenheide – synthetische Testkommune „zweiebenen“
+# {spec.name} – synthetische Testkommune „zweiebenen“
 
 **Alle Daten sind SYNTHETISCH** (erfundene Stadt, erfundene Schlüssel und Zahlen), erzeugt mit
-festem Startwert von `raw_data/generate_municipalities.py`, bei jedem Lauf bytegleich:
+festem Startwert von `{spec.generator_file}`, bei jedem Lauf bytegleich:
 
-    uv run python -m raw_data.generate_municipalities --out DIR --only zweiebenen
+    {spec.command}
 
-Kreisangehörige Stadt, AGS `{ZE_AGS}`, zwei Ebenen: Stadt → {len(finest(areas, ZE_LEVELS))}
-Stadtteile (Schlüssel `01` … `{finest(areas, ZE_LEVELS)[-1].id}`). Jahre 2016–2023.
+Kreisangehörige Stadt, AGS `{spec.ags}`, zwei Ebenen: Stadt → {len(finest(areas, ZE_LEVELS))}
+Stadtteile (Schlüssel `01` … `{finest(areas, ZE_LEVELS)[-1].id}`). Jahre {spec.span}.
 Kein Maßnahmenregister (keine `massnahmen*`-Ordner, nicht unter `quellen`).
 
 | Ordner | Datei(en), CSV `;`, UTF-8 | Zuordnung |
@@ -746,15 +802,14 @@ Genau eine Zeile (Stadtteil × Jahr) ist ungültig:
 
 # --- kreis -------------------------------------------------------------------------------------
 
-KR_AGS, KR_NAME = "09997", "Kreis Talwald"
 KR_LEVELS = ("Kreis", "Gemeinde", "Ortsteil")
-KR_YEARS = list(range(2018, 2024))
 KR_PREFIXES = ("Alten", "Neuen", "Ober", "Nieder", "Linden", "Eichen", "Buchen", "Birken",
                "Hasel", "Erlen", "Tannen", "Rosen", "Stein", "Mühl", "Kirch", "Wald", "Wiesen",
                "Roth", "Hohen", "Sonnen")  # fmt: skip
 KR_SUFFIXES = ("bach", "dorf", "feld", "hausen", "heim", "rode", "au", "berg", "hof", "born",
                "brunn", "stedt")  # fmt: skip
-KR_ORTSTEILE_PER_GEMEINDE = (11, 9, 8, 8, 7, 6, 6, 5)
+KREIS = Spec("09997", "Kreis Talwald", tuple(range(2018, 2024)), (11, 9, 8, 8, 7, 6, 6, 5), 2800,
+             (GENERATOR, "--out DIR --only kreis"))  # fmt: skip
 KR_SPLIT_FROM = "01.01.2021"
 KR_SPLIT_UNTIL = "31.12.2020"
 KR_FIELDS = ("einwohner", "einwohner_0_2", "einwohner_3_5", "einwohner_6_9", "einwohner_10_14",
@@ -800,15 +855,15 @@ def kr_titles() -> dict[str, str]:
     return titles
 
 
-def kr_areas(rng) -> tuple[list[Area], dict]:
+def kr_areas(rng, spec: Spec) -> tuple[list[Area], dict]:
     """Kreis, Gemeinden '09997001'…, Ortsteile '09997001001'…; one Ortsteil split in 2021."""
     combos = [p + s for p in KR_PREFIXES for s in KR_SUFFIXES]
     names = iter(combos[i] for i in rng.permutation(len(combos)))
-    areas = [Area(KR_AGS, KR_NAME, KR_LEVELS[0], "")]
+    areas = [Area(spec.ags, spec.name, KR_LEVELS[0], "")]
     split = {}
-    for g, n_ortsteile in enumerate(KR_ORTSTEILE_PER_GEMEINDE, start=1):
-        gid, gname = f"{KR_AGS}{g:03d}", next(names)
-        areas.append(Area(gid, gname, KR_LEVELS[1], KR_AGS))
+    for g, n_ortsteile in enumerate(spec.areas, start=1):
+        gid, gname = f"{spec.ags}{g:03d}", next(names)
+        areas.append(Area(gid, gname, KR_LEVELS[1], spec.ags))
         for o in range(1, n_ortsteile + 1):
             name = gname if o == 1 else next(names)
             if g == 1 and o == 3:  # the Kreisstadt's new housing area is re-cut in 2021
@@ -827,12 +882,12 @@ def kr_areas(rng) -> tuple[list[Area], dict]:
     return areas, split
 
 
-def build_kreis(folder: Path, rng) -> None:
-    areas, split = kr_areas(rng)
+def build_kreis(folder: Path, rng, spec: Spec = KREIS) -> None:
+    areas, split = kr_areas(rng, spec)
     old = split["old"]
     # simulated units: every Ortsteil except the old one; the old one is the sum of its parts
     units = [a for a in finest(areas, KR_LEVELS) if a is not old]
-    pop = np.rint(rng.lognormal(np.log(2800), 0.6, len(units)))
+    pop = np.rint(rng.lognormal(np.log(spec.population), 0.6, len(units)))
     pov = np.clip(rng.beta(2.0, 9.0, len(units)) + 0.02, 0.03, 0.45)
     km2 = np.round(rng.uniform(2.0, 25.0, len(units)), 2)
     quarters = area_quarters(units, pop, pov, km2)
@@ -857,32 +912,38 @@ def build_kreis(folder: Path, rng) -> None:
                 out.append((a, values(units.index(a))))
         return out
 
-    write_kommune(folder, KR_AGS, KR_NAME, "Kreis", KR_LEVELS, {
+    write_kommune(folder, spec, "Kreis", KR_LEVELS, {
         "gebiete": {}, "sozialstrukturatlas": {}, "kindertagesbetreuung": {}})  # fmt: skip
-    write_mapping(folder, "gebiete", "Gebietsreferenz des Kreises Talwald (SYNTHETISCH).",
+    write_mapping(folder, "gebiete", f"Gebietsreferenz des {genitive(spec.name)} (SYNTHETISCH).",
                   KR_GEBIETE_TITLES)  # fmt: skip
     write_gebiete(folder, areas, KR_GEBIETE_TITLES, "gebiete_kreis.csv")
-    invalid = kr_atlas(folder, rows_of, atlas, invalid_target, units)
-    kr_kita(folder, rows_of, kita)
-    write_text(folder / "README.md", kr_readme(areas, split, invalid))
+    invalid = kr_atlas(folder, spec, rows_of, atlas, invalid_target, units)
+    kr_kita(folder, spec, rows_of, kita)
+    write_text(folder / "README.md", kr_readme(spec, areas, split, invalid))
 
 
-def kr_atlas(folder: Path, rows_of, atlas, invalid_target: int, units) -> dict:
+def genitive(kreis: str) -> str:
+    """'Kreis Talwald' -> 'Kreises Talwald'."""
+    return kreis.replace("Kreis ", "Kreises ", 1)
+
+
+def kr_atlas(folder: Path, spec: Spec, rows_of, atlas, invalid_target: int, units) -> dict:
     """One workbook per year: title row, two header rows with merged group cells, the
     Ortsteile and a 'Kreis insgesamt' row without key."""
     titles = kr_titles()
     write_mapping(folder, "sozialstrukturatlas",
-                  "Sozialstrukturatlas des Kreises Talwald (SYNTHETISCH): XLSX, Kopf über zwei\n"
+                  f"Sozialstrukturatlas des {genitive(spec.name)} (SYNTHETISCH): XLSX, Kopf über "
+                  "zwei\n"
                   "Zeilen (Gruppe über Merkmal), nur eine Auswahl der Merkmale.",
                   titles,
                   "file:\n  header_rows: 2\nrows:\n  drop:\n"
                   f"    - {{column: gebiet_name, values: {flow([KR_TOTAL])}}}\n")  # fmt: skip
     invalid = {}
-    for year in KR_YEARS:
+    for year in spec.years:
         wb = Workbook()
         ws = wb.active
         ws.title = "Ortsteile"
-        ws.append([f"{KR_NAME} – Sozialstrukturatlas nach Ortsteilen, Stand 31.12.{year} "
+        ws.append([f"{spec.name} – Sozialstrukturatlas nach Ortsteilen, Stand 31.12.{year} "
                    "(SYNTHETISCHE Testdaten)"])  # fmt: skip
         ws.append([])
         ws.append([upper for _, upper, _ in KR_HEADER])
@@ -911,47 +972,48 @@ def kr_atlas(folder: Path, rows_of, atlas, invalid_target: int, units) -> dict:
     return invalid
 
 
-def kr_kita(folder: Path, rows_of, kita) -> None:
+def kr_kita(folder: Path, spec: Spec, rows_of, kita) -> None:
     titles = {"gebiet_id": "Ortsteil-Nr.", "gebiet_name": "Ortsteil", "jahr": "Jahr",
               **dict(zip(KITA_KEYS, KITA_HEADER[3:], strict=True))}  # fmt: skip
     write_mapping(folder, "kindertagesbetreuung",
-                  "Kindertagesbetreuung des Kreises Talwald (SYNTHETISCH) je Ortsteil, Stichtag\n"
+                  f"Kindertagesbetreuung des {genitive(spec.name)} (SYNTHETISCH) je Ortsteil, "
+                  "Stichtag\n"
                   "1.3., Windows-1252.", titles)  # fmt: skip
     rows, checked = [], []
-    for year in KR_YEARS:
+    for year in spec.years:
         k = YEARS.index(year)
         for a, values in rows_of(year, lambda i, k=k: {c: int(kita[c][i, k]) for c in KITA_KEYS}):
             rows.append([a.id, a.name, str(year), *cells(values, KITA_KEYS)])
             checked.append(values)
     require_planted(KINDERTAGESBETREUUNG, checked, None, "kreis kita")
-    write_csv(folder / "kindertagesbetreuung" / "kita_2018-2023.csv", list(titles.values()), rows,
+    write_csv(folder / "kindertagesbetreuung" / kita_file(spec), list(titles.values()), rows,
               "cp1252")  # fmt: skip
 
 
-def kr_readme(areas, split, invalid) -> str:
+def kr_readme(spec: Spec, areas, split, invalid) -> str:
     counts = {level: sum(a.level == level for a in areas) for level in KR_LEVELS}
     old, new = split["old"], split["new"]
     inv = invalid["row"]
     fields = "\n".join(f"- `{k}`" for k in KR_FIELDS)
     return f"""\
-# Kreis Talwald – synthetische Testkommune „kreis“
+# {spec.name} – synthetische Testkommune „kreis“
 
 **Alle Daten sind SYNTHETISCH** (erfundener Kreis, erfundene Schlüssel und Zahlen), erzeugt mit
-festem Startwert von `raw_data/generate_municipalities.py`, bei jedem Lauf bytegleich:
+festem Startwert von `{spec.generator_file}`, bei jedem Lauf bytegleich:
 
-    uv run python -m raw_data.generate_municipalities --out DIR --only kreis
+    {spec.command}
 
-Kreis mit Kreisschlüssel `{KR_AGS}`, drei Ebenen: Kreis → {counts["Gemeinde"]} Gemeinden
-(Schlüssel `{KR_AGS}001` …) → {counts["Ortsteil"]} Ortsteile (Schlüssel Gemeinde +
-dreistellige Nummer, `{KR_AGS}001001` …; bis 2020 gelten {counts["Ortsteil"] - 2}, ab 2021
+Kreis mit Kreisschlüssel `{spec.ags}`, drei Ebenen: Kreis → {counts["Gemeinde"]} Gemeinden
+(Schlüssel `{spec.ags}001` …) → {counts["Ortsteil"]} Ortsteile (Schlüssel Gemeinde +
+dreistellige Nummer, `{spec.ags}001001` …; bis 2020 gelten {counts["Ortsteil"] - 2}, ab 2021
 {counts["Ortsteil"] - 1} zugleich).
-Jahre 2018–2023. Alle drei Quellen haben eigene Zuordnungen in `mappings/`.
+Jahre {spec.span}. Alle drei Quellen haben eigene Zuordnungen in `mappings/`.
 
 | Ordner | Datei(en) |
 |---|---|
 | `gebiete` | `gebiete_kreis.csv` (CSV `;`, UTF-8, eigene Spaltentitel) |
 | `sozialstrukturatlas` | `sozialstrukturatlas_JJJJ.xlsx`, Blatt `Ortsteile` |
-| `kindertagesbetreuung` | `kita_2018-2023.csv` (CSV `;`, Windows-1252) |
+| `kindertagesbetreuung` | `{kita_file(spec)}` (CSV `;`, Windows-1252) |
 
 Sozialstrukturatlas: Titel in Zeile 1, Kopf über zwei Zeilen (3 und 4, `file: header_rows: 2`):
 oben die Gruppe („Ortsteil“, „Einwohner“, „SGB II“ …), als verbundene Zelle nur über der ersten

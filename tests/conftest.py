@@ -230,3 +230,16 @@ def kekiz(
         out.seek(0)
         err.seek(0)
         return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
+
+
+LAND_COUNT = 4
+"""Packages of the small Land sample: one municipality of each shape, all three kinds."""
+
+
+@pytest.fixture(scope="session")
+def land_packages(tmp_path_factory) -> list[Path]:
+    """Real evaluation packages of the first municipalities of ``raw_data/generate_land.py``
+    (city pipeline and export on each), in the order of its plan; shared by the Land tests."""
+    from raw_data.generate_land import generate_packages
+
+    return generate_packages(tmp_path_factory.mktemp("land"), LAND_COUNT)
