@@ -17,18 +17,7 @@ from indicators.land.comments import land_docs
 from indicators.land.partitions import write_partition
 from indicators.land.warehouse import DATA, build_land_warehouse, publish_land_warehouse
 
-PACKAGES = Path("/work/land_fixture/packages")
-SUPPRESSED = "Birkenheide"
-"""The municipality whose city row of one indicator-year the tests suppress."""
 ENGLISH = {"the", "of", "and", "with", "where", "value", "number", "is"}
-
-
-@pytest.fixture(scope="session")
-def land_packages() -> list[Path]:
-    """Evaluation packages of three municipalities of different shapes."""
-    if not PACKAGES.is_dir():
-        pytest.skip("keine Auswertungspakete vorhanden")
-    return sorted(p for p in PACKAGES.iterdir() if p.is_dir())
 
 
 @dataclass(frozen=True)
@@ -39,7 +28,10 @@ class Land:
     database: Path
     published: Path
     suppressed: tuple[int, str]
-    """(jahr, indikator_id) of the city row of SUPPRESSED suppressed here."""
+    """(jahr, indikator_id) of the city row of ``suppressed_name`` suppressed here."""
+    suppressed_name: str
+    """The municipality (the first package's) whose city row of one indicator-year the tests
+    suppress."""
 
 
 def read_csv(package: Path, table: str) -> pd.DataFrame:
@@ -106,7 +98,8 @@ def build(root: Path, packages: dict[str, Path]) -> tuple[Path, Path]:
     for package in packages.values():
         write_partition(package, root / DATA)
     database = root / "land.duckdb"
-    build_land_warehouse(root, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    history = [{"ags": ags, "status": "aufgenommen"} for ags in packages]
+    build_land_warehouse(root, history, database)
     published = root / "published" / "land.duckdb"
     publish_land_warehouse(database, published)
     return database, published
@@ -116,9 +109,10 @@ def build(root: Path, packages: dict[str, Path]) -> tuple[Path, Path]:
 def land(land_packages: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Land:
     root = tmp_path_factory.mktemp("land")
     packages = copy_packages(land_packages, tmp_path_factory.mktemp("pakete"))
-    suppressed = suppress_city_row(packages, SUPPRESSED)
+    name = read_csv(land_packages[0], "kommune")["gebiet_name"].iloc[0]
+    suppressed = suppress_city_row(packages, name)
     database, published = build(root, packages)
-    return Land(root, packages, database, published, suppressed)
+    return Land(root, packages, database, published, suppressed, name)
 
 
 def query(database: Path, sql: str) -> pd.DataFrame:
@@ -153,25 +147,27 @@ def test_partitions_keep_the_keys_as_text_and_the_counts_as_integers(land: Land)
             f"SELECT DISTINCT ags FROM {parquet(land.root, 'indikatoren', ags)}"
         ).fetchall()
         assert stored == ags
+    first, second = list(land.packages)[:2]
     [(city,)] = con.execute(
-        f"SELECT gebiet_id FROM {parquet(land.root, 'kommune', '05119000')}"
+        f"SELECT gebiet_id FROM {parquet(land.root, 'kommune', first)}"
     ).fetchall()
-    assert city == "05119000"
-    types = column_types(con, parquet(land.root, "gebiete", "05119000"))
+    assert city == first and city.startswith("0")  # NRW keys keep their leading zero
+    types = column_types(con, parquet(land.root, "gebiete", first))
     assert types["gueltig_ab"] == "DATE" and types["analyseeinheit"] == "BOOLEAN"
-    types = column_types(con, parquet(land.root, "datenqualitaet", "09997"))
+    types = column_types(con, parquet(land.root, "datenqualitaet", second))
     assert types["eingang"] == "TIMESTAMP" and types["zeilen_gelesen"] == "BIGINT"
-    types = column_types(con, parquet(land.root, "manifeste", "09997"))
+    types = column_types(con, parquet(land.root, "manifeste", second))
     assert types["geheimhaltungsschwelle"] == "BIGINT" and types["erstellt"] == "TIMESTAMP"
 
 
 def test_partitions_hold_every_row_of_the_package(land: Land, tmp_path: Path):
-    package = land.packages["09997"]
+    ags, package = list(land.packages.items())[1]
     rows = write_partition(package, tmp_path)
     for table in ("kommune", "gebiete", "indikatoren", "massnahmen", "datenqualitaet"):
         assert rows[table] == len(read_csv(package, table))
-    manifest = query(land.database, "SELECT * FROM pakete.manifeste WHERE ags = '09997'")
-    assert manifest["kommune"].tolist() == ["Kreis Talwald"]
+    manifest = query(land.database, f"SELECT * FROM pakete.manifeste WHERE ags = '{ags}'")
+    name = read_csv(package, "kommune")["gebiet_name"].iloc[0]
+    assert manifest["kommune"].tolist() == [name]
     assert manifest["paket"].tolist() == [package.name]
 
 
@@ -235,15 +231,19 @@ def test_a_suppressed_city_row_is_left_out_and_named(land: Land):
     ).itertuples()
     rows = city_rows(land.packages)
     others = rows[(rows["jahr"] == jahr) & (rows["indikator_id"] == indikator)]
-    others = others[others["kommune"] != SUPPRESSED]
-    assert row.fehlende_kommunen == SUPPRESSED
+    others = others[others["kommune"] != land.suppressed_name]
+    assert row.fehlende_kommunen == land.suppressed_name
     assert row.kommunen_im_landeswert == len(land.packages) - 1
     assert row.zaehler == others["zaehler"].sum() and row.nenner == others["nenner"].sum()
-    assert row.hinweis == f"Ohne 1 von {len(land.packages)} Kommunen – gesperrt: {SUPPRESSED}."
+    assert (
+        row.hinweis
+        == f"Ohne 1 von {len(land.packages)} Kommunen – gesperrt: {land.suppressed_name}."
+    )
     [city] = query(
         land.database,
         "SELECT * FROM mart.indikatoren_kommunen "
-        f"WHERE jahr = {jahr} AND indikator_id = '{indikator}' AND kommune = '{SUPPRESSED}'",
+        f"WHERE jahr = {jahr} AND indikator_id = '{indikator}' "
+        f"AND kommune = '{land.suppressed_name}'",
     ).itertuples()
     assert city.gesperrt and pd.isna(city.wert) and pd.isna(city.rang)
 
@@ -334,12 +334,30 @@ def test_data_quality_and_measures_per_municipality(land: Land):
                 == (belastbar["bewertung"] == "belastbar").sum()
             )
     assert len(measures) > 0
-    assert quality.loc["05119000", "jahre_mit_luecken"] == "schuleingang: 2020, 2021"
+    rows = city_rows(land.packages)
+    for ags, own in rows.groupby("ags"):
+        expected = gaps(own)
+        found = quality.loc[ags, "jahre_mit_luecken"]
+        assert (found if isinstance(found, str) else None) == expected, ags
+
+
+def gaps(rows: pd.DataFrame) -> str | None:
+    """``quelle: year, year; …`` of the years between a source's first and last delivered
+    year in which none of its indicators has a value or a suppressed cell."""
+    delivered = rows[rows["wert"].notna() | rows["gesperrt"]]
+    parts = []
+    for source, years in sorted(delivered.groupby("quelle")["jahr"]):
+        missing = sorted(set(range(years.min(), years.max() + 1)) - set(years))
+        if missing:
+            parts.append(f"{source}: {', '.join(map(str, missing))}")
+    return "; ".join(parts) or None
 
 
 def test_a_differing_definition_is_left_out_and_named(land: Land, tmp_path: Path):
     packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
-    catalogue = packages["09997"] / "indikatorkatalog.csv"
+    other = list(packages)[1]
+    name = read_csv(packages[other], "kommune")["gebiet_name"].iloc[0]
+    catalogue = packages[other] / "indikatorkatalog.csv"
     frame = pd.read_csv(catalogue, dtype=str, keep_default_na=False)
     frame.loc[frame["indikator_id"] == "kinderarmut_sgb2", "faktor"] = "1000.0"
     frame.to_csv(catalogue, index=False, lineterminator="\n")
@@ -349,46 +367,47 @@ def test_a_differing_definition_is_left_out_and_named(land: Land, tmp_path: Path
     )
     rows = city_rows(packages)
     expected = independent_land_values(rows[rows["indikator_id"] == "kinderarmut_sgb2"])
-    talwald = rows[(rows["ags"] == "09997") & (rows["indikator_id"] == "kinderarmut_sgb2")]
+    changed = rows[(rows["ags"] == other) & (rows["indikator_id"] == "kinderarmut_sgb2")]
+    assert changed["wert"].notna().any()
     for row in land_values.itertuples():
-        if row.jahr in set(talwald.loc[talwald["wert"].notna(), "jahr"]):
-            assert "Kreis Talwald" in row.fehlende_kommunen
-            assert "abweichende Definition: Kreis Talwald" in row.hinweis
+        if row.jahr in set(changed.loc[changed["wert"].notna(), "jahr"]):
+            assert name in row.fehlende_kommunen
+            assert f"abweichende Definition: {name}" in row.hinweis
         if row.landeswert_berechenbar:
             assert row.wert == pytest.approx(expected.loc[(row.jahr, row.indikator_id), "wert"])
 
 
 def test_replacing_one_partition_changes_only_that_municipality(land: Land, tmp_path: Path):
     packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    ags = next(iter(packages))
+    name = read_csv(packages[ags], "kommune")["gebiet_name"].iloc[0]
     root = tmp_path / "land"
     database, _ = build(root, packages)
     before = {t: query(database, f"SELECT * FROM pakete.{t}") for t in ("indikatoren", "kommune")}
     others = {
         path: path.read_bytes()
         for path in (root / DATA).rglob("data.parquet")
-        if "ags=05119000" not in str(path)
+        if f"ags={ags}" not in str(path)
     }
-    newer = tmp_path / "pakete" / "05119000_2027-01-01_neu"
-    shutil.copytree(packages["05119000"], newer)
+    newer = tmp_path / "pakete" / f"{ags}_2027-01-01_neu"
+    shutil.copytree(packages[ags], newer)
     kommune = newer / "kommune.csv"
-    kommune.write_text(
-        kommune.read_text(encoding="utf-8").replace("Oberhausen", "Oberhausen (neu)")
-    )
+    kommune.write_text(kommune.read_text(encoding="utf-8").replace(name, f"{name} (neu)"))
     write_partition(newer, root / DATA)
     build_land_warehouse(root, [], database)
     for path, content in others.items():
         assert path.read_bytes() == content
     for table, old in before.items():
         new = query(database, f"SELECT * FROM pakete.{table}")
-        kept = new["ags"] != "05119000"
+        kept = new["ags"] != ags
         key = [c for c in new.columns if c not in ("paket",)]
         pd.testing.assert_frame_equal(
             new[kept].sort_values(key).reset_index(drop=True),
-            old[old["ags"] != "05119000"].sort_values(key).reset_index(drop=True),
+            old[old["ags"] != ags].sort_values(key).reset_index(drop=True),
         )
         assert set(new.loc[~kept, "paket"]) == {newer.name}
-    [name] = query(database, "SELECT kommune FROM mart.kommunen WHERE ags = '05119000'")["kommune"]
-    assert name == "Oberhausen (neu)"
+    [renamed] = query(database, f"SELECT kommune FROM mart.kommunen WHERE ags = '{ags}'")["kommune"]
+    assert renamed == f"{name} (neu)"
 
 
 def test_published_copy_is_read_only_and_opens(land: Land):
