@@ -43,6 +43,7 @@ import numpy as np
 
 from raw_data import generate_sample as sample
 from raw_data.generate_municipalities import (
+    CARE_3_5_SPEC,
     GEBIETE_TITLES,
     GROSSSTADT,
     GS_BEZIRKE,
@@ -237,7 +238,7 @@ def build_stadtbezirke(folder: Path, rng, spec: Spec, sources: tuple[str, ...]) 
     atlas = sample.simulate_atlas(rng, quarters, scaled_series(sample.CITY_POPULATION, factor))
     seu = sample.simulate_seu(rng, quarters, atlas, tau)
     trans = sample.simulate_transitions(rng, quarters, atlas, tau)
-    kita = sample.simulate_kita(rng, quarters, atlas, tau)
+    kita = sample.simulate_kita(rng, quarters, atlas, tau, CARE_3_5_SPEC)
     umsetzung = sample.simulate_umsetzung(rng, quarters, atlas, assignment)
     sample.check_consistency(atlas, seu, trans, kita, umsetzung)
 
@@ -366,7 +367,7 @@ def generate_packages(
                       f"({p.art}): Lauf {run:.1f} s, Export {export:.1f} s – "
                       f"{packages[p.number].name}", flush=True)  # fmt: skip
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(cancel_futures=True)
             raise
     print(f"{count} Auswertungspakete in {time.perf_counter() - start:.1f} s nach {out}")
     return [packages[p.number] for p in plans]
