@@ -55,7 +55,7 @@ def run_request(intake: Intake) -> dg.RunRequest:
     ),
 )
 def eingang_landespakete(context: dg.SensorEvaluationContext, land: LandFolders) -> dg.SensorResult:
-    folder = land.layout.incoming
+    folder = land.layout.store.incoming
     folder.mkdir(parents=True, exist_ok=True)
     now = observe_packages(folder)
     before = json.loads(context.cursor) if context.cursor else {}

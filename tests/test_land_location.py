@@ -16,7 +16,7 @@ import pytest
 from assets.keys import MUNICIPALITIES
 from conftest import kekiz
 from indicators.land.layout import LandLayout
-from indicators.land.store import LandStore
+from indicators.land.store import ACCEPTED, LandStore
 from pipelines.land import COMPARISON_JOB, build_land_definitions
 from pipelines.land_intake import PARTITION_JOB, SENSOR_NAME
 from pipelines.land_runs import compare, load_partitions
@@ -87,20 +87,26 @@ def test_the_sensor_takes_complete_packages_and_rejects_a_tampered_one(
     land_packages, land_env, tmp_path
 ):
     layout = LandLayout(land_env.land_dir)
-    layout.incoming.mkdir(parents=True)
+    layout.store.incoming.mkdir(parents=True)
     good = land_packages[:2]
     for package in good:
-        shutil.copytree(package, layout.incoming / package.name)
-    bad = tamper(land_packages[2], layout.incoming / f"{land_packages[2].name}_x")
+        shutil.copytree(package, layout.store.incoming / package.name)
+    bad = tamper(land_packages[2], layout.store.incoming / f"{land_packages[2].name}_x")
     defs = build_land_definitions(land_env)
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     with dg.instance_for_test() as instance:
 
         def tick(cursor):
+            """One evaluation as the daemon makes it, partitions loaded from the instance."""
             context = dg.build_sensor_context(
-                instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+                instance=instance,
+                instance_ref=instance.get_ref(),
+                cursor=cursor,
+                definitions=defs,
+                resources=defs.resources,
             )
-            return sensor.evaluate_tick(context)
+            with dg.partition_loading_context(dynamic_partitions_store=instance):
+                return sensor.evaluate_tick(context)
 
         first = tick(None)
         assert not first.run_requests  # not yet seen unchanged twice
@@ -109,11 +115,12 @@ def test_the_sensor_takes_complete_packages_and_rejects_a_tampered_one(
         assert keys == sorted(p.name.split("_")[0] for p in good)
         [added] = second.dynamic_partitions_requests
         assert sorted(added.partition_keys) == keys
-        assert not bad.exists() and (layout.rejected / bad.name).is_dir()
-        report = next(layout.rejected.glob(f"{bad.name}*.txt")).read_text(encoding="utf-8-sig")
+        assert not bad.exists() and (layout.store.rejected / bad.name).is_dir()
+        [report_file] = layout.store.rejected.glob(f"{bad.name}*.txt")
+        report = report_file.read_text(encoding="utf-8")
         assert "indikatoren.csv" in report
-        assert list(layout.incoming.iterdir()) == []
-        assert LandStore(layout.packages).municipalities() == keys
+        assert list(layout.store.incoming.iterdir()) == []
+        assert layout.store.municipalities() == keys
 
         instance.add_dynamic_partitions(MUNICIPALITIES.name, keys)
         job = defs.resolve_job_def(PARTITION_JOB.name)
@@ -133,9 +140,10 @@ def test_partitions_loaded_side_by_side_give_the_marts_of_one_by_one(
         settings = LandSettings(land_dir=tmp_path / f"land{workers}", workers=workers)
         for name, value in settings.env().items():
             monkeypatch.setenv(name, value)
-        store = LandStore(LandLayout(settings.land_dir).packages)
+        store = LandStore(settings.land_dir)
         for package in land_packages:
-            assert store.intake(package, settings.min_threshold, move_rejected=False).current
+            intake = store.intake(package, settings.min_threshold, move_rejected=False)
+            assert intake.status == ACCEPTED
         runs = load_partitions(store.municipalities(), workers)
         assert all(run.success for run in runs), [run.message for run in runs]
         assert compare(settings).success
@@ -161,7 +169,7 @@ def test_kekiz_land_import_status_and_a_rejected_package(land_packages, land_env
     assert "1 Kommunen geladen" in done.stderr
     layout = LandLayout(land_env.land_dir)
     assert (layout.reports / "bericht_land.html").exists()
-    assert not list(layout.rejected.glob("*"))  # a named path is reported, never moved
+    assert not list(layout.store.rejected.glob("*"))  # a named path is reported, never moved
     status = kekiz("land", "status")
     assert status.returncode == 0, status.stderr
     ags = land_packages[0].name.split("_")[0]
