@@ -38,8 +38,10 @@ montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), wri
 
 LAND_SAMPLE := var/land-beispiel
 
-land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each) into var/land-beispiel/
-	$(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18
+land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each, ~4 min) into var/land-beispiel/, once
+	@test -f $(LAND_SAMPLE)/.fertig || { rm -rf $(LAND_SAMPLE) && \
+	  $(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18 && \
+	  touch $(LAND_SAMPLE)/.fertig; }
 
 land: land-sample  ## the state-level evaluation on those packages: intake, partitions, comparison marts, Land report under land/
 	$(UV) run kekiz land import $(LAND_SAMPLE)/*/

@@ -18,7 +18,6 @@ Keys of the copies are fictional and well-formed, apart from those of the genera
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import itertools
 import json
@@ -26,6 +25,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from indicators.export.files import write_json
+from indicators.export.manifest import manifest_hash
+from indicators.ingest.archive import sha256_of
 from raw_data.generate_land import NAME_ENDINGS, NAME_STEMS, REAL_PLACES, REGIERUNGSBEZIRKE
 
 TOP_COLUMNS = (("gebiet_id", "gebiet_name"), ("uebergeordnet_id", "uebergeordnet_name"))
@@ -34,17 +36,6 @@ PATH_SEPARATOR = " › "
 DIALECTS = {".": ("utf-8", ",", "\n"), "excel": ("utf-8-sig", ";", "\r\n")}
 """Encoding, delimiter and line end of the package's CSV files and of its Excel copies."""
 CITY_ENDINGS = tuple(dict.fromkeys(NAME_ENDINGS["zweiebenen"] + NAME_ENDINGS["grossstadt"]))
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def manifest_hash(manifest: dict) -> str:
-    """sha256 of the manifest without ``manifest_sha256``, as the package format defines it."""
-    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def rekey_rows(rows: list[list[str]], old: tuple[str, str], new: tuple[str, str]) -> None:
@@ -107,10 +98,6 @@ def rekeyed_manifest(manifest: dict, folder: Path, ags: str, name: str) -> dict:
     if "manifest_sha256" in manifest:
         out["manifest_sha256"] = manifest_hash(out)
     return out
-
-
-def write_json(data: object, path: Path) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def copy_keys(kreis: bool) -> Iterator[str]:

@@ -3,7 +3,8 @@ stress case of 396 (every NRW municipality), against a plain DuckDB load of the 
 
 Packages: 18 real export packages from ``raw_data/generate_land.py`` (the city pipeline and
 the export run on each synthetic municipality; kept under ``var/bench/land/`` between runs),
-copied and re-keyed to N municipalities by ``_land_packages.py``. For each N the installed
+copied under new keys and names to N municipalities by ``_land_packages.py`` (copies, not
+exports: see there). For each N the installed
 command ``kekiz land import`` takes the N packages into an empty Land folder with its own
 Dagster state: verification, storage, one partition run per municipality (two at once) and
 the comparison marts with the Land report. Its wall time and peak memory (the summed RSS of
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,12 +26,13 @@ import time
 from pathlib import Path
 
 import psutil
-from _land_packages import rekeyed_packages
+from _land_packages import land_packages
 
 from raw_data.generate_land import generate_packages
 
 KEKIZ = str(Path(sys.executable).parent / "kekiz")
 BASE = Path(__file__).resolve().parents[1] / "var" / "bench" / "land"
+BASE_COUNT = 18
 SIZES = (40, 132, 396)
 TARGET_SECONDS = {40: 120, 396: 900}
 TARGET_MIB = 2048
@@ -95,14 +98,17 @@ def fitted_exponent(points: list[tuple[int, float]]) -> float:
 
 def main() -> int:
     started = time.perf_counter()
-    base = generate_packages(BASE, count=18, workers=2)
-    print(f"18 real packages ready in {time.perf_counter() - started:.0f} s", flush=True)
+    base = sorted(p for p in BASE.glob("*/") if (p / "manifest.json").exists())
+    if len(base) < BASE_COUNT:
+        shutil.rmtree(BASE, ignore_errors=True)
+        base = generate_packages(BASE, count=BASE_COUNT, workers=2)
+    print(f"{len(base)} real packages ready in {time.perf_counter() - started:.0f} s", flush=True)
     failed = False
     points = []
     for n in SIZES:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            packages = rekeyed_packages(base, n, folder / "pakete")
+            packages = land_packages(base, folder / "pakete", n)
             env = {
                 **os.environ,
                 "KEKIZ_LAND_DIR": str(folder / "land"),

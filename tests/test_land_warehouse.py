@@ -288,7 +288,17 @@ def test_kommunen_carry_size_and_package(land: Land):
         latest = poverty.dropna(subset=["nenner"]).sort_values("jahr").iloc[-1]
         assert kommunen.loc[ags, "kinder_unter_15"] == latest["nenner"]
         assert kommunen.loc[ags, "paket"] == package.name
-    assert kommunen.loc["09998044", "groessenklasse"] == "10.000 bis unter 25.000 Kinder"
+        assert kommunen.loc[ags, "groessenklasse"] == size_class(latest["nenner"])
+
+
+def size_class(children: float) -> str:
+    """The size class by children under 15, as documented for mart.kommunen."""
+    for upper, label in ((10_000, "unter 10.000 Kinder"),
+                         (25_000, "10.000 bis unter 25.000 Kinder"),
+                         (50_000, "25.000 bis unter 50.000 Kinder")):  # fmt: skip
+        if children < upper:
+            return label
+    return "50.000 Kinder und mehr"
 
 
 def test_coverage_is_a_complete_grid(land: Land):

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from indicators.compute.rates import wilson_interval
-from indicators.display.summary import StepResult
+from indicators.display.summary import StepResult, full_listing
 from indicators.export.spec import TABLES
 from indicators.land.comments import LAND_WAREHOUSE_DIR, SCHEMAS, land_docs
 from indicators.land.partitions import MANIFEST_TABLE, PARTITION_FILE
@@ -28,6 +28,14 @@ DATA = "data"
 """Folder of the Land folder holding the partitions (``indicators/land/partitions.py``)."""
 MARTS_DIR = LAND_WAREHOUSE_DIR / "marts"
 CHECK_TABLE = "mart.indikatoren_land"
+MUNICIPALITY_LISTING = """
+    SELECT k.ags AS "AGS", k.kommune AS "Kommune", k.art AS "Art",
+           k.erstes_jahr || '–' || k.letztes_jahr AS "Jahre", k.paket AS "Paket",
+           q.jahre_mit_luecken AS "Lücken"
+    FROM mart.kommunen k LEFT JOIN mart.datenqualitaet q USING (ags)
+    ORDER BY k.ags
+"""
+"""What the Dagster UI lists of every municipality after a build."""
 """The table read from the published copy to prove it opens."""
 
 
@@ -56,13 +64,21 @@ def build_land_warehouse(land_dir: Path, history: list[dict], target: Path) -> S
                 table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
                 for table in _marts(con)
             }
+            municipalities = con.execute(MUNICIPALITY_LISTING).df()
         finally:
             con.close()
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
         log.unlink(missing_ok=True)
-    return StepResult({"pfad": target, "kommunen": rows["mart.kommunen"], "zeilen": rows})
+    return StepResult(
+        {
+            "pfad": target,
+            "kommunen": rows["mart.kommunen"],
+            "zeilen": rows,
+            "kommunen_und_pakete": full_listing(municipalities),
+        }
+    )
 
 
 def publish_land_warehouse(database: Path, published: Path) -> Path:
