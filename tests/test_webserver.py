@@ -207,6 +207,25 @@ def test_kekiz_dev_starts_the_ui_without_its_environment_on_the_path(tmp_path, s
     assert (tmp_path / "state" / "dagster" / "history" / "runs.db").exists()
 
 
+def test_kekiz_land_dev_serves_the_land_location(tmp_path):
+    """The Land's own code location, started as the README shows it: its assets, the
+    partitions per municipality, its sensor and schedule."""
+    port = free_port()
+    env = {
+        **without_kekiz_variables(os.environ),
+        "KEKIZ_LAND_DIR": str(tmp_path / "land"),
+        "KEKIZ_STATE_DIR": str(tmp_path / "state"),
+        "PATH": "/usr/bin:/bin",
+    }
+    command = [str(SCRIPTS / "kekiz"), "land", "dev", "--port", str(port)]
+    with started(command, port, env, tmp_path, tmp_path / "land.log") as data:
+        [repo] = data["repositoriesOrError"]["nodes"]
+    keys = {"/".join(n["assetKey"]["path"]) for n in repo["assetNodes"]}
+    assert keys == {"kommunenpakete", "landesvergleich", "landesbericht"}
+    assert {s["name"] for s in repo["sensors"]} >= {"eingang_landespakete"}
+    assert [s["name"] for s in repo["schedules"]] == ["landesvergleich_monatlich"]
+
+
 def without_kekiz_variables(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith(("DAGSTER", "KEKIZ"))}
 
