@@ -435,9 +435,10 @@ def test_a_newer_package_supersedes_and_an_older_one_joins_the_history(
 ):
     manifest = read_manifest(package)
     ags, created = manifest["ags"], datetime.fromisoformat(manifest["erstellt"])
-    newer = variant(package, tmp_path / "neu", created + timedelta(days=30), "f" * 8 + "-0001")
+    later = created + timedelta(hours=12)  # not in the future: the leeway is one day
+    newer = variant(package, tmp_path / "neu", later, "f" * 8 + "-0001")
     older = variant(package, tmp_path / "alt", created - timedelta(days=30), "0" * 8 + "-0002")
-    same_time = variant(package, tmp_path / "gleich", created + timedelta(days=30), "e" * 8)
+    same_time = variant(package, tmp_path / "gleich", later, "e" * 8)
 
     first = land.intake(package, threshold, move_rejected=False)
     assert first.status == "aufgenommen" and land.current(ags) == first.paket
