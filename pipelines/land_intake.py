@@ -62,7 +62,13 @@ def eingang_landespakete(context: dg.SensorEvaluationContext, land: LandFolders)
     store = land.store()
     accepted: list[Intake] = []
     for path in complete_files(folder, now, before)[:PER_TICK]:
-        intake = store.intake(path, land.min_threshold, move_rejected=True)
+        try:
+            intake = store.intake(path, land.min_threshold, move_rejected=True)
+        except Exception as error:  # one package never stops the others of the tick
+            context.log.error(
+                f"{path.name}: Eingang fehlgeschlagen ({type(error).__name__}: {error})"
+            )
+            continue
         take_out(path)  # stored unchanged in pakete/, or moved to abgelehnt/: its marker
         if intake.status == REJECTED:
             context.log.warning(f"{path.name}: abgelehnt\n{intake.report}")

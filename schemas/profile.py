@@ -19,7 +19,7 @@ PROFILE_FILE = "kommune.yaml"
 KINDS = ("kreisfreie Stadt", "kreisangehörige Stadt", "Kreis")
 DEFAULT_LEVELS = ("Stadt", "Stadtbezirk", "Sozialraum", "Sozialquartier")
 MIN_LEVELS, MAX_LEVELS = 2, 6
-OFFICIAL_KEY = r"\d{8}|\d{5}"
+OFFICIAL_KEY = r"[0-9]{8}|[0-9]{5}"
 """Amtlicher Gemeindeschlüssel (8 digits) or Kreisschlüssel (5 digits)."""
 _DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
 _KEYS = {"ags", "name", "art", "ebenen", "quellen"}

@@ -14,11 +14,14 @@ import pytest
 
 from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.export.spec import SUPPRESSED_FLAG, TABLES
+from indicators.land import verify
 from indicators.land.format import (
     SUPPORTED_FORMATS,
     count_columns,
+    derived_columns,
     package_files,
     required_columns,
+    table_schemas,
 )
 from indicators.land.packages import Limits
 from indicators.land.store import LandStore
@@ -132,6 +135,21 @@ def test_the_export_writes_the_format_it_declares():
         t.name: (*t.columns, *((SUPPRESSED_FLAG,) if t.suppressed else ())) for t in TABLES
     }
     assert count_columns(PACKAGE_FORMAT) == {t.name: t.counts for t in TABLES if t.counts}
+    assert derived_columns(PACKAGE_FORMAT) == {t.name: t.derived for t in TABLES if t.derived}
+
+
+def test_the_pinned_schemas_are_those_the_export_writes(sample_export):
+    _, folder, _ = sample_export
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        official = table_schemas(PACKAGE_FORMAT)[resource["name"]]
+        schema = resource["schema"]
+        assert [(f["name"], f["type"]) for f in schema["fields"]] == list(official.fields)
+        assert tuple(schema["primaryKey"]) == official.primary_key
+        assert [
+            (tuple(k["fields"]), k["reference"]["resource"], tuple(k["reference"]["fields"]))
+            for k in schema.get("foreignKeys", [])
+        ] == [(k.fields, k.resource, k.reference) for k in official.foreign_keys]
 
 
 def test_the_exported_package_holds_exactly_the_files_of_its_format(sample_export):
@@ -435,9 +453,10 @@ def test_a_newer_package_supersedes_and_an_older_one_joins_the_history(
 ):
     manifest = read_manifest(package)
     ags, created = manifest["ags"], datetime.fromisoformat(manifest["erstellt"])
-    newer = variant(package, tmp_path / "neu", created + timedelta(days=30), "f" * 8 + "-0001")
+    later = created + timedelta(hours=12)  # not in the future: the leeway is one day
+    newer = variant(package, tmp_path / "neu", later, "f" * 8 + "-0001")
     older = variant(package, tmp_path / "alt", created - timedelta(days=30), "0" * 8 + "-0002")
-    same_time = variant(package, tmp_path / "gleich", created + timedelta(days=30), "e" * 8)
+    same_time = variant(package, tmp_path / "gleich", later, "e" * 8)
 
     first = land.intake(package, threshold, move_rejected=False)
     assert first.status == "aufgenommen" and land.current(ags) == first.paket
@@ -481,3 +500,180 @@ def test_verification_alone_passes_the_exported_package(sample_export, threshold
     _, folder, _ = sample_export
     result = verify_package(folder, threshold)
     assert result.passed and result.manifest == read_manifest(folder)
+
+
+# --- re-signed packages that claim more than the format allows -----------------------------
+
+
+def edit_descriptor(package: Path, change) -> None:
+    path = package / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    change(descriptor)
+    path.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+
+
+def resource(descriptor: dict, name: str) -> dict:
+    return next(r for r in descriptor["resources"] if r["name"] == name)
+
+
+def field(descriptor: dict, table: str, column: str) -> dict:
+    return next(f for f in resource(descriptor, table)["schema"]["fields"] if f["name"] == column)
+
+
+def edit_cell(package: Path, file: str, column: str, value: str, *, where=None) -> int:
+    """Set ``column`` of the first row (satisfying ``where``) to ``value``; its line."""
+    path = package / file
+    content = rows(path)
+    index = next(
+        i for i, row in enumerate(content[1:], 1) if where is None or where(content[0], row)
+    )
+    content[index][content[0].index(column)] = value
+    write_rows(path, content)
+    return index + 1
+
+
+def test_a_table_named_by_a_list_is_refused_not_a_crash(land, package, threshold):
+    edit_descriptor(package, lambda d: d["resources"].append({"name": ["x"]}))
+    resign(package)
+    finding = only(refused(land, package, threshold), "datapackage")
+    assert "['x']" in finding.meldung
+
+
+def test_a_pattern_in_a_schema_is_refused_not_a_crash(land, package, threshold):
+    edit_descriptor(
+        package, lambda d: field(d, "massnahmen", "titel").update(constraints={"pattern": "("})
+    )
+    resign(package)
+    finding = only(refused(land, package, threshold), "schema")
+    assert "titel" in finding.meldung
+
+
+def test_an_unexpected_error_while_verifying_refuses_the_package(
+    land, package, threshold, monkeypatch
+):
+    def broken(*_):
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(verify, "_structure", broken)
+    finding = only(refused(land, package, threshold), "unlesbar")
+    assert "kaputt" in finding.meldung
+
+
+def test_a_stored_manifest_with_a_time_beyond_the_calendar_does_not_stop_intakes(
+    land, package, threshold
+):
+    ags = read_manifest(package)["ags"]
+    stored = land.packages / ags / f"{ags}_alt"
+    stored.mkdir(parents=True)
+    manifest = {
+        **read_manifest(package),
+        "erstellt": "9999-12-31T23:59:59-14:00",
+        "manifest_sha256": "0" * 64,
+    }
+    (stored / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert land.intake(package, threshold, move_rejected=False).status == "historisch"
+    assert land.current(ags) == stored
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "rule"),
+    [
+        ("massnahmen", lambda r: field_of(r, "beschreibung").update(type="any"), "schema"),
+        ("kommune", lambda r: r["schema"]["fields"].reverse(), "schema"),
+        ("kommune", lambda r: r["schema"].update(primaryKey=["gebiet_name"]), "schema"),
+        ("massnahmen", lambda r: r.update(dialect={"commentChar": "#"}), "datapackage"),
+        ("kommune", lambda r: r.update(format="tsv"), "datapackage"),
+        ("kommune", lambda r: r.update(encoding="latin-1"), "datapackage"),
+        ("kommune", lambda r: r.update(compression="zip"), "datapackage"),
+    ],
+)
+def test_a_table_described_otherwise_than_the_format_is_refused(
+    land, package, threshold, table, change, rule
+):
+    edit_descriptor(package, lambda d: change(resource(d, table)))
+    resign(package)
+    finding = only(refused(land, package, threshold), rule)
+    assert table in finding.meldung
+
+
+def field_of(resource: dict, column: str) -> dict:
+    return next(f for f in resource["schema"]["fields"] if f["name"] == column)
+
+
+def test_a_value_derived_from_a_suppressed_count_is_refused(land, package, threshold):
+    line = edit_cell(
+        package, "indikatoren.csv", "zaehler", "", where=lambda h, r: r[h.index("wert")] != ""
+    )
+    resign(package)
+    findings = refused(land, package, threshold)
+    assert {f.regel for f in findings} == {"abgeleitet_offen"}
+    assert {(f.datei, f.zeile) for f in findings} == {("indikatoren.csv", line)}
+    assert {f.spalte for f in findings} == {"wert", "ki_unten", "ki_oben"}
+
+
+def test_a_count_that_is_no_whole_number_is_refused(land, package, threshold):
+    line = edit_cell(
+        package, "indikatoren.csv", "nenner", "1000.5", where=lambda h, r: r[h.index("nenner")]
+    )
+    resign(package)
+    findings = refused(land, package, threshold)
+    finding = next(f for f in findings if f.regel == "anzahl")
+    assert (finding.datei, finding.zeile, finding.spalte) == ("indikatoren.csv", line, "nenner")
+
+
+def test_a_small_count_in_an_excel_copy_is_refused(land, package, threshold):
+    path = package / "excel" / "indikatoren.csv"
+    content = [row.split(";") for row in path.read_bytes().decode("utf-8-sig").split("\r\n")]
+    column = content[0].index("zaehler")
+    index = next(i for i, row in enumerate(content[1:], 1) if row[column])
+    content[index][column] = str(threshold - 1)
+    path.write_bytes("\r\n".join(";".join(row) for row in content).encode("utf-8-sig"))
+    resign(package)
+    finding = only(refused(land, package, threshold), "kleine_zahl")
+    assert (finding.datei, finding.zeile, finding.spalte) == (
+        "excel/indikatoren.csv",
+        index + 1,
+        "zaehler",
+    )
+
+
+def test_an_ags_of_other_digits_than_ascii_is_refused(land, package, threshold):
+    ags = read_manifest(package)["ags"]
+    resign(package, ags=ags.translate(str.maketrans("0123456789", "０１２３４５６７８９")))
+    assert only(refused(land, package, threshold), "ags").spalte == "ags"
+
+
+def test_an_eight_digit_key_of_a_kreis_is_refused(land, package, threshold):
+    line = edit_cell(package, "kommune.csv", "art", "Kreis")
+    resign(package)
+    finding = only(refused(land, package, threshold), "ags")
+    assert (finding.datei, finding.zeile, finding.spalte) == ("kommune.csv", line, "art")
+
+
+def test_a_manifest_naming_another_municipality_is_refused(land, package, threshold):
+    resign(package, kommune="Anderswo")
+    finding = only(refused(land, package, threshold), "kommune")
+    assert (finding.datei, finding.spalte) == ("kommune.csv", "gebiet_name")
+
+
+@pytest.mark.parametrize("created", ["2099-12-31T23:59:59", "20270115T100000", "2027-W03-5"])
+def test_an_erstellt_in_the_future_or_of_another_form_is_refused(land, package, threshold, created):
+    resign(package, erstellt=created)
+    finding = only(refused(land, package, threshold), "erstellt")
+    assert finding.spalte == "erstellt" and repr(created) in finding.meldung
+
+
+def test_a_control_character_in_a_cell_is_refused(land, package, threshold):
+    line = edit_cell(package, "massnahmen.csv", "titel", "Kita\x00plus")
+    resign(package)
+    findings = refused(land, package, threshold)
+    finding = next(f for f in findings if f.regel == "steuerzeichen")
+    assert (finding.datei, finding.zeile, finding.spalte) == ("massnahmen.csv", line, "titel")
+    assert "U+0000" in finding.meldung
+
+
+def test_a_package_folder_larger_than_the_limit_is_refused_before_it_is_copied(
+    land, package, threshold
+):
+    finding = only(refused(land, package, threshold, limits=Limits(size=1000)), "paket_groesse")
+    assert finding.datei == package.name

@@ -8,13 +8,39 @@ test compares the two, so a change of the export tables without a new format fai
 
 from dataclasses import dataclass
 
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+"""Format of every ``datetime`` field of a package."""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    resource: str
+    reference: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """The official table schema: what ``datapackage.json`` must declare for the table."""
+
+    fields: tuple[tuple[str, str], ...]
+    """(column, Frictionless type) in the order of the CSV file."""
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.fields)
+
 
 @dataclass(frozen=True)
 class PackageFormat:
-    tables: dict[str, tuple[str, ...]]
-    """Required columns of every table (one CSV file per table)."""
+    tables: dict[str, TableSchema]
+    """The official schema of every table (one CSV file per table)."""
     counts: dict[str, tuple[str, ...]]
     """Counts of people under disclosure control, per table."""
+    derived: dict[str, dict[str, tuple[str, ...]]]
+    """Values computed from counts, per table: each is suppressed with any of its counts."""
     documents: tuple[str, ...]
     """Files besides the table CSVs and the manifest."""
     copies: str
@@ -23,60 +49,126 @@ class PackageFormat:
     """Fields of the manifest and their JSON types."""
 
 
-def _columns(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
+def _table(fields: str, key: str, *references: str) -> TableSchema:
+    """A schema from ``column:type`` pairs, the primary key and references written as
+    ``columns>table.columns`` (columns separated by commas)."""
+    pairs = tuple((name, kind) for name, kind in (pair.split(":") for pair in fields.split()))
+    return TableSchema(pairs, tuple(key.split(",")), tuple(map(_reference, references)))
 
+
+def _reference(text: str) -> ForeignKey:
+    own, target = text.split(">")
+    table, columns = target.split(".")
+    return ForeignKey(tuple(own.split(",")), table, tuple(columns.split(",")))
+
+
+RATE = ("wert", "ki_unten", "ki_oben")
+COSTS = (
+    "kosten_eur",
+    "kosten_je_teilnehmende",
+    "kosten_je_vermiedenem_fall",
+    "netto_nutzen_je_euro",
+)
 
 VERSION_1 = PackageFormat(
     tables={
-        "kommune": _columns(
-            "gebiet_id gebiet_name art ebenen analyseebene analyseeinheiten erstes_jahr "
-            "letztes_jahr"
+        "kommune": _table(
+            "gebiet_id:string gebiet_name:string art:string ebenen:string analyseebene:string "
+            "analyseeinheiten:integer erstes_jahr:integer letztes_jahr:integer",
+            "gebiet_id",
+            "gebiet_id>gebiete.gebiet_id",
         ),
-        "gebiete": _columns(
-            "gebiet_id gebiet_name ebene ebene_rang analyseeinheit uebergeordnet_id "
-            "uebergeordnet_name pfad gueltig_ab gueltig_bis"
+        "gebiete": _table(
+            "gebiet_id:string gebiet_name:string ebene:string ebene_rang:integer "
+            "analyseeinheit:boolean uebergeordnet_id:string uebergeordnet_name:string "
+            "pfad:string gueltig_ab:date gueltig_bis:date",
+            "gebiet_id",
+            "uebergeordnet_id>gebiete.gebiet_id",
         ),
-        "indikatorkatalog": _columns(
-            "indikator_id indikator_name beschreibung einheit hoeher_ist_besser lebensphase "
-            "quelle periode zaehler_definition nenner_definition faktor im_sozialindex"
+        "indikatorkatalog": _table(
+            "indikator_id:string indikator_name:string beschreibung:string einheit:string "
+            "hoeher_ist_besser:boolean lebensphase:string quelle:string periode:string "
+            "zaehler_definition:string nenner_definition:string faktor:number "
+            "im_sozialindex:boolean",
+            "indikator_id",
         ),
-        "indikatoren": _columns(
-            "gebiet_id gebiet_name ebene ebene_rang analyseeinheit jahr indikator_id "
-            "indikator_name zaehler nenner wert ki_unten ki_oben einheit kleiner_nenner "
-            "teilerhebung hinweis gesperrt"
+        "indikatoren": _table(
+            "gebiet_id:string gebiet_name:string ebene:string ebene_rang:integer "
+            "analyseeinheit:boolean jahr:integer indikator_id:string indikator_name:string "
+            "zaehler:integer nenner:integer wert:number ki_unten:number ki_oben:number "
+            "einheit:string kleiner_nenner:boolean teilerhebung:boolean hinweis:string "
+            "gesperrt:boolean",
+            "gebiet_id,jahr,indikator_id",
+            "gebiet_id>gebiete.gebiet_id",
+            "indikator_id>indikatorkatalog.indikator_id",
         ),
-        "massnahmen": _columns(
-            "massnahme_id titel traeger lebensphase zielgruppe_alter beschreibung wirkindikatoren"
+        "massnahmen": _table(
+            "massnahme_id:string titel:string traeger:string lebensphase:string "
+            "zielgruppe_alter:string beschreibung:string wirkindikatoren:string",
+            "massnahme_id",
         ),
-        "massnahmen_output": _columns(
-            "massnahme_id gebiet_id gebiet_name ebene ebene_rang analyseeinheit jahr aktiv "
-            "teilnehmende teilnehmende_sgb2 zielgruppe reichweite ki_unten ki_oben "
-            "sgb2_anteil_teilnehmende sgb2_anteil_zielgruppe quartiere_abgedeckt hinweis gesperrt"
+        "massnahmen_output": _table(
+            "massnahme_id:string gebiet_id:string gebiet_name:string ebene:string "
+            "ebene_rang:integer analyseeinheit:boolean jahr:integer aktiv:boolean "
+            "teilnehmende:integer teilnehmende_sgb2:integer zielgruppe:integer "
+            "reichweite:number ki_unten:number ki_oben:number sgb2_anteil_teilnehmende:number "
+            "sgb2_anteil_zielgruppe:number quartiere_abgedeckt:integer hinweis:string "
+            "gesperrt:boolean",
+            "massnahme_id,gebiet_id,jahr",
+            "massnahme_id>massnahmen.massnahme_id",
+            "gebiet_id>gebiete.gebiet_id",
         ),
-        "massnahmen_wirkung": _columns(
-            "massnahme_id indikator_id schaetzer effekt_pp se ki_unten ki_oben p_wert p_methode "
-            "n_behandelt n_vergleich pretrend_p bewertung begruendung schaetzgroesse gewichtung "
-            "ki_methode p_bootstrap p_randomisierung p_cluster twfe_effekt_pp twfe_se "
-            "n_beobachtungen erwartete_richtung verzoegerung_jahre"
+        "massnahmen_wirkung": _table(
+            "massnahme_id:string indikator_id:string schaetzer:string effekt_pp:number "
+            "se:number ki_unten:number ki_oben:number p_wert:number p_methode:string "
+            "n_behandelt:integer n_vergleich:integer pretrend_p:number bewertung:string "
+            "begruendung:string schaetzgroesse:string gewichtung:string ki_methode:string "
+            "p_bootstrap:number p_randomisierung:number p_cluster:number "
+            "twfe_effekt_pp:number twfe_se:number n_beobachtungen:integer "
+            "erwartete_richtung:string verzoegerung_jahre:integer",
+            "massnahme_id,indikator_id",
+            "massnahme_id>massnahmen.massnahme_id",
+            "indikator_id>indikatorkatalog.indikator_id",
         ),
-        "massnahmen_wirkung_verlauf": _columns(
-            "massnahme_id indikator_id jahre_seit_start effekt_pp ki_unten ki_oben art"
+        "massnahmen_wirkung_verlauf": _table(
+            "massnahme_id:string indikator_id:string jahre_seit_start:integer "
+            "effekt_pp:number ki_unten:number ki_oben:number art:string",
+            "massnahme_id,indikator_id,jahre_seit_start",
+            "massnahme_id,indikator_id>massnahmen_wirkung.massnahme_id,indikator_id",
         ),
-        "massnahmen_kosten": _columns(
-            "massnahme_id jahr kosten_eur teilnehmende kosten_je_teilnehmende kinder_zielgruppe "
-            "kosten_je_erreichtem_kind kosten_je_vermiedenem_fall fall_indikator_id "
-            "vermiedene_faelle netto_nutzen_je_euro quartiere preisbasis gesperrt"
+        "massnahmen_kosten": _table(
+            "massnahme_id:string jahr:integer kosten_eur:number teilnehmende:integer "
+            "kosten_je_teilnehmende:number kinder_zielgruppe:integer "
+            "kosten_je_erreichtem_kind:number kosten_je_vermiedenem_fall:number "
+            "fall_indikator_id:string vermiedene_faelle:number netto_nutzen_je_euro:number "
+            "quartiere:integer preisbasis:string gesperrt:boolean",
+            "massnahme_id,jahr",
+            "massnahme_id>massnahmen.massnahme_id",
         ),
-        "datenqualitaet": _columns(
-            "sha256 quelle datei eingang geladen status zeilen_gelesen zeilen_uebernommen "
-            "zeilen_quarantaene pruefungen_fehlgeschlagen meldung"
+        "datenqualitaet": _table(
+            "sha256:string quelle:string datei:string eingang:datetime geladen:datetime "
+            "status:string zeilen_gelesen:integer zeilen_uebernommen:integer "
+            "zeilen_quarantaene:integer pruefungen_fehlgeschlagen:integer meldung:string",
+            "sha256",
         ),
     },
     counts={
         "indikatoren": ("zaehler", "nenner"),
         "massnahmen_output": ("teilnehmende", "zielgruppe", "teilnehmende_sgb2"),
         "massnahmen_kosten": ("teilnehmende", "kinder_zielgruppe"),
+    },
+    derived={
+        "indikatoren": dict.fromkeys(RATE, ("zaehler", "nenner")),
+        "massnahmen_output": {
+            "reichweite": ("teilnehmende", "zielgruppe"),
+            "ki_unten": ("teilnehmende", "zielgruppe"),
+            "ki_oben": ("teilnehmende", "zielgruppe"),
+            "sgb2_anteil_teilnehmende": ("teilnehmende", "teilnehmende_sgb2"),
+        },
+        "massnahmen_kosten": {
+            **dict.fromkeys(COSTS, ("teilnehmende",)),
+            "kosten_je_erreichtem_kind": ("teilnehmende", "kinder_zielgruppe"),
+        },
     },
     documents=(
         "datapackage.json",
@@ -105,7 +197,17 @@ SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1}
 
 def required_columns(version: int) -> dict[str, tuple[str, ...]]:
     """The tables of a package of format ``version`` and the columns each must have."""
+    return {name: table.columns for name, table in SUPPORTED_FORMATS[version].tables.items()}
+
+
+def table_schemas(version: int) -> dict[str, TableSchema]:
+    """The official schema of every table of a package of format ``version``."""
     return SUPPORTED_FORMATS[version].tables
+
+
+def derived_columns(version: int) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per table, each value computed from counts and the counts it comes from."""
+    return SUPPORTED_FORMATS[version].derived
 
 
 def count_columns(version: int) -> dict[str, tuple[str, ...]]:

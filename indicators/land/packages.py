@@ -27,9 +27,9 @@ MAC_METADATA = "__MACOSX"
 @dataclass(frozen=True)
 class Limits:
     members: int = 500
-    """Entries of a ZIP file (a package holds about 30)."""
-    size: int = 4 << 30
-    """Bytes of all extracted files together."""
+    """Entries of a ZIP file or files of a folder (a package holds about 30)."""
+    size: int = 1 << 30
+    """Bytes of all extracted files (or of all files of a folder) together."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -49,6 +49,7 @@ def open_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Path]:
     a temporary folder with the ZIP file ``path`` extracted (removed afterwards)."""
     if path.is_dir() and not path.is_symlink():
         _refuse_links(path)
+        _limit_folder(path, limits)
         yield path
         return
     if not (path.is_file() and zipfile.is_zipfile(path)):
@@ -76,6 +77,29 @@ def _refuse_links(folder: Path) -> None:
                     "Paket besteht nur aus Ordnern und gewöhnlichen Dateien.",
                 )
             )
+
+
+def _limit_folder(folder: Path, limits: Limits) -> None:
+    """A package folder holds no more files and bytes than a ZIP file may."""
+    files = [item for item in folder.rglob("*") if item.is_file()]
+    if len(files) > limits.members:
+        raise PackageRefused(
+            Finding(
+                folder.name,
+                "paket_groesse",
+                f"Der Paketordner enthält {len(files)} Dateien, erlaubt sind höchstens "
+                f"{limits.members}.",
+            )
+        )
+    if sum(item.stat().st_size for item in files) > limits.size:
+        raise PackageRefused(
+            Finding(
+                folder.name,
+                "paket_groesse",
+                f"Der Paketordner ist größer als {limits.size:,} Bytes; so groß ist kein "
+                "Auswertungspaket.".replace(",", "."),
+            )
+        )
 
 
 def _extract(path: Path, root: Path, limits: Limits) -> None:

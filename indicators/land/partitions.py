@@ -1,7 +1,8 @@
 """One municipality's current package as typed Parquet partitions of the Land folder.
 
-Each table of the package becomes ``<data>/<table>/ags=<AGS>/data.parquet``, typed from
-``datapackage.json`` and read by DuckDB, with the municipality's key ``ags`` as first column
+Each table of the package becomes ``<data>/<table>/ags=<AGS>/data.parquet``, typed by the
+official schema of its package format (``indicators/land/format.py``, never the package's own
+``datapackage.json``) and read by DuckDB, with the municipality's key ``ags`` as first column
 and the package name ``paket``; the manifest becomes one row of table ``manifeste``. A new
 package replaces the partition of its municipality and leaves every other one untouched.
 """
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.export.files import DATETIME_FORMAT
 from indicators.export.package import MANIFEST
+from indicators.land.format import DATETIME_FORMAT, table_schemas
 from indicators.store.connection import MEMORY_LIMIT, sql_literal
 
-DATAPACKAGE = "datapackage.json"
+FIRST_FORMAT = 1
+"""Package format of a package written before the manifest named one."""
 MANIFEST_TABLE = "manifeste"
 MUNICIPALITY_TABLE = "kommune"
 PARTITION_FILE = "data.parquet"
@@ -59,8 +61,10 @@ def write_partition(package: Path, data_root: Path) -> dict[str, int]:
     from ``kommune.csv`` for a package written before it.
     """
     manifest = json.loads((package / MANIFEST).read_text(encoding="utf-8"))
-    resources = json.loads((package / DATAPACKAGE).read_text(encoding="utf-8"))["resources"]
-    tables = {r["name"]: _read_csv(package / r["path"], r["schema"]["fields"]) for r in resources}
+    schemas = table_schemas(manifest.get("paketformat", FIRST_FORMAT))
+    tables = {
+        name: _read_csv(package / f"{name}.csv", schema.fields) for name, schema in schemas.items()
+    }
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
     try:
         ags, name = _municipality(con, manifest, tables[MUNICIPALITY_TABLE])
@@ -90,9 +94,9 @@ def write_partition(package: Path, data_root: Path) -> dict[str, int]:
     return rows
 
 
-def _read_csv(csv: Path, fields: list[dict]) -> str:
-    """DuckDB's reading of a package CSV, each column in the type its field declares."""
-    types = ", ".join(f"{sql_literal(f['name'])}: '{FIELD_TYPES[f['type']]}'" for f in fields)
+def _read_csv(csv: Path, fields: tuple[tuple[str, str], ...]) -> str:
+    """DuckDB's reading of a package CSV, each column in the official type of its field."""
+    types = ", ".join(f"{sql_literal(name)}: '{FIELD_TYPES[kind]}'" for name, kind in fields)
     return (
         f"read_csv({sql_literal(str(csv))}, header = true, auto_detect = false, delim = ',', "
         "quote = '\"', escape = '\"', nullstr = '', dateformat = '%Y-%m-%d', "

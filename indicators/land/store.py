@@ -35,7 +35,7 @@ from indicators.land.packages import (
     copy_package,
     open_package,
 )
-from indicators.land.verify import Finding, report_text, verify_package
+from indicators.land.verify import Finding, report_text, unreadable, verify_package
 
 ACCEPTED = "aufgenommen"
 """Verified and stored; the municipality's current package."""
@@ -72,11 +72,21 @@ def package_name(manifest: dict) -> str:
 
 
 def recency(manifest: dict) -> tuple[datetime, str]:
-    """What makes a package newer than another: its creation time, then its run id."""
-    created = datetime.fromisoformat(manifest["erstellt"])
-    if created.tzinfo is not None:
-        created = created.astimezone(UTC).replace(tzinfo=None)
-    return created, manifest["run_id"]
+    """What makes a package newer than another: its creation time, then its run id. A time
+    that cannot be read counts as the earliest, one beyond the calendar in UTC as the
+    latest."""
+    run_id = manifest.get("run_id")
+    run_id = run_id if isinstance(run_id, str) else ""
+    try:
+        created = datetime.fromisoformat(manifest["erstellt"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.min, run_id
+    if created.tzinfo is None:
+        return created, run_id
+    try:
+        return created.astimezone(UTC).replace(tzinfo=None), run_id
+    except OverflowError:
+        return (datetime.max if created.year > 1 else datetime.min), run_id
 
 
 class LandStore:
@@ -100,10 +110,12 @@ class LandStore:
         a refused package is moved to ``abgelehnt/`` with its report beside it; otherwise
         ``path`` is left as it is."""
         with self._locked():
-            received = datetime.now().isoformat(timespec="seconds")
-            manifest, findings, status, stored = self._check_and_store(path, min_threshold, limits)
+            received = datetime.now().replace(microsecond=0)
+            manifest, findings, status, stored = self._check_and_store(
+                path, min_threshold, limits, received
+            )
             report = report_text(path.name, findings)
-            self._record(path, manifest, status, stored, received)
+            self._record(path, manifest, status, stored, received.isoformat())
             if status == REJECTED and move_rejected and os.path.lexists(path):
                 self._move_rejected(path, report)
             ags = manifest.get("ags") if isinstance(manifest, dict) else None
@@ -148,19 +160,21 @@ class LandStore:
             os.close(handle)
 
     def _check_and_store(
-        self, path: Path, min_threshold: int, limits: Limits
+        self, path: Path, min_threshold: int, limits: Limits, now: datetime
     ) -> tuple[dict | None, list[Finding], str, Path | None]:
         work = self.root / f".{uuid.uuid4().hex}{UNFINISHED}"
         try:
             with open_package(path, limits) as folder:
                 copy_package(folder, work)
-            verification = verify_package(work, min_threshold)
+            verification = verify_package(work, min_threshold, now)
             manifest, findings = verification.manifest, verification.findings
             if findings:
                 return manifest, findings, REJECTED, None
             return self._store(work, manifest)
         except PackageRefused as refused:
             return None, [refused.finding], REJECTED, None
+        except Exception as error:  # a package never stops the intake: it is refused
+            return None, [unreadable(error)], REJECTED, None
         finally:
             if work.exists():
                 _remove(work)
@@ -169,7 +183,7 @@ class LandStore:
         ags = manifest["ags"]
         stored = self._stored(ags)
         for folder, other in stored:
-            if other[HASH_KEY] == manifest[HASH_KEY]:
+            if other.get(HASH_KEY) == manifest[HASH_KEY]:
                 return manifest, [], PRESENT, folder
         target = self.packages / ags / package_name(manifest)
         if target.exists():
@@ -188,12 +202,13 @@ class LandStore:
         return manifest, [], status, target
 
     def _stored(self, ags: str) -> list[tuple[Path, dict]]:
-        """(folder, manifest) of every stored package of ``ags``."""
+        """(folder, manifest) of every stored package of ``ags``; a manifest that cannot be
+        read counts as empty (the oldest package)."""
         folder = self.packages / ags
         if not folder.is_dir():
             return []
         return [
-            (package, json.loads((package / MANIFEST).read_text(encoding="utf-8")))
+            (package, _stored_manifest(package / MANIFEST))
             for package in sorted(folder.iterdir())
             if package.is_dir() and (package / MANIFEST).is_file()
         ]
@@ -223,7 +238,7 @@ class LandStore:
         else:
             try:
                 name = package_name(known)
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):
                 name = None
         line = {
             "ags": text("ags"),
@@ -251,6 +266,14 @@ class LandStore:
             target = self.rejected / f"{path.stem}_{number}{path.suffix}"
         shutil.move(path, target)
         _report_of(target).write_text(report, encoding="utf-8")
+
+
+def _stored_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _report_of(target: Path) -> Path:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import frictionless
@@ -21,15 +21,38 @@ import frictionless
 from indicators.export.manifest import HASH_KEY, MANIFEST, manifest_hash
 from indicators.ingest.archive import sha256_of
 from indicators.land.format import (
+    DATETIME_FORMAT,
     SUPPORTED_FORMATS,
+    TableSchema,
     count_columns,
+    derived_columns,
     package_files,
     required_columns,
+    table_schemas,
 )
 from schemas.profile import OFFICIAL_KEY
 
 DATAPACKAGE = "datapackage.json"
 AREA_KEY = re.compile(OFFICIAL_KEY)
+COUNTY = "Kreis"
+"""``art`` of a municipality with a five-digit key (Kreisschlüssel)."""
+CREATED = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([+-][0-9]{2}:[0-9]{2})?"
+)
+LEEWAY = timedelta(days=1)
+"""How far ``erstellt`` may lie after the intake (clocks of the offices differ)."""
+WHOLE = re.compile(r"-?[0-9]+")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters other than tab, line feed and carriage return."""
+EXCEL_DIALECT = {"encoding": "utf-8-sig", "delimiter": ";"}
+"""How the copies in ``excel/`` are written."""
+RESOURCE_KEYS = {
+    "name", "path", "title", "description", "profile", "format", "mediatype", "encoding",
+    "schema", "dialect",
+}  # fmt: skip
+"""What datapackage.json may say about a table; anything else could change how it is read."""
+SCHEMA_KEYS = {"fields", "missingValues", "primaryKey", "foreignKeys"}
+FIELD_KEYS = {"name", "type", "title", "description", "unit", "constraints", "format"}
 RUN_ID = re.compile(r"[0-9a-f]{8}[0-9a-f-]*")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TOP = "0"
@@ -97,27 +120,46 @@ class Verification:
         return not self.findings
 
 
-def verify_package(folder: Path, min_threshold: int) -> Verification:
+def verify_package(folder: Path, min_threshold: int, now: datetime | None = None) -> Verification:
     """Check the package in ``folder``; ``min_threshold`` is the Land's least disclosure
-    threshold."""
+    threshold, ``now`` the time of the intake (default: the clock). A package the checks
+    cannot read to the end is refused as well."""
+    try:
+        return _verify(folder, min_threshold, now or datetime.now())
+    except Exception as error:  # whatever a package holds, it is refused, never a crash
+        return Verification(None, [unreadable(error)])
+
+
+def unreadable(error: Exception) -> Finding:
+    """The finding for a package whose checking stopped with ``error``."""
+    return Finding(
+        None,
+        "unlesbar",
+        f"Das Paket ließ sich nicht vollständig prüfen ({type(error).__name__}: {error}); "
+        "ein Paket, das nicht geprüft werden kann, wird abgelehnt.",
+    )
+
+
+def _verify(folder: Path, min_threshold: int, now: datetime) -> Verification:
     manifest, findings = _read_manifest(folder)
     if manifest is None or findings:
         return Verification(manifest, findings)
-    findings = _manifest_fields(manifest)
+    findings = _manifest_fields(manifest, now)
     if findings:
         return Verification(manifest, findings)
     version = manifest["paketformat"]
     findings = _manifest_checksum(manifest) + _files(folder, manifest, version)
     if findings:
         return Verification(manifest, findings)
-    findings = _structure(folder, version)
-    if not any(f.regel in ("datapackage", "tabelle_fehlt") for f in findings):
+    findings = _structure(folder, version) + _control_characters(folder, version)
+    if not any(f.regel in ("datapackage", "tabelle_fehlt", "schema") for f in findings):
         findings += _frictionless(folder)
     if not any(f.regel == "tabelle_fehlt" for f in findings):
-        findings += _area_key(folder, manifest["ags"])
+        findings += _area_key(folder, manifest)
         findings += _threshold(manifest["geheimhaltungsschwelle"], min_threshold)
         least = max(manifest["geheimhaltungsschwelle"], min_threshold)
         findings += _small_counts(folder, version, least)
+        findings += _open_derived(folder, version)
     return Verification(manifest, findings)
 
 
@@ -174,7 +216,7 @@ def _is(value: object, kind: type | tuple[type, ...]) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool)
 
 
-def _manifest_fields(manifest: dict) -> list[Finding]:
+def _manifest_fields(manifest: dict, now: datetime) -> list[Finding]:
     version = manifest.get("paketformat")
     if not _is(version, int):
         return [
@@ -217,8 +259,6 @@ def _manifest_fields(manifest: dict) -> list[Finding]:
          "ist kein Amtlicher Gemeindeschlüssel (8 Ziffern) und kein Kreisschlüssel (5 Ziffern)"),
         ("run_id", "manifest_felder", RUN_ID.fullmatch(manifest["run_id"]),
          "ist keine Laufkennung"),
-        ("erstellt", "manifest_felder", _datetime(manifest["erstellt"]),
-         "ist kein Zeitpunkt nach ISO 8601"),
         (HASH_KEY, "manifest_felder", SHA256.fullmatch(manifest[HASH_KEY]), "ist kein SHA-256"),
     )  # fmt: skip
     for field, rule, ok, problem in checks:
@@ -236,15 +276,34 @@ def _manifest_fields(manifest: dict) -> list[Finding]:
         for name, checksum in manifest["dateien"].items()
         if not (isinstance(checksum, str) and SHA256.fullmatch(checksum))
     ]
-    return found
+    return found + _created(manifest["erstellt"], now)
 
 
-def _datetime(text: str) -> bool:
+def _created(text: str, now: datetime) -> list[Finding]:
+    """``erstellt`` is a time ``YYYY-MM-DDTHH:MM:SS`` (with an optional UTC offset) and not
+    later than the intake plus ``LEEWAY``."""
+    problem = None
     try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+        created = datetime.fromisoformat(text) if CREATED.fullmatch(text) else None
+        if created is None:
+            problem = "ist kein Zeitpunkt der Form JJJJ-MM-TTTHH:MM:SS (mit oder ohne UTC-Versatz)"
+        elif _later(created, now + LEEWAY):
+            problem = (
+                f"liegt nach dem Eingang ({now:%d.%m.%Y %H:%M}); ein Paket kann nicht in der "
+                "Zukunft erstellt worden sein. Bitte die Uhr des Rechners prüfen und neu "
+                "exportieren"
+            )
+    except (ValueError, OverflowError):
+        problem = "ist kein gültiger Zeitpunkt"
+    if problem is None:
+        return []
+    return [Finding(MANIFEST, "erstellt", f"Der Wert {text!r} {problem}.", spalte="erstellt")]
+
+
+def _later(created: datetime, limit: datetime) -> bool:
+    if created.tzinfo is None:
+        return created > limit
+    return created > limit.astimezone()
 
 
 def _manifest_checksum(manifest: dict) -> list[Finding]:
@@ -334,10 +393,10 @@ def _structure(folder: Path, version: int) -> list[Finding]:
             Finding(DATAPACKAGE, "datapackage", "Das Profil des Data Package ist nicht zulässig.")
         )
     tables = required_columns(version)
-    named = {r.get("name"): r for r in resources}
+    named = {r["name"]: r for r in resources if isinstance(r.get("name"), str)}
     for resource in resources:
         name = resource.get("name")
-        if name not in tables:
+        if not isinstance(name, str) or name not in tables:
             found.append(
                 Finding(
                     DATAPACKAGE,
@@ -355,6 +414,12 @@ def _structure(folder: Path, version: int) -> list[Finding]:
                     "zulässig.",
                 )
             )
+        else:
+            found += _resource_form(resource, name) + _schema(
+                resource, table_schemas(version)[name]
+            )
+    if len(named) != sum(isinstance(r.get("name"), str) for r in resources):
+        found.append(Finding(DATAPACKAGE, "datapackage", "Eine Tabelle ist mehrfach beschrieben."))
     for name, columns in tables.items():
         if name not in named:
             found.append(
@@ -392,6 +457,109 @@ def _local(resource: dict, name: str) -> bool:
     )
 
 
+def _resource_form(resource: dict, name: str) -> list[Finding]:
+    """The table is read as the export writes it: plain CSV in UTF-8, nothing that changes
+    how it is read (dialect, compression, other keys)."""
+    problems = []
+    if extra := sorted(set(resource) - RESOURCE_KEYS):
+        problems.append(f"die Angaben {', '.join(extra)} sind nicht zulässig")
+    if resource.get("dialect", {}) != {}:
+        problems.append("ein eigener CSV-Dialekt (dialect) ist nicht zulässig")
+    if resource.get("format") != "csv":
+        problems.append("das Format (format) muss csv sein")
+    if resource.get("encoding") != "utf-8":
+        problems.append("die Kodierung (encoding) muss utf-8 sein")
+    return [
+        Finding(
+            DATAPACKAGE,
+            "datapackage",
+            f"Die Beschreibung der Tabelle {name} weicht vom Paketformat ab: {problem}.",
+        )
+        for problem in problems
+    ]
+
+
+def _schema(resource: dict, official: TableSchema) -> list[Finding]:
+    """The table's schema is the official one of the format: columns in order with their
+    types, keys, and nothing that changes how values are read."""
+    schema = resource["schema"]
+    fields = schema.get("fields")
+    if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+        return [_schema_finding(resource["name"], "Die Spalten (fields) fehlen.")]
+    problems = []
+    declared = [(f.get("name"), f.get("type")) for f in fields]
+    if declared != list(official.fields):
+        problems.append(_columns_differ(declared, official))
+    if extra := sorted(set(schema) - SCHEMA_KEYS):
+        problems.append(f"Die Angaben {', '.join(extra)} sind im Schema nicht zulässig.")
+    if schema.get("missingValues", [""]) != [""]:
+        problems.append("Fehlende Werte (missingValues) sind nur als leere Zelle zulässig.")
+    if _key(schema.get("primaryKey")) != official.primary_key:
+        problems.append(f"Der Primärschlüssel muss {', '.join(official.primary_key)} sein.")
+    if _references(schema.get("foreignKeys", [])) != _official_references(official):
+        problems.append("Die Fremdschlüssel (foreignKeys) weichen vom Paketformat ab.")
+    problems += [
+        f"Die Spalte {f.get('name')} hat Angaben, die das Paketformat nicht vorsieht."
+        for f in fields
+        if not _plain_field(f, official)
+    ]
+    return [_schema_finding(resource["name"], problem) for problem in problems]
+
+
+def _columns_differ(declared: list[tuple], official: TableSchema) -> str:
+    expected = list(official.fields)
+    first = next(
+        i for i, pair in enumerate([*declared, None]) if i >= len(expected) or pair != expected[i]
+    )
+    said = f"{declared[first][0]} ({declared[first][1]})" if first < len(declared) else "nichts"
+    wanted = f"{expected[first][0]} ({expected[first][1]})" if first < len(expected) else "nichts"
+    return (
+        f"Die Spalten oder ihre Datentypen weichen vom Paketformat ab: an Stelle {first + 1} "
+        f"steht {said}, verlangt ist {wanted}."
+    )
+
+
+def _key(value: object) -> tuple | None:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, list) else None
+
+
+def _references(value: object) -> list | None:
+    if not isinstance(value, list) or not all(isinstance(k, dict) for k in value):
+        return None
+    return [
+        (
+            _key(k.get("fields")),
+            k.get("reference", {}).get("resource")
+            if isinstance(k.get("reference"), dict)
+            else None,
+            _key(k["reference"].get("fields")) if isinstance(k.get("reference"), dict) else None,
+        )
+        for k in value
+    ]
+
+
+def _official_references(official: TableSchema) -> list:
+    return [(k.fields, k.resource, k.reference) for k in official.foreign_keys]
+
+
+def _plain_field(field: dict, official: TableSchema) -> bool:
+    """Only descriptive keys, ``required`` on the primary key and the export's datetime
+    format: no pattern, no other constraint, no other value format."""
+    required = {"required": True} if field.get("name") in official.primary_key else None
+    expected_format = DATETIME_FORMAT if field.get("type") == "datetime" else None
+    return (
+        set(field) <= FIELD_KEYS
+        and field.get("constraints") == required
+        and field.get("format", expected_format) in (expected_format, "default")
+    )
+
+
+def _schema_finding(name: str, problem: str) -> Finding:
+    return Finding(DATAPACKAGE, "schema", f"Tabelle {name}: {problem}")
+
+
 def _header(path: Path) -> list[str]:
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         return next(csv.reader(handle), [])
@@ -417,16 +585,64 @@ def _from_frictionless(error: frictionless.Error, file: str) -> Finding:
     )
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) of every data row of a CSV table of the package."""
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        yield from enumerate(csv.DictReader(handle), FIRST_ROW)
+def _rows(path: Path, excel: bool = False) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) of every data row of a CSV table of the package, or of its copy in
+    ``excel/`` with ``excel``."""
+    dialect = EXCEL_DIALECT if excel else {"encoding": "utf-8", "delimiter": ","}
+    with path.open(encoding=dialect["encoding"], errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=dialect["delimiter"])
+        yield from enumerate(reader, FIRST_ROW)
 
 
-def _area_key(folder: Path, ags: str) -> list[Finding]:
-    """The AGS of the manifest is that of the table kommune and of the top rows."""
+def _tables(folder: Path, version: int) -> Iterator[tuple[str, str, bool]]:
+    """(table, file, is the Excel copy) of every table CSV of the package and its copy."""
+    copies = SUPPORTED_FORMATS[version].copies
+    for table in required_columns(version):
+        yield table, f"{table}.csv", False
+        yield table, f"{copies}/{table}.csv", True
+
+
+def _control_characters(folder: Path, version: int) -> list[Finding]:
+    """No CSV cell holds a control character (other than tab and line breaks)."""
+    found = []
+    for _, file, excel in _tables(folder, version):
+        dialect = EXCEL_DIALECT if excel else {"encoding": "utf-8", "delimiter": ","}
+        path = folder / file
+        with path.open(encoding=dialect["encoding"], errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=dialect["delimiter"])
+            header: list[str] = []
+            cells = []
+            for line, row in enumerate(reader, FIRST_ROW - 1):
+                header = header or row
+                cells += [
+                    _control(file, line, header, index, cell)
+                    for index, cell in enumerate(row)
+                    if CONTROL.search(cell)
+                ]
+        found += _capped(cells)
+    return found
+
+
+def _control(file: str, line: int, header: list[str], index: int, cell: str) -> Finding:
+    character = CONTROL.search(cell).group()  # type: ignore[union-attr]
+    return Finding(
+        file,
+        "steuerzeichen",
+        f"Die Zelle enthält das Steuerzeichen U+{ord(character):04X}; Steuerzeichen (außer "
+        "Tabulator und Zeilenumbruch) sind in einer Tabelle nicht zulässig.",
+        zeile=line,
+        spalte=header[index] if index < len(header) else f"Nr. {index + 1}",
+    )
+
+
+def _area_key(folder: Path, manifest: dict) -> list[Finding]:
+    """The AGS of the manifest is that of the table kommune and of the top rows; the name is
+    that of the table kommune, and a five-digit key is that of a Kreis."""
+    ags = manifest["ags"]
     found = []
     cities = list(_rows(folder / "kommune.csv"))
+    for line, row in cities:
+        found += _city(line, row, manifest)
     if len(cities) != 1:
         found.append(
             Finding(
@@ -466,6 +682,35 @@ def _area_key(folder: Path, ags: str) -> list[Finding]:
     return found
 
 
+def _city(line: int, row: dict[str, str], manifest: dict) -> list[Finding]:
+    found = []
+    county = len(manifest["ags"]) == 5
+    if county != (row.get("art") == COUNTY):
+        expected = f"»{COUNTY}«" if county else f"nicht »{COUNTY}«"
+        found.append(
+            Finding(
+                "kommune.csv",
+                "ags",
+                f"Die Art {row.get('art')!r} passt nicht zum Schlüssel {manifest['ags']}: ein "
+                f"Schlüssel mit {len(manifest['ags'])} Ziffern verlangt die Art {expected}.",
+                zeile=line,
+                spalte="art",
+            )
+        )
+    if row.get("gebiet_name") != manifest["kommune"]:
+        found.append(
+            Finding(
+                "kommune.csv",
+                "kommune",
+                f"Der Name {row.get('gebiet_name')!r} stimmt nicht mit dem Namen "
+                f"{manifest['kommune']!r} im Manifest (Feld kommune) überein.",
+                zeile=line,
+                spalte="gebiet_name",
+            )
+        )
+    return found
+
+
 def _other_key(file: str, line: int, key: str | None, ags: str) -> Finding:
     return Finding(
         file,
@@ -493,34 +738,60 @@ def _threshold(threshold: int, min_threshold: int) -> list[Finding]:
 
 
 def _small_counts(folder: Path, version: int, threshold: int) -> list[Finding]:
-    """Every count of people between 1 and ``threshold`` − 1: it must have been suppressed."""
+    """Every count of people is a whole number, and none lies between 1 and ``threshold`` − 1:
+    such a count must have been suppressed. The copies in ``excel/`` are checked alike."""
+    counts = count_columns(version)
     found = []
-    for table, columns in count_columns(version).items():
+    for table, file, excel in _tables(folder, version):
         cells = []
-        for line, row in _rows(folder / f"{table}.csv"):
-            for column in columns:
-                value = _number(row.get(column))
-                if value is not None and 1 <= value < threshold:
-                    cells.append(
-                        Finding(
-                            f"{table}.csv",
-                            "kleine_zahl",
-                            f"Die Anzahl {row[column]} liegt zwischen 1 und {threshold - 1}; "
-                            f"Fallzahlen unter der Geheimhaltungsschwelle {threshold} müssen "
-                            "gesperrt (leer) sein.",
-                            zeile=line,
-                            spalte=column,
-                        )
-                    )
+        for line, row in _rows(folder / file, excel):
+            for column in counts.get(table, ()):
+                cells += _count(file, line, column, row.get(column), threshold)
         found += _capped(cells)
     return found
 
 
-def _number(cell: str | None) -> float | None:
-    try:
-        return float(cell) if cell else None
-    except ValueError:
-        return None
+def _count(file: str, line: int, column: str, cell: str | None, threshold: int) -> list[Finding]:
+    if not cell:
+        return []
+    if not WHOLE.fullmatch(cell):
+        message = f"Die Anzahl {cell!r} ist keine ganze Zahl; Fallzahlen sind ganze Zahlen."
+        return [Finding(file, "anzahl", message, zeile=line, spalte=column)]
+    if 1 <= int(cell) < threshold:
+        message = (
+            f"Die Anzahl {cell} liegt zwischen 1 und {threshold - 1}; Fallzahlen unter der "
+            f"Geheimhaltungsschwelle {threshold} müssen gesperrt (leer) sein."
+        )
+        return [Finding(file, "kleine_zahl", message, zeile=line, spalte=column)]
+    return []
+
+
+def _open_derived(folder: Path, version: int) -> list[Finding]:
+    """A value computed from counts is empty where one of its counts is suppressed (empty):
+    otherwise it gives the suppressed count back."""
+    derived = derived_columns(version)
+    found = []
+    for table, file, excel in _tables(folder, version):
+        cells = []
+        for line, row in _rows(folder / file, excel):
+            for column, counts in derived.get(table, {}).items():
+                empty = [count for count in counts if not row.get(count)]
+                if row.get(column) and empty:
+                    cells.append(_derived(file, line, column, empty))
+        found += _capped(cells)
+    return found
+
+
+def _derived(file: str, line: int, column: str, empty: list[str]) -> Finding:
+    return Finding(
+        file,
+        "abgeleitet_offen",
+        f"Der Wert ist aus der gesperrten (leeren) Fallzahl {', '.join(empty)} abgeleitet und "
+        "muss deshalb ebenfalls gesperrt (leer) sein; sonst lässt sich die gesperrte Zahl "
+        "zurückrechnen.",
+        zeile=line,
+        spalte=column,
+    )
 
 
 def _capped(findings: list[Finding]) -> list[Finding]:
