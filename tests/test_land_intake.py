@@ -554,7 +554,7 @@ def test_an_unexpected_error_while_verifying_refuses_the_package(
     def broken(*_):
         raise RuntimeError("kaputt")
 
-    monkeypatch.setattr(verify, "_structure", broken)
+    monkeypatch.setattr(verify, "structure", broken)
     finding = only(refused(land, package, threshold), "unlesbar")
     assert "kaputt" in finding.meldung
 

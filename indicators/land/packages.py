@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from indicators.land.verify import MANIFEST, Finding
+from indicators.export.manifest import MANIFEST
+from indicators.land.findings import Finding
 
 CHUNK = 1 << 20
 MAC_METADATA = "__MACOSX"

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from indicators.export.manifest import HASH_KEY, MANIFEST
+from indicators.land.findings import Finding
 from indicators.land.packages import (
     DEFAULT_LIMITS,
     Limits,
@@ -35,7 +36,7 @@ from indicators.land.packages import (
     copy_package,
     open_package,
 )
-from indicators.land.verify import Finding, report_text, unreadable, verify_package
+from indicators.land.verify import report_text, unreadable, verify_package
 
 ACCEPTED = "aufgenommen"
 """Verified and stored; the municipality's current package."""
