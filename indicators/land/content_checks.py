@@ -171,7 +171,7 @@ def _other_key(file: str, line: int, key: str | None, ags: str) -> Finding:
     )
 
 
-def threshold(threshold: int, min_threshold: int) -> list[Finding]:
+def land_threshold(threshold: int, min_threshold: int) -> list[Finding]:
     if threshold >= min_threshold:
         return []
     return [
@@ -179,7 +179,7 @@ def threshold(threshold: int, min_threshold: int) -> list[Finding]:
             MANIFEST,
             "schwelle",
             f"Das Paket wurde mit der Geheimhaltungsschwelle {threshold} exportiert; das Land "
-            f"verlangt mindestens {min_threshold}. Bitte mit kekiz export --schwelle "
+            f"verlangt mindestens {min_threshold}. Bitte mit kekiz export --threshold "
             f"{min_threshold} oder höher neu exportieren.",
             spalte="geheimhaltungsschwelle",
         )

@@ -168,7 +168,7 @@ def manifest_checksum(manifest: dict) -> list[Finding]:
 # --- the files ---------------------------------------------------------------------------
 
 
-def files(folder: Path, manifest: dict, version: int) -> list[Finding]:
+def file_checksums(folder: Path, manifest: dict, version: int) -> list[Finding]:
     listed: dict[str, str] = manifest["dateien"]
     expected = package_files(version)
     present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {

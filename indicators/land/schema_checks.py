@@ -243,7 +243,7 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def frictionless(folder: Path) -> list[Finding]:
+def frictionless_findings(folder: Path) -> list[Finding]:
     """Frictionless validation of datapackage.json against the table files, data included."""
     report = validate(str(folder / DATAPACKAGE))
     found = [_from_frictionless(error, DATAPACKAGE) for error in report.errors]

@@ -15,13 +15,18 @@ from pathlib import Path
 from indicators.land.content_checks import (
     area_key,
     control_characters,
+    land_threshold,
     open_derived,
     small_counts,
-    threshold,
 )
 from indicators.land.findings import Finding
-from indicators.land.manifest_checks import files, manifest_checksum, manifest_fields, read_manifest
-from indicators.land.schema_checks import frictionless, structure
+from indicators.land.manifest_checks import (
+    file_checksums,
+    manifest_checksum,
+    manifest_fields,
+    read_manifest,
+)
+from indicators.land.schema_checks import frictionless_findings, structure
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,15 @@ def _verify(folder: Path, min_threshold: int, now: datetime) -> Verification:
     if findings:
         return Verification(manifest, findings)
     version = manifest["paketformat"]
-    findings = manifest_checksum(manifest) + files(folder, manifest, version)
+    findings = manifest_checksum(manifest) + file_checksums(folder, manifest, version)
     if findings:
         return Verification(manifest, findings)
     findings = structure(folder, version) + control_characters(folder, version)
     if not any(f.regel in ("datapackage", "tabelle_fehlt", "schema") for f in findings):
-        findings += frictionless(folder)
+        findings += frictionless_findings(folder)
     if not any(f.regel == "tabelle_fehlt" for f in findings):
         findings += area_key(folder, manifest)
-        findings += threshold(manifest["geheimhaltungsschwelle"], min_threshold)
+        findings += land_threshold(manifest["geheimhaltungsschwelle"], min_threshold)
         least = max(manifest["geheimhaltungsschwelle"], min_threshold)
         findings += small_counts(folder, version, least)
         findings += open_derived(folder, version)
