@@ -363,6 +363,33 @@ def gaps(rows: pd.DataFrame) -> str | None:
     return "; ".join(parts) or None
 
 
+def test_a_municipality_inside_another_is_counted_once(land: Land, tmp_path: Path):
+    """A package that holds another municipality as one of its areas (a Kreis counting a town
+    that reports itself) would count that town twice: the town is left out and named."""
+    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    outer, inner = list(packages)[:2]
+    inner_name = read_csv(packages[inner], "kommune")["gebiet_name"].iloc[0]
+    areas = packages[outer] / "gebiete.csv"
+    frame = pd.read_csv(areas, dtype=str, keep_default_na=False)
+    child = frame[frame["uebergeordnet_id"] == outer].iloc[[0]].assign(gebiet_id=inner)
+    pd.concat([frame, child]).to_csv(areas, index=False, lineterminator="\n")
+    database, _ = build(tmp_path / "land", packages)
+    rows = city_rows(packages)
+    expected = independent_land_values(rows[rows["ags"] != inner])
+    land_values = query(database, "SELECT * FROM mart.indikatoren_land").set_index(
+        ["jahr", "indikator_id"]
+    )
+    assert land_values["fehlende_kommunen"].str.contains(inner_name).all()
+    assert (
+        land_values["hinweis"]
+        .str.contains(f"im Gebiet einer anderen Kommune enthalten: {inner_name}")
+        .all()
+    )
+    for key, row in expected.iterrows():
+        assert land_values.loc[key, "zaehler"] == row["zaehler"]
+        assert land_values.loc[key, "nenner"] == row["nenner"]
+
+
 def test_a_differing_definition_is_left_out_and_named(land: Land, tmp_path: Path):
     packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
     other = list(packages)[1]

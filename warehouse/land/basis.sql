@@ -1,8 +1,14 @@
--- What the marts share, as temporary tables: the municipalities, the rows of each
--- municipality as a whole (ebene_rang = 0) with the definition from its own catalogue, and the
--- most common definition of each indicator.
+-- What the marts share, as temporary tables: the municipalities, those whose area another
+-- municipality's package holds as one of its areas (a Kreis that counts a town which also
+-- reports), the rows of each municipality as a whole (ebene_rang = 0) with the definition
+-- from its own catalogue, and the most common definition of each indicator.
 CREATE TEMP TABLE kommunen AS
 SELECT ags, gebiet_name AS kommune, art FROM pakete.kommune;
+
+CREATE TEMP TABLE enthalten AS
+SELECT DISTINCT k.ags
+FROM kommunen k
+JOIN pakete.gebiete g ON g.gebiet_id = k.ags AND g.ags <> k.ags;
 
 CREATE TEMP TABLE stadtwerte AS
 SELECT i.ags, k.kommune, k.art, i.jahr, i.indikator_id, i.indikator_name, i.einheit,

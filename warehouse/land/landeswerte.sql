@@ -1,6 +1,6 @@
 -- The Land value of every indicator and year before its interval: the sums over the
--- municipalities whose row is unsuppressed, known and of the most common definition, and why
--- each other municipality is missing.
+-- municipalities whose row is unsuppressed, known and of the most common definition and whose
+-- area no other municipality counts already, and why each other municipality is missing.
 CREATE TEMP TABLE landeswerte AS
 WITH jahre AS (
     SELECT DISTINCT jahr, indikator_id FROM stadtwerte
@@ -8,6 +8,7 @@ WITH jahre AS (
 beitraege AS (
     SELECT j.jahr, j.indikator_id, k.ags, k.kommune, s.zaehler, s.nenner,
            CASE
+               WHEN e.ags IS NOT NULL THEN 'im Gebiet einer anderen Kommune enthalten'
                WHEN s.ags IS NULL THEN 'kein Wert'
                WHEN s.gesperrt THEN 'gesperrt'
                WHEN s.zaehler_definition IS DISTINCT FROM d.zaehler_definition
@@ -20,6 +21,7 @@ beitraege AS (
     JOIN definitionen d USING (indikator_id)
     LEFT JOIN stadtwerte s
            ON s.ags = k.ags AND s.jahr = j.jahr AND s.indikator_id = j.indikator_id
+    LEFT JOIN enthalten e ON e.ags = k.ags
 ),
 gruende AS (
     SELECT jahr, indikator_id, grund,
