@@ -67,11 +67,11 @@ def import_packages(paths: tuple[Path, ...], land_dir: Path | None, workers: int
     Kommunen geladen und Vergleich und Landesbericht neu gebaut. Exit-Code 0, wenn alle Pakete
     angenommen wurden, 1 wenn eines abgelehnt wurde oder ein Schritt fehlschlug.
     """
-    from indicators.land.store import ACCEPTED
+    from indicators.land.store import ACCEPTED, REJECTED
 
     settings = land_settings(land_dir=land_dir, workers=workers)
     intakes = _intake_with_progress(list(paths), settings)
-    rejected = [i for i in intakes if i.status == "abgelehnt"]
+    rejected = [i for i in intakes if i.status == REJECTED]
     keys = sorted({i.ags for i in intakes if i.status == ACCEPTED})
     success = _load_and_compare(keys, settings)
     sys.exit(0 if success and not rejected else 1)
@@ -89,7 +89,7 @@ def run(land_dir: Path | None, workers: int | None) -> None:
     Schritt fehlschlug.
     """
     from indicators.land.landing import package_entries, take_out
-    from indicators.land.store import LandStore
+    from indicators.land.store import REJECTED, LandStore
 
     settings = land_settings(land_dir=land_dir, workers=workers)
     store = LandStore(settings.land_dir)
@@ -97,7 +97,7 @@ def run(land_dir: Path | None, workers: int | None) -> None:
     intakes = _intake_with_progress(waiting, settings, move=True)
     for path in waiting:
         take_out(path)
-    rejected = [i for i in intakes if i.status == "abgelehnt"]
+    rejected = [i for i in intakes if i.status == REJECTED]
     keys = store.municipalities()
     success = _load_and_compare(keys, settings)
     sys.exit(0 if success and not rejected else 1)
@@ -106,7 +106,7 @@ def run(land_dir: Path | None, workers: int | None) -> None:
 def _intake_with_progress(paths: list[Path], settings: LandSettings, move: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from indicators.land.verify import report_text
+    from indicators.land.store import PRESENT, REJECTED
     from pipelines.land_runs import intake_all
 
     if not paths:
@@ -119,10 +119,10 @@ def _intake_with_progress(paths: list[Path], settings: LandSettings, move: bool 
             paths, settings, settings.workers, lambda _: progress.advance(task), move=move
         )
     for path, intake in zip(paths, intakes, strict=True):
-        colour = {"abgelehnt": "red", "vorhanden": "yellow"}.get(intake.status, "green")
+        colour = {REJECTED: "red", PRESENT: "yellow"}.get(intake.status, "green")
         console.print(f"[{colour}]{intake.status}[/{colour}] {shown(path.name)}")
-        if intake.status == "abgelehnt":
-            console.print(shown(report_text(path.name, intake.findings)))
+        if intake.status == REJECTED:
+            console.print(shown(intake.report))
     return intakes
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import dagster as dg
 
 from indicators.land.store import Intake, LandStore
+from pipelines.alerts import failure_reasons
+from pipelines.german_cli import QUIET_LOGS
 from pipelines.land import COMPARISON_JOB, build_land_definitions
 from pipelines.land_intake import PARTITION_JOB
 from pipelines.settings import LandSettings
-
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -111,10 +111,5 @@ def _load(ags: str) -> PartitionRun:
         result = _jobs["job"].execute_in_process(
             instance=instance, partition_key=ags, run_config=QUIET_LOGS, raise_on_error=False
         )
-    failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
-    message = " ".join(
-        f.user_failure_data.description if f.user_failure_data else f.error.message
-        for f in failures
-        if f is not None
-    )
-    return PartitionRun(ags, result.success, result.run_id, started, time.time(), message)
+        reasons = [] if result.success else failure_reasons(instance, result.run_id)
+    return PartitionRun(ags, result.success, result.run_id, started, time.time(), " ".join(reasons))

@@ -14,7 +14,7 @@ from rich.table import Table
 from indicators.land.landing import package_entries
 from indicators.land.layout import LandLayout
 from indicators.land.partitions import MANIFEST_TABLE, PARTITION_FILE, partition_folder
-from indicators.land.store import LandStore
+from indicators.land.store import REJECTED, LandStore
 from pipelines.run_recovery import release_dead_runs
 from pipelines.settings import LandSettings
 from pipelines.status import show_runs
@@ -46,7 +46,7 @@ def show_municipalities(out: Console, layout: LandLayout, store: LandStore) -> N
         current = store.current(ags)
         assert current is not None
         own = [line for line in history if line.get("ags") == ags]
-        accepted = [line for line in own if line.get("status") != "abgelehnt"]
+        accepted = [line for line in own if line.get("status") != REJECTED]
         latest = next((line for line in reversed(own) if line.get("paket") == current.name), {})
         partition = partition_folder(layout.data, MANIFEST_TABLE, ags) / PARTITION_FILE
         table.add_row(

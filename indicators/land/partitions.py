@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.export.package import MANIFEST
+from indicators.export.manifest import MANIFEST
 from indicators.land.format import DATETIME_FORMAT, table_schemas
 from indicators.store.connection import MEMORY_LIMIT, sql_literal
 
