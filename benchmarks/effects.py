@@ -42,7 +42,7 @@ def main() -> None:
     times = []
     for run in range(REPETITIONS):
         start = time.perf_counter()
-        effects, _ = measure_effects(links, outcomes, umsetzung, options)
+        effects = measure_effects(links, outcomes, umsetzung, options).effects
         times.append(time.perf_counter() - start)
         print(f"run {run + 1}: {times[-1]:.1f} s for {len(effects)} measure × outcome pairs")
 
@@ -51,7 +51,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     for _, link in links.iterrows():
         measure = starts[starts["massnahme_id"] == link["massnahme_id"]]
-        panel = build_panel(
+        panel, _ = build_panel(
             outcomes[outcomes["indikator_id"] == link["indikator_id"]],
             measure.set_index("gebiet_id")["beginn"],
             int(link["verzoegerung_jahre"]),

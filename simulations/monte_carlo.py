@@ -84,7 +84,7 @@ def run(reps: int, seed: int) -> pd.DataFrame:
                 permutations=OPTIONS.permutations,
                 seed=seed + rep,
             )
-            row, _ = estimate_effect(link, rows, starts, options)
+            row = estimate_effect(link, rows, starts, options).row
             df = QUARTERS - 1
             t_crit = stats.t.ppf(0.975, df)
             records.append(

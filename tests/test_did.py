@@ -15,6 +15,7 @@ from indicators.effects.did import (
     identified,
     imputation,
     jackknife_se,
+    leave_one_out,
     pretrend,
     twfe,
 )
@@ -175,7 +176,7 @@ def test_pretrend_test_detects_anticipation():
 def test_jackknife_leaves_out_each_area():
     panel = staggered(growing, noise=2.0, seed=8)
     names = imputation(panel).names
-    se = jackknife_se(panel, names)
+    se = jackknife_se(leave_one_out(panel, names)[0])
     drops = []
     for g in range(panel.n_units):
         sub = panel.subset(panel.unit != g)

@@ -11,6 +11,11 @@
 * ``pretrend``: placebo effects for the years before the start and their joint test, fitted
   on the untreated observations (the BJS pre-trend test).
 
+Panels of several municipalities can be stacked: ``Panel.group`` gives each observation its
+stratum, which has its own year effects and its own event-time means of the treated residuals.
+The fit then splits into one block per stratum, so the stacked estimates are weighted means of
+the strata's own (``indicators/effects/sufficient.py``).
+
 Cluster-robust variances are by area with the small-sample factor G/(G−1) (and (N−1)/(N−k)
 for the regressions, as statsmodels and Stata do); tests use t or F with G−1 degrees of freedom.
 """
@@ -33,6 +38,20 @@ class Panel:
     weight: np.ndarray
     start: np.ndarray
     """Per observation: the first year the effect can show (adoption + lag); inf if never."""
+    group: np.ndarray | None = None
+    """Per observation: the stratum with its own year effects (a municipality in a stack of
+    panels); ``None`` for one stratum."""
+
+    @property
+    def stratum(self) -> np.ndarray:
+        return np.zeros(len(self.y), dtype=int) if self.group is None else self.group
+
+    @property
+    def period(self) -> np.ndarray:
+        """Codes of (stratum, year): the observations sharing a year effect."""
+        if self.group is None:
+            return self.year
+        return _codes(self.group, self.year)
 
     @property
     def n_units(self) -> int:
@@ -49,22 +68,39 @@ class Panel:
 
     def subset(self, keep: np.ndarray) -> Panel:
         _, unit = np.unique(self.unit[keep], return_inverse=True)
-        return Panel(unit, self.year[keep], self.y[keep], self.weight[keep], self.start[keep])
+        group = None if self.group is None else self.group[keep]
+        return Panel(
+            unit, self.year[keep], self.y[keep], self.weight[keep], self.start[keep], group
+        )
+
+    def with_start(self, start: np.ndarray) -> Panel:
+        return Panel(self.unit, self.year, self.y, self.weight, start, self.group)
+
+    def with_outcome(self, y: np.ndarray) -> Panel:
+        return Panel(self.unit, self.year, y, self.weight, self.start, self.group)
+
+
+def _codes(*keys: np.ndarray) -> np.ndarray:
+    """0..n−1 codes of the distinct rows of the ``keys`` columns, in sorted order."""
+    return np.unique(np.column_stack(keys), axis=0, return_inverse=True)[1].ravel()
 
 
 def fe_design(panel: Panel) -> np.ndarray:
-    """Unit dummies and year dummies (first year dropped)."""
-    years = np.unique(panel.year)
+    """Unit dummies and year dummies per stratum (the first year of each stratum dropped)."""
+    period, stratum = panel.period, panel.stratum
+    first = [period[stratum == s].min() for s in np.unique(stratum)]
+    kept = np.setdiff1d(np.unique(period), first)
     units = np.eye(panel.n_units)[panel.unit]
-    year_dummies = (panel.year[:, None] == years[None, 1:]).astype(float)
+    year_dummies = (period[:, None] == kept[None, :]).astype(float)
     return np.hstack([units, year_dummies])
 
 
 def identified(panel: Panel) -> np.ndarray:
     """Observations whose unit and year both have untreated observations to impute from."""
     untreated = ~panel.treated
+    period = panel.period
     units_ok = np.isin(panel.unit, panel.unit[untreated])
-    years_ok = np.isin(panel.year, panel.year[untreated])
+    years_ok = np.isin(period, period[untreated])
     return untreated | (units_ok & years_ok)
 
 
@@ -78,7 +114,10 @@ class Imputation:
     V: np.ndarray
     """N × K: estimate k = V[:, k] @ y."""
     R: np.ndarray
-    """N × N: residuals e = R @ y (untreated: y − fitted; treated: effect − its event-time mean)."""
+    """N × N: residuals e = R @ y (untreated: y − fitted; treated: effect − the mean of its
+    stratum's effects at its event time)."""
+    totals: np.ndarray
+    """Per estimate: the summed weight of the treated observations it averages."""
 
 
 def imputation(panel: Panel) -> Imputation:
@@ -91,7 +130,8 @@ def imputation(panel: Panel) -> Imputation:
     times = np.unique(event).astype(int)
     groups = np.column_stack([np.ones(treated.sum()), *(event == k for k in times)]).astype(float)
     omega = groups * w[treated][:, None]
-    omega /= omega.sum(axis=0, keepdims=True)
+    totals = omega.sum(axis=0)
+    omega /= totals[None, :]
 
     n, n0, n1 = len(y), (~treated).sum(), treated.sum()
     index0, index1 = np.flatnonzero(~treated), np.flatnonzero(treated)
@@ -102,11 +142,11 @@ def imputation(panel: Panel) -> Imputation:
     effects = np.zeros((n1, n))  # τ̂ = effects @ y
     effects[:, index1] = np.eye(n1)
     effects[:, index0] = -H
-    centring = np.eye(n1) - _group_means(event, w[treated])
+    centring = np.eye(n1) - _group_means(_codes(panel.stratum[treated], event), w[treated])
     R = np.zeros((n, n))
     R[np.ix_(index0, index0)] = np.eye(n0) - X0 @ solve
     R[index1] = centring @ effects
-    return Imputation(panel, ["ATT", *times.tolist()], V.T @ y, V, R)
+    return Imputation(panel, ["ATT", *times.tolist()], V.T @ y, V, R, totals)
 
 
 def _group_means(groups: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -191,22 +231,35 @@ def pretrend(panel: Panel, leads: int = 3) -> Pretrend:
     return Pretrend(times, b, np.sqrt(np.diag(V)), p, fit.df)
 
 
-def jackknife_se(panel: Panel, names: list) -> np.ndarray:
-    """Cluster jackknife (CV3) standard errors of the imputation estimates ``names``.
+def leave_one_out(panel: Panel, names: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per area (rows) the estimates ``names`` re-estimated without it, and their totals.
 
-    Each area is left out in turn and everything re-estimated; with few treated areas this
-    is far less optimistic than the analytic cluster-robust variance (MacKinnon, Nielsen and
-    Webb 2023). An event time missing without some area is left out of its own sum.
+    Each area is left out in turn and everything re-estimated. An estimate that cannot be
+    made without the area is NaN with total 0.
     """
     draws = np.full((panel.n_units, len(names)), np.nan)
+    totals = np.zeros((panel.n_units, len(names)))
     for g in range(panel.n_units):
         sub = panel.subset(panel.unit != g)
         sub = sub.subset(identified(sub))
         if not sub.treated.any():
             continue
         estimate = imputation(sub)
-        found = dict(zip(estimate.names, estimate.estimate, strict=True))
-        draws[g] = [found.get(name, np.nan) for name in names]
+        index = {name: k for k, name in enumerate(estimate.names)}
+        for j, name in enumerate(names):
+            if name in index:
+                draws[g, j] = estimate.estimate[index[name]]
+                totals[g, j] = estimate.totals[index[name]]
+    return draws, totals
+
+
+def jackknife_se(draws: np.ndarray) -> np.ndarray:
+    """Cluster jackknife (CV3) standard errors from the leave-one-area-out estimates.
+
+    With few treated areas this is far less optimistic than the analytic cluster-robust
+    variance (MacKinnon, Nielsen and Webb 2023). Areas without an estimate are left out of
+    their estimate's sum.
+    """
     n = np.sum(~np.isnan(draws), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = np.nansum((draws - np.nanmean(draws, axis=0)) ** 2, axis=0)

@@ -10,12 +10,21 @@ from scipy import stats
 
 from indicators.display.german import whole
 from indicators.effects import evidence
-from indicators.effects.did import Panel, identified, imputation, jackknife_se, pretrend, twfe
+from indicators.effects.did import (
+    Panel,
+    identified,
+    imputation,
+    jackknife_se,
+    leave_one_out,
+    pretrend,
+    twfe,
+)
 from indicators.effects.inference import (
     pretrend_bootstrap_p,
     randomization_p,
     wild_cluster_bootstrap_p,
 )
+from indicators.effects.sufficient import AREA_COLUMNS, TOTAL_COLUMNS, pooling_statistics
 
 ESTIMATOR = "Imputation (Borusyak/Jaravel/Spiess), Punktschätzer wie did2s"
 CI_METHOD = "Cluster-Jackknife-SE (CV3), t-Verteilung mit G−1 Freiheitsgraden"
@@ -30,6 +39,7 @@ EFFECT_COLUMNS = [
 """Columns of the effect table; a measure that is not estimable leaves the estimates empty."""
 COURSE_COLUMNS = ["massnahme_id", "indikator_id", "jahre_seit_start", "art", "effekt_pp",
                   "ki_unten", "ki_oben"]  # fmt: skip
+LINK = ["massnahme_id", "indikator_id"]
 
 
 @dataclass(frozen=True)
@@ -54,15 +64,40 @@ def adoption_years(umsetzung: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class LinkEstimate:
+    """The results for one measure × outcome."""
+
+    row: dict
+    """The row of the effect table."""
+    course: list[dict]
+    """Rows of the event study."""
+    totals: pd.DataFrame
+    """Pooling statistics per estimate (``sufficient.TOTAL_COLUMNS``); empty if not estimable."""
+    areas: pd.DataFrame
+    """Pooling statistics per estimate and area (``sufficient.AREA_COLUMNS``)."""
+
+
+@dataclass(frozen=True)
+class EffectTables:
+    effects: pd.DataFrame
+    course: pd.DataFrame
+    totals: pd.DataFrame
+    """Per measure × outcome × estimate: ``LINK`` + ``sufficient.TOTAL_COLUMNS``."""
+    areas: pd.DataFrame
+    """Per measure × outcome × estimate × area: ``LINK`` + ``sufficient.AREA_COLUMNS``."""
+
+
 def build_panel(
     outcome: pd.DataFrame, starts: pd.Series, lag: int, options: EffectOptions
-) -> Panel:
-    """Panel of one outcome's quarter values; ``starts`` maps gebiet_id → adoption year."""
+) -> tuple[Panel, np.ndarray]:
+    """Panel of one outcome's quarter values and the area id of each unit code;
+    ``starts`` maps gebiet_id → adoption year."""
     rows = outcome[outcome["wert"].notna()]
     if not options.include_partial_surveys:
         rows = rows[~rows["teilerhebung"].astype(bool)]
     rows = rows.sort_values(["gebiet_id", "jahr"]).reset_index(drop=True)
-    codes, _ = pd.factorize(rows["gebiet_id"], sort=True)
+    codes, areas = pd.factorize(rows["gebiet_id"], sort=True)
     start = rows["gebiet_id"].map(starts).astype(float).fillna(np.inf) + lag
     weight = rows["nenner"] if options.weighting == "kinder" else pd.Series(1.0, index=rows.index)
     panel = Panel(
@@ -72,14 +107,15 @@ def build_panel(
         weight=weight.to_numpy(float),
         start=start.to_numpy(float),
     )
-    return panel.subset(identified(panel))
+    keep = identified(panel)
+    return panel.subset(keep), np.asarray(areas)[np.unique(codes[keep])]
 
 
 def estimate_effect(
     link: pd.Series, outcome: pd.DataFrame, starts: pd.Series, options: EffectOptions
-) -> tuple[dict, list[dict]]:
-    """One row for the effect table and the event-study rows for one measure × outcome."""
-    panel = build_panel(outcome, starts, int(link["verzoegerung_jahre"]), options)
+) -> LinkEstimate:
+    """The effect of one measure on one outcome."""
+    panel, areas = build_panel(outcome, starts, int(link["verzoegerung_jahre"]), options)
     treated_units = np.unique(panel.unit[panel.treated])
     ever = np.isfinite(panel.start)
     pre_years = pd.Series(panel.year < panel.start).groupby(panel.unit).sum()
@@ -102,11 +138,14 @@ def estimate_effect(
         post_observations=int(panel.treated.sum()),
     )
     if reason:
-        return {**base, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}, []
+        row = {**base, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}
+        return LinkEstimate(row, [], pd.DataFrame(columns=TOTAL_COLUMNS),
+                            pd.DataFrame(columns=AREA_COLUMNS))  # fmt: skip
 
     rng = np.random.default_rng(options.seed)
     imp = imputation(panel)
-    se = jackknife_se(panel, imp.names)
+    left_out, left_out_totals = leave_one_out(panel, imp.names)
+    se = jackknife_se(left_out)
     df = panel.n_units - 1
     t_crit = stats.t.ppf(0.975, df)
     p_cluster = 2 * stats.t.sf(np.abs(imp.estimate / se), df)
@@ -146,7 +185,8 @@ def estimate_effect(
     }
     course = _course(link, "Placebo (vor Beginn)", trend.event_times, trend.coef, trend.se, t_crit)
     course += _course(link, "Effekt", imp.names[1:], imp.estimate[1:], se[1:], t_crit)
-    return row, course
+    totals, per_area = pooling_statistics(imp, left_out, left_out_totals, areas)
+    return LinkEstimate(row, course, totals, per_area)
 
 
 def _course(link: pd.Series, kind: str, times, effects, ses, t_crit: float) -> list[dict]:
@@ -180,20 +220,36 @@ def measure_effects(
     outcomes: pd.DataFrame,
     umsetzung: pd.DataFrame,
     options: EffectOptions = EffectOptions(),
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Effect table (one row per link) and event-study table for every measure × outcome.
+) -> EffectTables:
+    """Effect table (one row per link), event-study table and pooling statistics for every
+    measure × outcome.
 
     ``outcomes``: quarter rows of the indicator values (gebiet_id, jahr, indikator_id, wert,
     nenner, teilerhebung).
     """
     adoption = adoption_years(umsetzung)
-    rows, courses = [], []
-    for _, link in links.sort_values(["massnahme_id", "indikator_id"]).iterrows():
+    rows, courses, totals, areas = [], [], [], []
+    for _, link in links.sort_values(LINK).iterrows():
         starts = adoption[adoption["massnahme_id"] == link["massnahme_id"]].set_index("gebiet_id")[
             "beginn"
         ]
         outcome = outcomes[outcomes["indikator_id"] == link["indikator_id"]]
-        row, course = estimate_effect(link, outcome, starts, options)
-        rows.append(row)
-        courses.extend(course)
-    return pd.DataFrame(rows, columns=EFFECT_COLUMNS), pd.DataFrame(courses, columns=COURSE_COLUMNS)
+        result = estimate_effect(link, outcome, starts, options)
+        rows.append(result.row)
+        courses.extend(result.course)
+        keys = {"massnahme_id": link["massnahme_id"], "indikator_id": link["indikator_id"]}
+        totals.append(result.totals.assign(**keys))
+        areas.append(result.areas.assign(**keys))
+    return EffectTables(
+        pd.DataFrame(rows, columns=EFFECT_COLUMNS),
+        pd.DataFrame(courses, columns=COURSE_COLUMNS),
+        _stacked(totals, TOTAL_COLUMNS),
+        _stacked(areas, AREA_COLUMNS),
+    )
+
+
+def _stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=[*LINK, *columns])
+    return pd.concat(frames, ignore_index=True)[[*LINK, *columns]]

@@ -5,6 +5,9 @@ every bootstrap replication is a matrix product: no Python loop per replication.
 
 * p-value: restricted wild cluster bootstrap (WCR, the null of no effect imposed: the outcome
   is refitted with unit and year effects only), bootstrap-t with Webb's six-point weights.
+* score bootstrap: the wild cluster bootstrap of a linear estimate's cluster scores (Kline and
+  Santos 2012), for estimates whose cluster scores are all there is (the pooled estimate of
+  several municipalities, ``indicators/land/pooling.py``).
 * randomization inference: adoption dates are permuted across areas and the ATT recomputed;
   the p-value is the share of permutations with an effect at least as large in absolute value.
 """
@@ -46,6 +49,22 @@ def wild_cluster_bootstrap_p(
         return float(np.mean(np.abs(shift / se_star) >= abs(estimate.estimate[k] / se)))
 
 
+def score_bootstrap_p(
+    scores: np.ndarray, estimate: float, reps: int, rng: np.random.Generator
+) -> float:
+    """Wild bootstrap (Webb weights) p-value of a linear estimate against 0 from its scores.
+
+    A replication flips the cluster scores with the cluster weights: the estimate's deviation
+    is Σ_g w_g ψ_g. The p-value is (1 + k)/(1 + reps), k the replications at least as far from
+    0 as the estimate. Replications are drawn in blocks to bound the memory.
+    """
+    exceed, block = 0, max(1, 2_000_000 // max(len(scores), 1))
+    for done in range(0, reps, block):
+        weights = webb_weights(rng, min(block, reps - done), len(scores))
+        exceed += int(np.sum(np.abs(weights @ scores) >= abs(estimate)))
+    return (1 + exceed) / (1 + reps)
+
+
 def att(panel: Panel) -> float:
     """The imputation ATT alone (for permutations): mean imputed effect of treated obs."""
     treated = panel.treated
@@ -64,7 +83,7 @@ def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
     exceed = 0
     for _ in range(reps):
         start = rng.permutation(unit_start)[panel.unit]
-        permuted = Panel(panel.unit, panel.year, panel.y, panel.weight, start)
+        permuted = panel.with_start(start)
         permuted = permuted.subset(identified(permuted))
         exceed += abs(att(permuted)) >= observed - 1e-12
     return (1 + exceed) / (1 + reps)

@@ -62,7 +62,8 @@ def write_measure_effects(
     links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
     outcomes = con.sql(QUARTER_VALUES).df()
     umsetzung = con.sql("SELECT * FROM staging.massnahmen_umsetzung").df()
-    effects, course = measure_effects(links, outcomes, umsetzung, options)
+    tables = measure_effects(links, outcomes, umsetzung, options)
+    effects, course = tables.effects, tables.course
     replace_tables(
         con,
         {

@@ -1,0 +1,129 @@
+"""The pooled estimate from the municipalities' exported statistics equals the imputation
+estimator run on their stacked panels, and recovers a planted effect exactly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from indicators.effects.did import (
+    Panel,
+    cluster_scores,
+    identified,
+    imputation,
+    jackknife_se,
+    leave_one_out,
+)
+from indicators.effects.inference import score_bootstrap_p
+from indicators.effects.sufficient import effect_label, pooling_statistics
+from indicators.land.pooling import pool
+
+
+def city(rng, areas: int, years: range, treated: int, effect, noise: float, weighted=False):
+    """A staggered-adoption panel: area and year effects, ``treated`` areas starting
+    in different years, effect(k) added from the start (k = years since start)."""
+    unit = np.repeat(np.arange(areas), len(years))
+    year = np.tile(np.array(years), areas)
+    starts = np.full(areas, np.inf)
+    starts[rng.choice(areas, treated, replace=False)] = rng.integers(
+        years[2], years[-1], size=treated
+    )
+    start = starts[unit]
+    k = np.where(year >= start, year - start, -1)
+    y = (
+        rng.normal(0, 5, areas)[unit]
+        + np.cumsum(rng.normal(0, 1, len(years)))[year - years[0]]
+        + np.where(k >= 0, [effect(x) for x in k], 0.0)
+        + noise * rng.normal(size=len(unit))
+    )
+    weight = rng.uniform(20, 80, len(unit)) if weighted else np.ones(len(unit))
+    panel = Panel(unit, year, y, weight, start)
+    return panel.subset(identified(panel))
+
+
+def exported(panel: Panel, ags: str):
+    """What the municipality exports: its totals and per-area statistics."""
+    imp = imputation(panel)
+    draws, totals = leave_one_out(panel, imp.names)
+    areas = np.array([f"{ags}-{g:03d}" for g in range(panel.n_units)])
+    summen, gebiete = pooling_statistics(imp, draws, totals, areas)
+    keys = {"ags": ags, "massnahme_id": "M1"}
+    return summen.assign(**keys), gebiete.assign(**keys)
+
+
+def stacked(panels: list[Panel]) -> Panel:
+    """The municipalities' panels in one, each with its own year effects."""
+    offsets = np.cumsum([0] + [p.n_units for p in panels[:-1]])
+    return Panel(
+        np.concatenate([p.unit + o for p, o in zip(panels, offsets, strict=True)]),
+        np.concatenate([p.year for p in panels]),
+        np.concatenate([p.y for p in panels]),
+        np.concatenate([p.weight for p in panels]),
+        np.concatenate([p.start for p in panels]),
+        np.concatenate([np.full(len(p.y), c) for c, p in enumerate(panels)]),
+    )
+
+
+def land(seed: int, effect, noise: float, weighted: bool = False) -> list[Panel]:
+    rng = np.random.default_rng(seed)
+    shapes = [(12, range(2010, 2020), 3), (27, range(2008, 2022), 6), (9, range(2012, 2019), 2),
+              (40, range(2009, 2023), 9), (18, range(2011, 2021), 4)]  # fmt: skip
+    return [city(rng, a, y, t, effect, noise, weighted) for a, y, t in shapes]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_federated_pooling_equals_the_stacked_estimator(weighted):
+    panels = land(3, lambda k: 2.0 + 0.5 * k, noise=1.5, weighted=weighted)
+    parts = [exported(p, f"05{c:06d}") for c, p in enumerate(panels)]
+    pooled = pool(pd.concat([s for s, _ in parts]), pd.concat([a for _, a in parts]))
+
+    reference = stacked(panels)
+    imp = imputation(reference)
+    se = jackknife_se(leave_one_out(reference, imp.names)[0])
+    scores = cluster_scores(imp)
+    G = reference.n_units
+    assert [p.effekt for p in pooled] == [effect_label(n) for n in imp.names]
+    for k, p in enumerate(pooled):
+        assert p.n_clusters == G and p.df == G - 1
+        assert p.estimate == pytest.approx(imp.estimate[k], abs=1e-9)
+        assert p.se == pytest.approx(se[k], abs=1e-9)
+        np.testing.assert_allclose(p.scores, scores[:, k], atol=1e-9)
+        assert p.se_cluster == pytest.approx(np.sqrt(G / (G - 1) * (scores[:, k] ** 2).sum()))
+        assert p.weight_total == pytest.approx(imp.totals[k])
+    overall = pooled[0]
+    assert score_bootstrap_p(
+        overall.scores, overall.estimate, 999, np.random.default_rng(5)
+    ) == score_bootstrap_p(scores[:, 0], imp.estimate[0], 999, np.random.default_rng(5))
+
+
+def test_event_times_that_only_some_municipalities_have_pool_over_those():
+    panels = land(11, lambda k: 1.0 * k, noise=1.0)
+    parts = [exported(p, f"05{c:06d}") for c, p in enumerate(panels)]
+    pooled = {p.effekt: p for p in pool(pd.concat([s for s, _ in parts]),
+                                        pd.concat([a for _, a in parts]))}  # fmt: skip
+    reference = stacked(panels)
+    imp = imputation(reference)
+    last = str(max(int(name) for name in imp.names[1:]))
+    having = sum(last in set(s["effekt"]) for s, _ in parts)
+    assert having < len(panels)
+    assert pooled[last].n_strata == having
+    assert pooled[last].estimate == pytest.approx(imp.estimate[-1], abs=1e-9)
+
+
+def test_a_planted_effect_is_recovered_exactly_without_noise():
+    planted = 3.25
+    panels = land(7, lambda k: planted, noise=0.0)
+    parts = [exported(p, f"05{c:06d}") for c, p in enumerate(panels)]
+    pooled = pool(pd.concat([s for s, _ in parts]), pd.concat([a for _, a in parts]))
+    for p in pooled:
+        assert p.estimate == pytest.approx(planted, abs=1e-9)
+        assert p.se == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_pooled_estimate_is_the_weighted_mean_of_the_municipalities():
+    panels = land(5, lambda k: 1.0, noise=2.0)
+    parts = [exported(p, f"05{c:06d}") for c, p in enumerate(panels)]
+    overall = pool(pd.concat([s for s, _ in parts]), pd.concat([a for _, a in parts]))[0]
+    cells = [int(p.treated.sum()) for p in panels]
+    means = [imputation(p).estimate[0] for p in panels]
+    assert overall.estimate == pytest.approx(np.dot(cells, means) / sum(cells), abs=1e-12)
+    assert overall.n_treated_areas == sum(len(np.unique(p.unit[p.treated])) for p in panels)
