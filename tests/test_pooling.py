@@ -78,7 +78,8 @@ def test_federated_pooling_equals_the_stacked_estimator(weighted):
 
     reference = stacked(panels)
     imp = imputation(reference)
-    se = jackknife_se(leave_one_out(reference, imp.names)[0])
+    draws = leave_one_out(reference, imp.names)[0]
+    se = jackknife_se(draws)
     scores = cluster_scores(imp)
     G = reference.n_units
     assert [p.effekt for p in pooled] == [effect_label(n) for n in imp.names]
@@ -90,9 +91,12 @@ def test_federated_pooling_equals_the_stacked_estimator(weighted):
         assert p.se_cluster == pytest.approx(np.sqrt(G / (G - 1) * (scores[:, k] ** 2).sum()))
         assert p.weight_total == pytest.approx(imp.totals[k])
     overall = pooled[0]
+    deviations = np.sqrt((G - 1) / G) * (draws[:, 0] - draws[:, 0].mean())
+    np.testing.assert_allclose(overall.jackknife_scores, deviations, atol=1e-9)
+    assert np.sum(overall.jackknife_scores**2) == pytest.approx(overall.se**2)
     assert score_bootstrap_p(
-        overall.scores, overall.estimate, 999, np.random.default_rng(5)
-    ) == score_bootstrap_p(scores[:, 0], imp.estimate[0], 999, np.random.default_rng(5))
+        overall.jackknife_scores, overall.estimate, 999, np.random.default_rng(5)
+    ) == score_bootstrap_p(deviations, imp.estimate[0], 999, np.random.default_rng(5))
 
 
 def test_event_times_that_only_some_municipalities_have_pool_over_those():

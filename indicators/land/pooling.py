@@ -13,6 +13,15 @@ over all their treated area-years. It is computed from what each municipality ex
   estimate without g is (Σ W τ − W_s τ_s + W_s⁻ᵍ τ_s⁻ᵍ)/(W − W_s + W_s⁻ᵍ); the CV3 standard error
   follows from these G values, and the interval uses t with G − 1 degrees of freedom.
 
+The p-value is a wild cluster bootstrap over all areas (Webb weights) of the
+jackknife-transformed scores sqrt((G−1)/G)·(τ̂₋g − mean), whose bootstrap variance is the
+jackknife variance, as in the WCU_S bootstrap of MacKinnon, Nielsen and Webb (2023, "Fast and
+reliable jackknife and bootstrap methods for cluster-robust inference", JAE). Flipping the
+plain scores ψ instead rejected a true null in 12 % of the replications of the Monte Carlo
+study (``simulations/pooling_monte_carlo.py``): the imputation residuals of treated
+area-years are centred on their municipality's mean at the same event time, which with few
+treated areas per municipality shrinks them.
+
 Each event time (years since start) is pooled the same way over the strata that have it.
 """
 
@@ -52,6 +61,8 @@ class PooledEstimate:
     weight_total: float
     scores: np.ndarray
     """Pooled cluster scores of all areas, in ``CLUSTER`` order (0 where not involved)."""
+    jackknife_scores: np.ndarray
+    """sqrt((n−1)/n)·(τ̂₋g − mean) per area (0 where not estimable): Σ of squares = se²."""
 
 
 def pool(totals: pd.DataFrame, areas: pd.DataFrame, alpha: float = 0.05) -> list[PooledEstimate]:
@@ -102,6 +113,8 @@ def _pool_one(
     with np.errstate(invalid="ignore", divide="ignore"):
         draws = np.where(denominator > 0, numerator / denominator, np.nan)
     se = float(jackknife_se(draws[:, None])[0])
+    n = np.sum(~np.isnan(draws))
+    jackknife_scores = np.nan_to_num(np.sqrt((n - 1) / n) * (draws - np.nanmean(draws)))
 
     G = len(areas)
     df = G - 1
@@ -120,4 +133,5 @@ def _pool_one(
         n_treated_areas=int(np.sum(areas["behandelte_zellen"].fillna(0).to_numpy(float) > 0)),
         weight_total=float(W),
         scores=scores,
+        jackknife_scores=jackknife_scores,
     )
