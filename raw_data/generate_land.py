@@ -7,7 +7,9 @@ of four shapes, each with its own key, name, size, years and delivered sources:
   (Kreis → Gemeinde → Ortsteil, 3–5 Gemeinden) as in ``generate_municipalities.py``; neither
   delivers a measure register, the Stadt no childcare, the Kreis no school entry examination;
 - ``grossstadt``: the five-level kreisfreie Stadt of ``generate_municipalities.py``, reduced to
-  three Bezirke (36–48 Planungsräume), every second one with a small measure register;
+  three Bezirke (36–48 Planungsräume), each with a small measure register: four measures of
+  the types that the sample's register has too, linked to the same outcome indicators, so
+  that the Land finds each of these types with the same outcome in many municipalities;
 - ``stadtbezirke``: a kreisfreie Stadt of the shape of the sample (Stadt → Stadtbezirk →
   Sozialraum → Sozialquartier, 22–30 Sozialquartiere, 2008–2023, default mappings), simulated
   with the helpers of ``generate_sample.py``; with all sources, without measures, or also
@@ -180,12 +182,11 @@ def plan_one(rng, number: int, shape: str, k: int, name: str) -> Plan:
         return Plan(number, shape, spec, ("gebiete", "sozialstrukturatlas", "kindertagesbetreuung"))
     if shape == "grossstadt":
         years = tuple(range(int(rng.integers(2014, 2017)), 2024))
-        measures = small_register(name) if k % 2 == 0 else ()
         spec = Spec(f"05{region}{30 + k // 5:02d}000", name, years, (3, 2, 2, 3 + k % 2),
-                    float(rng.uniform(3000, 6000)), GENERATOR, measures)  # fmt: skip
+                    float(rng.uniform(3000, 6000)), GENERATOR, small_register(name))  # fmt: skip
         sources = ("gebiete", "sozialstrukturatlas", "schuleingang", "kindertagesbetreuung")
         extra = ("massnahmen", "massnahmen_wirkindikatoren", "massnahmen_umsetzung")
-        return Plan(number, shape, spec, sources + (extra if measures else ()))
+        return Plan(number, shape, spec, sources + extra)
     spec = Spec(f"05{region}{40 + k // 5:02d}000", name, SB_YEARS, (int(rng.integers(22, 31)),),
                 float(rng.uniform(4000, 9000)), GENERATOR)  # fmt: skip
     return Plan(number, shape, spec, SB_SOURCES[k % len(SB_SOURCES)])

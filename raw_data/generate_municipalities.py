@@ -53,6 +53,7 @@ from raw_data.generate_sample import (
     CITY_POPULATION,
     INDICATOR_FIELD,
     KITA_HEADER,
+    REGISTER_HEADER,
     SEU_COLUMNS,
     SEU_YEARS,
     YEARS,
@@ -304,21 +305,24 @@ below the model's 97 % ceiling."""
 GS_AREA_TITLES = {"gebiet_id": "Raumschlüssel", "gebiet_name": "Raumbezeichnung"}
 F03, K36 = "Frühe Hilfen (0–3)", "Kita (3–6)"
 GS_MEASURES = (
-    Measure("AU-01", "Sprachkita plus", "Jugendamt Auenstadt", K36, "3-5",
+    Measure("AU-01", "Sprachkita plus",
+            "sprachfoerderung_alltagsintegriert", "Jugendamt Auenstadt", K36, "3-5",
             "Zusätzliche Sprachförderkräfte in Kitas mit vielen Kindern nichtdeutscher "
             "Familiensprache.",
             "seu_sprache", "sinkt", -3.0, 0.30, 310.0, min_pov=0.25, n_quarters=(10, 18),
             starts=(2016, 2020)),
-    Measure("AU-02", "Bewegte Kita", "Sportamt", K36, "3-5",
+    Measure("AU-02", "Bewegte Kita", "bewegungsfoerderung", "Sportamt", K36, "3-5",
             "Tägliche Bewegungsangebote und Fortbildungen für Erzieherinnen und Erzieher.",
             "seu_koordination", "sinkt", -2.5, 0.35, 150.0, min_pov=0.20, n_quarters=(8, 14),
             starts=(2016, 2020)),
-    Measure("AU-03", "Kita-Einstieg für Familien", "Caritasverband Auenstadt", F03, "0-2",
+    Measure("AU-03", "Kita-Einstieg für Familien",
+            "kita_zugang", "Caritasverband Auenstadt", F03, "0-2",
             "Niedrigschwellige Eltern-Kind-Gruppen führen Familien an die Kindertagesbetreuung "
             "heran.",
             "betreuung_u3", "steigt", 4.0, 0.10, 480.0, min_pov=0.30, n_quarters=(6, 12),
             starts=(2017, 2021)),
-    Measure("AU-04", "Gesund aufwachsen im Quartier", "Gesundheitsamt", K36, "3-5",
+    Measure("AU-04", "Gesund aufwachsen im Quartier",
+            "gesundheitsfoerderung", "Gesundheitsamt", K36, "3-5",
             "Ernährungs- und Bewegungsberatung für Familien in Kitas und Familienzentren.",
             "seu_uebergewicht", "sinkt", -2.0, 0.25, 200.0, min_pov=0.25, n_quarters=(8, 14),
             starts=(2016, 2019)),
@@ -500,11 +504,9 @@ def gs_kita(folder: Path, spec: Spec, rng, quarters: list[Quarter], kita) -> dic
 
 def gs_measures(folder: Path, spec: Spec, quarters: list[Quarter], umsetzung, effects) -> None:
     """Register and outcome links in the default layout, implementation per Planungsraum."""
-    register = [[m.id, m.titel, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
+    register = [[m.id, m.titel, m.typ, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
                 for m in spec.measures]  # fmt: skip
-    write_csv(folder / "massnahmen" / "massnahmen.csv",
-              ("Maßnahme-Nr.", "Titel", "Träger", "Lebensphase", "Zielgruppe (Alter)",
-               "Beschreibung"), register)  # fmt: skip
+    write_csv(folder / "massnahmen" / "massnahmen.csv", REGISTER_HEADER, register)
     links = [[m.id, m.indikator, m.richtung, "0"] for m in spec.measures]
     write_csv(folder / "massnahmen_wirkindikatoren" / "massnahmen_wirkindikatoren.csv",
               ("Maßnahme-Nr.", "Indikator", "Erwartete Richtung", "Wirkung ab Jahr nach Start"),

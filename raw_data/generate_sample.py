@@ -285,6 +285,7 @@ INDICATOR_DENOMINATOR = {"seu_u9": "uheft_vorgelegt", "seu_masern": "impfpass_vo
 class Measure:
     id: str
     titel: str
+    typ: str  # id of the measure type (indicators/massnahmentypen.yaml)
     traeger: str
     lebensphase: str
     zielgruppe: str
@@ -302,55 +303,65 @@ class Measure:
 
 F03, K36, G610 = "Frühe Hilfen (0–3)", "Kita (3–6)", "Grundschule (6–10)"
 MEASURES = (
-    Measure("M01", "Willkommensbesuche für Neugeborene", "Jugendamt", F03, "0-2",
+    Measure("M01", "Willkommensbesuche für Neugeborene",
+            "willkommensbesuche", "Jugendamt", F03, "0-2",
             "Fachkräfte der Frühen Hilfen besuchen Familien nach der Geburt zu Hause und "
             "erinnern an die Früherkennungsuntersuchungen.",
             "seu_u9", "steigt", 6.0, 0.28, 220.0),
-    Measure("M02", "Familienhebammen", "Gesundheitsamt", F03, "0-2",
+    Measure("M02", "Familienhebammen", "familienhebammen", "Gesundheitsamt", F03, "0-2",
             "Familienhebammen begleiten belastete Familien im ersten Lebensjahr und unterstützen "
             "bei Vorsorge und Impfungen.",
             "seu_masern", "steigt", 4.0, 0.08, 2600.0, min_pov=0.30),
-    Measure("M03", "Alltagsintegrierte Sprachförderung in Kitas", "Jugendamt", K36, "3-5",
+    Measure("M03", "Alltagsintegrierte Sprachförderung in Kitas",
+            "sprachfoerderung_alltagsintegriert", "Jugendamt", K36, "3-5",
             "Zusätzliche Sprachfachkräfte verankern Sprachbildung im Kita-Alltag und "
             "qualifizieren die Teams.",
             "seu_sprache", "sinkt", -5.0, 0.30, 480.0),
-    Measure("M04", "Bewegungskita", "Stadtsportbund Oberhausen", K36, "3-5",
+    Measure("M04", "Bewegungskita", "bewegungsfoerderung", "Stadtsportbund Oberhausen", K36, "3-5",
             "Kitas mit Bewegungsschwerpunkt bieten täglich angeleitete Bewegungszeiten in "
             "Kooperation mit Sportvereinen an.",
             "seu_koordination", "sinkt", 0.0, 0.30, 260.0),
-    Measure("M05", "Familienzentren und Elterncafés", "Familienzentren", F03, "0-2",
+    Measure("M05", "Familienzentren und Elterncafés",
+            "familienzentren", "Familienzentren", F03, "0-2",
             "Offene Elterncafés in Familienzentren begleiten Familien früh in die "
             "Kindertagesbetreuung.",
             "seu_kita_2jahre", "steigt", 1.0, 0.15, 310.0, growing=True, min_pov=0.30,
             starts=(2014, 2017)),
-    Measure("M06", "Rucksack-Elternprogramm", "Kommunales Integrationszentrum", K36, "3-5",
+    Measure("M06", "Rucksack-Elternprogramm",
+            "elternbildung", "Kommunales Integrationszentrum", K36, "3-5",
             "Mehrsprachige Elternbegleiterinnen stärken Eltern, die Sprachentwicklung ihrer "
             "Kinder in Familiensprache und Deutsch zu fördern.",
             "seu_deutsch_unzureichend", "sinkt", -4.0, 0.10, 650.0),
-    Measure("M07", "Gesunde Ernährung in Kitas", "Gesundheitsamt", K36, "3-5",
+    Measure("M07", "Gesunde Ernährung in Kitas",
+            "gesundheitsfoerderung", "Gesundheitsamt", K36, "3-5",
             "Kitas erhalten Beratung zu ausgewogener Verpflegung und gestalten "
             "Ernährungsbildung gemeinsam mit Eltern.",
             "seu_uebergewicht", "sinkt", -2.5, 0.30, 240.0),
-    Measure("M08", "Lernförderung an Grundschulen", "Bildungsbüro", G610, "6-9",
+    Measure("M08", "Lernförderung an Grundschulen", "lernfoerderung", "Bildungsbüro", G610, "6-9",
             "Lernpatinnen und Lernpaten fördern Grundschulkinder in Kleingruppen in Deutsch "
             "und Mathematik.",
             "uebergang_gymnasium", "steigt", 3.0, 0.12, 950.0),
-    Measure("M09", "Schulsozialarbeit an Grundschulen", "AWO Oberhausen", G610, "6-9",
+    Measure("M09", "Schulsozialarbeit an Grundschulen",
+            "schulsozialarbeit", "AWO Oberhausen", G610, "6-9",
             "Schulsozialarbeiterinnen und Schulsozialarbeiter beraten Kinder, Eltern und "
             "Lehrkräfte und vermitteln frühzeitig Hilfen.",
             "uebergang_foerderschule", "sinkt", -1.5, 0.30, 780.0),
-    Measure("M10", "Kita-Lotsen für Familien mit Kleinkindern", "Caritas Oberhausen", F03, "0-2",
+    Measure("M10", "Kita-Lotsen für Familien mit Kleinkindern",
+            "kita_zugang", "Caritas Oberhausen", F03, "0-2",
             "Lotsinnen begleiten Familien bei der Suche nach einem Betreuungsplatz für Kinder "
             "unter drei Jahren.",
             "betreuung_u3", "steigt", 5.0, 0.12, 420.0),
-    Measure("M11", "Zahlenland in Kitas", "Bildungsbüro", K36, "3-5",
+    Measure("M11", "Zahlenland in Kitas", "fruehe_mint_bildung", "Bildungsbüro", K36, "3-5",
             "Spielerische Förderung von Zahlen- und Mengenvorwissen im letzten Kita-Jahr.",
             "seu_zahlen", "sinkt", -3.0, 0.25, 230.0),
-    Measure("M12", "Stadtteilmütter", "Diakonie Oberhausen", K36, "3-5",
+    Measure("M12", "Stadtteilmütter", "elternbildung", "Diakonie Oberhausen", K36, "3-5",
             "Geschulte Stadtteilmütter besuchen zugewanderte Familien und geben Anregungen "
             "zur Förderung im Vorschulalter.",
             "seu_visuomotorik", "sinkt", -3.0, 0.10, 1150.0, min_pov=0.30, n_quarters=(1, 1)),
 )  # fmt: skip
+REGISTER_HEADER = ("Maßnahme-Nr.", "Titel", "Maßnahmentyp", "Träger", "Lebensphase",
+                   "Zielgruppe (Alter)", "Beschreibung")  # fmt: skip
+"""Titles of the register's columns (raw_data/mappings/massnahmen.yaml)."""
 BAND_OF_AGE_GROUP = {"0-2": "einwohner_0_2", "3-5": "einwohner_3_5", "6-9": "einwohner_6_9",
                      "10-14": "einwohner_10_14", "15-17": "einwohner_15_17"}  # fmt: skip
 
@@ -819,11 +830,9 @@ def umsetzung_rows(quarters, umsetzung) -> list[list[str]]:
 
 
 def write_measures(out: Path, quarters, umsetzung, effects) -> None:
-    register = [[m.id, m.titel, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
+    register = [[m.id, m.titel, m.typ, m.traeger, m.lebensphase, m.zielgruppe, m.beschreibung]
                 for m in MEASURES]  # fmt: skip
-    write_csv(out / "massnahmen" / "massnahmen.csv",
-              ("Maßnahme-Nr.", "Titel", "Träger", "Lebensphase", "Zielgruppe (Alter)",
-               "Beschreibung"), register)  # fmt: skip
+    write_csv(out / "massnahmen" / "massnahmen.csv", REGISTER_HEADER, register)
     links = [[m.id, m.indikator, m.richtung, str(LAG)] for m in MEASURES]
     write_csv(out / "massnahmen_wirkindikatoren" / "massnahmen_wirkindikatoren.csv",
               ("Maßnahme-Nr.", "Indikator", "Erwartete Richtung", "Wirkung ab Jahr nach Start"),

@@ -5,7 +5,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.fields import area_id, at_most, count, measure_id, text, year
-from schemas.source import CATALOGUE_KEYS, Reference, SourceSchema
+from schemas.source import CATALOGUE_KEYS, MEASURE_TYPE_KEYS, Reference, SourceSchema
 
 LIFE_PHASES = (
     "Frühe Hilfen (0–3)",
@@ -22,6 +22,8 @@ MEASURE_REGISTER = Reference("massnahmen", "unbekannt im massnahmen-Register")
 class Massnahmen(pa.DataFrameModel):
     massnahme_id: Series[pd.StringDtype] = measure_id()
     titel: Series[pd.StringDtype] = text(nullable=False)
+    massnahmentyp: Series[pd.StringDtype] = text(required=False)
+    """Id of the measure type (``indicators/massnahmentypen.yaml``); empty where not named."""
     traeger: Series[pd.StringDtype] = text(nullable=False)
     lebensphase: Series[pd.StringDtype] = pa.Field(isin=LIFE_PHASES)
     zielgruppe_alter: Series[pd.StringDtype] = pa.Field(isin=TARGET_AGE_BANDS)
@@ -49,10 +51,20 @@ class MassnahmenUmsetzung(pa.DataFrameModel):
 MASSNAHMEN = SourceSchema(
     name="massnahmen",
     title="Maßnahmenregister",
-    description="Register der Präventionsmaßnahmen (Titel, Träger, Lebensphase, Zielgruppe).",
+    description=(
+        "Register der Präventionsmaßnahmen (Titel, Maßnahmentyp, Träger, Lebensphase, Zielgruppe)."
+    ),
     model=Massnahmen,
     key=("massnahme_id",),
     area_column=None,
+    references={
+        "massnahmentyp": Reference(
+            MEASURE_TYPE_KEYS,
+            "Regel: der Maßnahmentyp muss eine Kennung aus der Liste der Maßnahmentypen sein "
+            "(indicators/massnahmentypen.yaml, z. B. 'elternbildung'); passt keiner, "
+            "'sonstige' eintragen oder die Zelle leer lassen",
+        ),
+    },
 )
 
 MASSNAHMEN_WIRKINDIKATOREN = SourceSchema(

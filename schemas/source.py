@@ -9,6 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.fields import Rule
+from schemas.measure_types import measure_type_ids
 from schemas.profile import DEFAULT_PROFILE, Profile
 
 SUPPRESSED_COLUMN = "gesperrte_felder"
@@ -16,6 +17,10 @@ SUPPRESSED_COLUMN = "gesperrte_felder"
 the mapping; never 0)."""
 CATALOGUE_KEYS = "indikatorkatalog"
 """Name of the key set of the indicator catalogue's ids in :class:`References`."""
+MEASURE_TYPE_KEYS = "massnahmentypen"
+"""Name of the key set of the measure types' ids (``indicators/massnahmentypen.yaml``)."""
+VOCABULARIES = {MEASURE_TYPE_KEYS: measure_type_ids}
+"""Key sets the schemas read themselves: known whatever :class:`References` are given."""
 
 
 @dataclass(frozen=True)
@@ -23,14 +28,14 @@ class Reference:
     """A column whose values must be keys of another source or of the catalogue."""
 
     keys: str
-    """A source name, or CATALOGUE_KEYS."""
+    """A source name, CATALOGUE_KEYS or a key set of VOCABULARIES."""
     rule: str
     """The rule in German, as the office reads it when a value is unknown."""
 
     @property
     def delivered(self) -> bool:
         """True when the keys come from another delivered source (which must load first)."""
-        return self.keys != CATALOGUE_KEYS
+        return self.keys != CATALOGUE_KEYS and self.keys not in VOCABULARIES
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,12 @@ class References:
     """Key set name (a source or CATALOGUE_KEYS) -> known values."""
     profile: Profile = DEFAULT_PROFILE
     """The municipality's levels and reference days."""
+
+    def known(self, keys: str) -> frozenset[str]:
+        """The values of key set ``keys``; those of a vocabulary come from its file."""
+        if keys in VOCABULARIES:
+            return VOCABULARIES[keys]()
+        return self.keys.get(keys, frozenset())
 
     def finest_areas(self) -> frozenset[str]:
         """Ids of the areas on the finest level: the units the rows of a source describe."""
@@ -97,7 +108,7 @@ class SourceSchema:
             for rule in self.rules
         ]
         for column, reference in self.references.items():
-            known = refs.keys.get(reference.keys, frozenset())
+            known = refs.known(reference.keys)
             columns[column] = columns[column].set_checks(
                 [*columns[column].checks, pa.Check.isin(sorted(known), error=f"ref:{column}")]
             )

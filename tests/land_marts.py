@@ -45,9 +45,9 @@ COLUMNS = {
     },
     "mart.massnahmen": {
         "ags": "VARCHAR", "kommune": "VARCHAR", "massnahme_id": "VARCHAR", "titel": "VARCHAR",
-        "traeger": "VARCHAR", "lebensphase": "VARCHAR", "zielgruppe_alter": "VARCHAR",
-        "wirkindikatoren": "VARCHAR", "jahre_aktiv": "BIGINT", "erstes_jahr": "BIGINT",
-        "letztes_jahr": "BIGINT", "wirkungen_belastbar": "BIGINT",
+        "massnahmentyp": "VARCHAR", "traeger": "VARCHAR", "lebensphase": "VARCHAR",
+        "zielgruppe_alter": "VARCHAR", "wirkindikatoren": "VARCHAR", "jahre_aktiv": "BIGINT",
+        "erstes_jahr": "BIGINT", "letztes_jahr": "BIGINT", "wirkungen_belastbar": "BIGINT",
     },
     "meta.eingaenge": {
         "ags": "VARCHAR", "paket": "VARCHAR", "kommune": "VARCHAR", "erstellt": "VARCHAR",
@@ -201,7 +201,8 @@ def quality_rows(fx: LandFixture, city: pd.DataFrame) -> pd.DataFrame:
 def measure_rows(fx: LandFixture) -> pd.DataFrame:
     return pd.DataFrame([
         {"ags": ags, "kommune": name, "massnahme_id": f"M0{m}", "titel": f"Maßnahme {m}",
-         "traeger": "Jugendamt", "lebensphase": "Kita", "zielgruppe_alter": "3-6",
+         "massnahmentyp": "elternbildung" if a % 2 else None, "traeger": "Jugendamt",
+         "lebensphase": "Kita", "zielgruppe_alter": "3-6",
          "wirkindikatoren": fx.indicators[0].id, "jahre_aktiv": 3, "erstes_jahr": fx.years[1],
          "letztes_jahr": fx.years[-1], "wirkungen_belastbar": m % 2}
         for a, (ags, name, _) in enumerate(fx.municipalities)

@@ -21,6 +21,7 @@ import indicators.export.package as export_package_module
 import indicators.export.report as report_module
 from assets.keys import EXPORT_KEY
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
+from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.export.package import export_package
 from indicators.export.printing import PRINT_RULES, check_print, find_browser, print_rules
 from indicators.export.spec import COST_COLUMNS, TABLES, export_docs
@@ -131,7 +132,7 @@ def test_the_manifest_names_format_and_municipality_first_and_its_own_hash_last(
     city = csv(folder, "kommune").iloc[0]
     keys = list(manifest)
     assert keys[:3] == ["paketformat", "ags", "kommune"] and keys[-1] == "manifest_sha256"
-    assert manifest["paketformat"] == 1
+    assert manifest["paketformat"] == PACKAGE_FORMAT == 2
     assert (manifest["ags"], manifest["kommune"]) == (city["gebiet_id"], city["gebiet_name"])
     rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -20,6 +20,7 @@ from conftest import LAND_COUNT
 from indicators.export.spec import TABLES
 from raw_data.generate_land import plan, write_data
 from raw_data.generate_sample import MEASURES as SAMPLE_MEASURES
+from schemas.measure_types import measure_type_ids
 
 KREIS_KEY = re.compile(r"05[13579]\d\d")
 CITY_KEY = re.compile(r"05[13579]\d{5}")
@@ -64,6 +65,29 @@ def test_eighteen_municipalities_of_all_kinds_sizes_years_and_sources():
     for source in ("kindertagesbetreuung", "schuleingang", "schulwechsel"):
         assert 0 < sum(source in s for s in delivered) < 18, source
     assert all({"gebiete", "sozialstrukturatlas"} <= s for s in delivered)
+
+
+def test_several_measure_types_share_their_outcome_in_many_municipalities():
+    """The Land pools measures of one type by outcome: four types are linked to the same
+    outcome indicator in every municipality with a register."""
+    plans = plan(40)
+    registers = {
+        p.spec.ags: p.spec.measures or SAMPLE_MEASURES for p in plans if "massnahmen" in p.sources
+    }
+    assert len(registers) >= 10
+    assert {p.shape for p in plans if p.spec.ags in registers} == {"grossstadt", "stadtbezirke"}
+    pairs = Counter(
+        pair for measures in registers.values() for pair in {(m.typ, m.indikator) for m in measures}
+    )
+    everywhere = {pair for pair, count in pairs.items() if count == len(registers)}
+    assert everywhere == {
+        ("sprachfoerderung_alltagsintegriert", "seu_sprache"),
+        ("bewegungsfoerderung", "seu_koordination"),
+        ("kita_zugang", "betreuung_u3"),
+        ("gesundheitsfoerderung", "seu_uebergewicht"),
+    }
+    known = measure_type_ids()
+    assert all(m.typ in known for measures in registers.values() for m in measures)
 
 
 def test_a_longer_plan_starts_with_the_shorter_one():
@@ -121,9 +145,9 @@ def test_the_packages_show_the_planned_sources(planned):
     catalogue = rows(planned[0][1] / "indikatorkatalog.csv")
     source_of = {r["indikator_id"]: r["quelle"] for r in catalogue}
     for p, package in planned:
-        register = {r["massnahme_id"] for r in rows(package / "massnahmen.csv")}
+        register = {r["massnahme_id"]: r["massnahmentyp"] for r in rows(package / "massnahmen.csv")}
         delivered = p.spec.measures or SAMPLE_MEASURES if "massnahmen" in p.sources else ()
-        assert register == {m.id for m in delivered}
+        assert register == {m.id: m.typ for m in delivered}
         with_value = {
             source_of[r["indikator_id"]]
             for r in rows(package / "indikatoren.csv")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from older_packages import as_format_1
 
 from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.export.spec import SUPPRESSED_FLAG, TABLES
@@ -158,6 +159,23 @@ def test_the_exported_package_holds_exactly_the_files_of_its_format(sample_expor
     assert files - {"manifest.json"} == package_files(PACKAGE_FORMAT)
 
 
+def test_a_package_of_format_1_is_still_accepted(land, package, threshold, tmp_path):
+    older = as_format_1(package, tmp_path / "alt" / package.name)
+    assert read_manifest(older)["paketformat"] == 1
+    assert "massnahmentyp" not in rows(older / "massnahmen.csv")[0]
+    assert verify_package(older, threshold).findings == []
+    result = land.intake(older, threshold, move_rejected=False)
+    assert (result.status, result.findings) == ("aufgenommen", [])
+    assert stored_packages(land) == [result.paket]
+
+
+def test_a_package_of_format_2_declared_as_format_1_is_refused(land, package, threshold):
+    resign(package, paketformat=1)
+    findings = refused(land, package, threshold)
+    assert {(f.datei, f.regel) for f in findings} == {("datapackage.json", "schema")}
+    assert "massnahmen" in findings[0].meldung
+
+
 # --- refused packages ----------------------------------------------------------------------
 
 
@@ -185,7 +203,8 @@ def test_an_extra_file_listed_in_a_resigned_manifest_is_still_unknown(land, pack
     (package / "skript.sh").write_text("rm -rf /", encoding="utf-8")
     resign(package)
     finding = only(refused(land, package, threshold), "datei_unbekannt")
-    assert finding.datei == "skript.sh" and "nicht zu Paketformat 1" in finding.meldung
+    assert finding.datei == "skript.sh"
+    assert f"nicht zu Paketformat {PACKAGE_FORMAT}" in finding.meldung
 
 
 def test_an_edited_manifest_is_refused_by_its_own_checksum(land, package, threshold):

@@ -11,9 +11,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from older_packages import as_format_1
 
 from indicators.compute.rates import Z_95
 from indicators.land.comments import land_docs
+from indicators.land.format import NEWEST_FORMAT, VERSION_1, table_schemas
 from indicators.land.partitions import write_partition
 from indicators.land.warehouse import DATA, build_land_warehouse, publish_land_warehouse
 
@@ -349,6 +351,52 @@ def test_data_quality_and_measures_per_municipality(land: Land):
         expected = gaps(own)
         found = quality.loc[ags, "jahre_mit_luecken"]
         assert (found if isinstance(found, str) else None) == expected, ags
+
+
+def test_the_measure_type_shows_and_is_empty_for_a_package_of_format_1(land: Land, tmp_path):
+    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    registers = {ags: read_csv(p, "massnahmen") for ags, p in packages.items()}
+    older, newer = [ags for ags, register in registers.items() if len(register)][:2]
+    packages[older] = as_format_1(packages[older], tmp_path / "alt" / packages[older].name)
+    database, _ = build(tmp_path / "land", packages)
+    measures = query(database, "SELECT ags, massnahme_id, massnahmentyp FROM mart.massnahmen")
+    assert measures.loc[measures["ags"] == older, "massnahmentyp"].isna().all()
+    assert len(measures[measures["ags"] == older]) == len(registers[older])
+    types = measures[measures["ags"] == newer].set_index("massnahme_id")["massnahmentyp"]
+    delivered = registers[newer].set_index("massnahme_id")["massnahmentyp"]
+    assert types.sort_index().to_dict() == delivered.sort_index().to_dict()
+    assert types.notna().all()
+
+
+def test_a_land_of_format_1_packages_only_has_the_columns_of_the_newest_format(
+    land: Land, tmp_path
+):
+    packages = {
+        ags: as_format_1(package, tmp_path / "alt" / package.name)
+        for ags, package in land.packages.items()
+    }
+    root = tmp_path / "land"
+    for package in packages.values():
+        write_partition(package, root / DATA)
+    partition = parquet(root, "massnahmen", next(iter(packages)))
+    assert "massnahmentyp" not in column_types(duckdb.connect(), partition)
+    shutil.rmtree(root / DATA / "massnahmen_kosten")  # as a table an older format lacks
+    database = root / "land.duckdb"
+    build_land_warehouse(root, [], database)
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for table, schema in table_schemas(NEWEST_FORMAT).items():
+            types = column_types(con, f"pakete.{table}")
+            assert list(types) == ["ags", *schema.columns, "paket"], table
+        assert column_types(con, "pakete.massnahmen")["massnahmentyp"] == "VARCHAR"
+        rows = con.execute("SELECT count(*), count(massnahmentyp) FROM mart.massnahmen").fetchall()
+        costs = con.execute("SELECT count(*) FROM pakete.massnahmen_kosten").fetchall()
+    finally:
+        con.close()
+    registers = sum(len(read_csv(p, "massnahmen")) for p in packages.values())
+    assert rows == [(registers, 0)] and registers > 0
+    assert costs == [(0,)]
+    assert "massnahmentyp" not in VERSION_1.tables["massnahmen"].columns
 
 
 def gaps(rows: pd.DataFrame) -> str | None:

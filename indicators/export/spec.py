@@ -171,6 +171,7 @@ TABLES: tuple[Table, ...] = (
         (
             "massnahme_id",
             "titel",
+            "massnahmentyp",
             "traeger",
             "lebensphase",
             "zielgruppe_alter",

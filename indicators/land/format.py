@@ -6,7 +6,7 @@ must match the format it declares (``indicators/export/manifest.py: PACKAGE_FORM
 test compares the two, so a change of the export tables without a new format fails.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 """Format of every ``datetime`` field of a package."""
@@ -60,6 +60,13 @@ def _reference(text: str) -> ForeignKey:
     own, target = text.split(">")
     table, columns = target.split(".")
     return ForeignKey(tuple(own.split(",")), table, tuple(columns.split(",")))
+
+
+def _with_field(table: TableSchema, field: str, after: str) -> TableSchema:
+    """``table`` with the ``column:type`` pair ``field`` inserted after column ``after``."""
+    name, kind = field.split(":")
+    at = table.columns.index(after) + 1
+    return replace(table, fields=(*table.fields[:at], (name, kind), *table.fields[at:]))
 
 
 RATE = ("wert", "ki_unten", "ki_oben")
@@ -192,7 +199,20 @@ VERSION_1 = PackageFormat(
     },
 )
 
-SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1}
+VERSION_2 = replace(
+    VERSION_1,
+    tables={
+        **VERSION_1.tables,
+        "massnahmen": _with_field(
+            VERSION_1.tables["massnahmen"], "massnahmentyp:string", after="titel"
+        ),
+    },
+)
+"""Format 1 with the type of each measure (``indicators/massnahmentypen.yaml``)."""
+
+SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1, 2: VERSION_2}
+NEWEST_FORMAT = max(SUPPORTED_FORMATS)
+"""The format the Land reads every package as: what an older package lacks stays empty."""
 
 
 def required_columns(version: int) -> dict[str, tuple[str, ...]]:

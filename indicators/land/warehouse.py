@@ -2,8 +2,9 @@
 
 ``build_land_warehouse`` writes a new DuckDB file beside the target and renames it over the
 target. Its SQL is in ``warehouse/land/``, run in this order: ``schema.sql``, the views of
-``pakete.sql`` (one per package table), ``basis.sql`` and ``landeswerte.sql`` (temporary
-tables), then ``marts/*.sql`` by name. Only the Wilson interval of the Land values is computed
+``pakete.sql`` (one per package table, in the shape of the newest package format whatever the
+formats of the packages), ``basis.sql`` and ``landeswerte.sql`` (temporary tables), then
+``marts/*.sql`` by name. Only the Wilson interval of the Land values is computed
 here, by the function that computes the city's (``indicators/compute/rates.py``).
 """
 
@@ -19,7 +20,13 @@ from indicators.compute.rates import wilson_interval
 from indicators.display.summary import StepResult, full_listing
 from indicators.export.spec import TABLES
 from indicators.land.comments import LAND_WAREHOUSE_DIR, SCHEMAS, land_docs
-from indicators.land.partitions import MANIFEST_TABLE, PARTITION_FILE
+from indicators.land.format import NEWEST_FORMAT, table_schemas
+from indicators.land.partitions import (
+    FIELD_TYPES,
+    MANIFEST_COLUMNS,
+    MANIFEST_TABLE,
+    PARTITION_FILE,
+)
 from indicators.store.comments import declared_comments
 from indicators.store.connection import MEMORY_LIMIT, sql_literal, transaction
 from indicators.store.publishing import publish
@@ -95,7 +102,7 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     _insert_history(con, history)
     view = _sql(LAND_WAREHOUSE_DIR / "pakete.sql")
     for table in (*(t.name for t in TABLES), MANIFEST_TABLE):
-        con.execute(view.format(table=table, files=sql_literal(str(_files(data, table)))))
+        con.execute(_package_view(con, view, data, table))
     con.execute(_sql(LAND_WAREHOUSE_DIR / "basis.sql"))
     con.execute(_sql(LAND_WAREHOUSE_DIR / "landeswerte.sql"))
     con.register("intervalle", _intervals(con))
@@ -104,6 +111,30 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     con.unregister("intervalle")
     for statement in declared_comments(con, land_docs(), SCHEMAS):
         con.execute(statement)
+
+
+def _package_view(con: duckdb.DuckDBPyConnection, view: str, data: Path, table: str) -> str:
+    """The statement creating the view of package table ``table`` from the template ``view``:
+    every column of the newest format, NULL where no partition has it."""
+    if table == MANIFEST_TABLE:
+        wanted = MANIFEST_COLUMNS
+    else:
+        fields = table_schemas(NEWEST_FORMAT)[table].fields
+        wanted = {"ags": "VARCHAR", **{n: FIELD_TYPES[k] for n, k in fields}, "paket": "VARCHAR"}
+    files = _files(data, table)
+    if any(files.parent.parent.glob(f"*/{PARTITION_FILE}")):
+        source = (
+            f"read_parquet({sql_literal(str(files))}, union_by_name = true, "
+            "hive_partitioning = false)"
+        )
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    else:
+        source, present = "(SELECT 1 WHERE false)", set()
+    columns = ", ".join(
+        name if name in present else f"CAST(NULL AS {kind}) AS {name}"
+        for name, kind in wanted.items()
+    )
+    return view.format(table=table, columns=columns, source=source)
 
 
 def _intervals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -12,7 +12,7 @@ wirkungen AS (
     WHERE bewertung = 'belastbar'
     GROUP BY ALL
 )
-SELECT m.ags, k.kommune, m.massnahme_id, m.titel, m.traeger, m.lebensphase,
+SELECT m.ags, k.kommune, m.massnahme_id, m.titel, m.massnahmentyp, m.traeger, m.lebensphase,
        m.zielgruppe_alter, m.wirkindikatoren, coalesce(a.jahre_aktiv, 0) AS jahre_aktiv,
        a.erstes_jahr, a.letztes_jahr, coalesce(w.wirkungen_belastbar, 0) AS wirkungen_belastbar
 FROM pakete.massnahmen m

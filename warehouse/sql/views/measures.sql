@@ -1,7 +1,7 @@
 -- Analyst views of the measures' output, effect and cost indicators.
 CREATE OR REPLACE VIEW mart.massnahmen AS
-SELECT m.massnahme_id, m.titel, m.traeger, m.lebensphase, m.zielgruppe_alter, m.beschreibung,
-       list(w.indikator_id ORDER BY w.indikator_id) AS wirkindikatoren
+SELECT m.massnahme_id, m.titel, m.massnahmentyp, m.traeger, m.lebensphase, m.zielgruppe_alter,
+       m.beschreibung, list(w.indikator_id ORDER BY w.indikator_id) AS wirkindikatoren
 FROM staging.massnahmen m
 LEFT JOIN staging.massnahmen_wirkindikatoren w USING (massnahme_id)
 GROUP BY ALL;
