@@ -6,7 +6,7 @@ must match the format it declares (``indicators/export/manifest.py: PACKAGE_FORM
 test compares the two, so a change of the export tables without a new format fails.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 """Format of every ``datetime`` field of a package."""
@@ -192,7 +192,30 @@ VERSION_1 = PackageFormat(
     },
 )
 
-SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1}
+VERSION_2 = replace(
+    VERSION_1,
+    tables={
+        **VERSION_1.tables,
+        "wirkung_summen": _table(
+            "massnahme_id:string indikator_id:string effekt:string effekt_pp:number "
+            "gewichte_summe:number n_gebiete:integer",
+            "massnahme_id,indikator_id,effekt",
+            "massnahme_id,indikator_id>massnahmen_wirkung.massnahme_id,indikator_id",
+        ),
+        "wirkung_gebiete": _table(
+            "massnahme_id:string indikator_id:string effekt:string gebiet_id:string "
+            "einfluss:number behandelte_zellen:number effekt_ohne_gebiet:number "
+            "gewichte_ohne_gebiet:number",
+            "massnahme_id,indikator_id,effekt,gebiet_id",
+            "gebiet_id>gebiete.gebiet_id",
+            "massnahme_id,indikator_id,effekt>wirkung_summen.massnahme_id,indikator_id,effekt",
+        ),
+    },
+)
+"""Format 1 and the pooling statistics of the effects (``wirkung_summen``, ``wirkung_gebiete``):
+what the Land needs to pool the municipalities' effect estimates exactly."""
+
+SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1, 2: VERSION_2}
 
 
 def required_columns(version: int) -> dict[str, tuple[str, ...]]:
