@@ -17,9 +17,11 @@ import pandas as pd
 
 from indicators.compute.rates import wilson_interval
 from indicators.display.summary import StepResult, full_listing
+from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.export.spec import TABLES
 from indicators.land.comments import LAND_WAREHOUSE_DIR, SCHEMAS, land_docs
-from indicators.land.partitions import MANIFEST_TABLE, PARTITION_FILE
+from indicators.land.format import TableSchema, table_schemas
+from indicators.land.partitions import FIELD_TYPES, MANIFEST_TABLE, PARTITION_FILE
 from indicators.store.comments import declared_comments
 from indicators.store.connection import MEMORY_LIMIT, sql_literal, transaction
 from indicators.store.publishing import publish
@@ -94,8 +96,13 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     con.execute(_sql(LAND_WAREHOUSE_DIR / "schema.sql"))
     _insert_history(con, history)
     view = _sql(LAND_WAREHOUSE_DIR / "pakete.sql")
+    schemas = table_schemas(PACKAGE_FORMAT)
     for table in (*(t.name for t in TABLES), MANIFEST_TABLE):
-        con.execute(view.format(table=table, files=sql_literal(str(_files(data, table)))))
+        files = _files(data, table)
+        if table != MANIFEST_TABLE and not any(files.parent.parent.glob(f"*/{PARTITION_FILE}")):
+            con.execute(_empty_view(table, schemas[table]))  # only packages of older formats
+        else:
+            con.execute(view.format(table=table, files=sql_literal(str(files))))
     con.execute(_sql(LAND_WAREHOUSE_DIR / "basis.sql"))
     con.execute(_sql(LAND_WAREHOUSE_DIR / "landeswerte.sql"))
     con.register("intervalle", _intervals(con))
@@ -104,6 +111,15 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     con.unregister("intervalle")
     for statement in declared_comments(con, land_docs(), SCHEMAS):
         con.execute(statement)
+
+
+def _empty_view(table: str, schema: TableSchema) -> str:
+    """The view of a table no package holds yet (every package is of an older format):
+    no rows, the columns of the partitions (``ags``, the table's official fields, ``paket``)
+    in their types, so every query on it runs."""
+    fields = [("ags", "string"), *schema.fields, ("paket", "string")]
+    columns = ", ".join(f"CAST(NULL AS {FIELD_TYPES[kind]}) AS {name}" for name, kind in fields)
+    return f"CREATE VIEW pakete.{table} AS SELECT {columns} WHERE false"
 
 
 def _intervals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
