@@ -131,7 +131,7 @@ def test_the_manifest_names_format_and_municipality_first_and_its_own_hash_last(
     city = csv(folder, "kommune").iloc[0]
     keys = list(manifest)
     assert keys[:3] == ["paketformat", "ags", "kommune"] and keys[-1] == "manifest_sha256"
-    assert manifest["paketformat"] == 1
+    assert manifest["paketformat"] == 2
     assert (manifest["ags"], manifest["kommune"]) == (city["gebiet_id"], city["gebiet_name"])
     rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
