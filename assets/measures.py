@@ -76,8 +76,10 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
             "Placebo-Jahren und Vortrendtest; Standardfehler nach dem Cluster-Jackknife mit "
             "t(G−1), Wild-Cluster-Bootstrap mit Webb-Gewichten, Randomisierungsinferenz bei "
             "weniger als 5 behandelten Gebieten; Zwei-Wege-Fixed-Effects nur als Diagnose; "
-            "Bewertung mit Begründung. Schreibt core.massnahmen_wirkung und "
-            "core.massnahmen_wirkung_verlauf."
+            "Bewertung mit Begründung; dazu je Schätzwert und Gebiet die Statistiken, mit "
+            "denen das Land die Schätzwerte der Kommunen exakt poolt. Schreibt "
+            "core.massnahmen_wirkung, core.massnahmen_wirkung_verlauf, "
+            "core.massnahmen_wirkung_summen und core.massnahmen_wirkung_gebiete."
         ),
     )
     def massnahmen_wirkung(

@@ -656,3 +656,95 @@ def test_an_export_removes_what_a_killed_export_left_behind(sample_export, tmp_p
     export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
                    version="test", created=datetime(2030, 3, 1))  # fmt: skip
     assert [p.name for p in tmp_path.iterdir()] == ["05119000_2030-03-01_01234567"]
+
+
+# --- pooling statistics ----------------------------------------------------------------------
+
+POOLING_KEY = ["massnahme_id", "indikator_id", "effekt"]
+
+
+def link_set(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    return set(zip(frame["massnahme_id"], frame["indikator_id"], strict=True))
+
+
+def test_pooling_statistics_are_exported_only_where_no_quarter_value_is_suppressed(
+    sample_export, workbook
+):
+    _, folder, _ = sample_export
+    totals, areas = csv(folder, "wirkung_summen"), csv(folder, "wirkung_gebiete")
+    effects, values = csv(folder, "massnahmen_wirkung"), csv(folder, "indikatoren")
+    hidden = set(values.loc[values["analyseeinheit"] & values["gesperrt"], "indikator_id"])
+    estimated = effects[effects["effekt_pp"].notna()]
+    clean = estimated[~estimated["indikator_id"].isin(hidden)]
+    exposed = estimated[estimated["indikator_id"].isin(hidden)]
+    assert (effects["gewichtung"] == "jedes Sozialquartier gleich").all()
+    assert len(clean) and len(exposed)  # the sample has both kinds of link
+    assert link_set(totals) == link_set(areas) == link_set(clean)
+    overall = totals[totals["effekt"] == "gesamt"].merge(clean, on=["massnahme_id", "indikator_id"])
+    assert overall["effekt_pp_x"].to_numpy() == pytest.approx(overall["effekt_pp_y"].to_numpy())
+    notes = [str(r[1]) for r in workbook["Hinweise"].values if r[0] == "Poolingstatistik nicht "
+             "exportiert"]  # fmt: skip
+    assert len(notes) == len(exposed)
+    for link in exposed.itertuples():
+        [note] = [n for n in notes if f"({link.massnahme_id})" in n
+                  and f"({link.indikator_id})" in n]  # fmt: skip
+        assert "gesperrte Werte des Wirkindikators" in note
+
+
+def test_pooling_scores_sum_to_zero_and_cells_to_the_weight_total(sample_export):
+    _, folder, _ = sample_export
+    totals, areas = csv(folder, "wirkung_summen"), csv(folder, "wirkung_gebiete")
+    areas["betrag"] = areas["einfluss"].abs()
+    sums = areas.groupby(POOLING_KEY, as_index=False)[["einfluss", "betrag", "behandelte_zellen"]]
+    joined = sums.sum().merge(totals, on=POOLING_KEY, validate="one_to_one")
+    assert len(joined) == len(totals)
+    assert (joined["einfluss"].abs() <= 1e-9 * joined["betrag"].clip(lower=1)).all()
+    assert joined["behandelte_zellen"].to_numpy() == pytest.approx(joined["gewichte_summe"])
+    assert (joined["n_gebiete"] == areas.groupby(POOLING_KEY).size().to_numpy()).all()
+    full = areas.merge(totals, on=POOLING_KEY)
+    assert (full["gewichte_ohne_gebiet"] <= full["gewichte_summe"]).all()
+    assert (full["gewichte_ohne_gebiet"] >= 0).all()
+    assert full.loc[full["effekt_ohne_gebiet"].isna(), "gewichte_ohne_gebiet"].eq(0).all()
+
+
+def tamper_pooling(monkeypatch, change) -> None:
+    original = export_package_module.read_tables
+
+    def read_tampered(con, threshold):
+        tables = original(con, threshold)
+        change(tables.frames)
+        return tables
+
+    monkeypatch.setattr(export_package_module, "read_tables", read_tampered)
+
+
+def _shift_one_score(frames) -> None:
+    frames["wirkung_gebiete"].loc[0, "einfluss"] += 0.5
+
+
+def _raise_one_left_out_weight(frames) -> None:
+    frames["wirkung_gebiete"].loc[0, "gewichte_ohne_gebiet"] = 1e6
+
+
+def _drop_one_total(frames) -> None:
+    frames["wirkung_summen"] = frames["wirkung_summen"].iloc[1:]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_shift_one_score, "Einflüsse der Gebiete summieren sich je Schätzwert zu 0"),
+        (_raise_one_left_out_weight, "Gewichte ohne ein Gebiet höchstens gewichte_summe"),
+        (_drop_one_total, "Fremdschlüssel verweist auf eine vorhandene Zeile"),
+    ],
+)
+def test_tampered_pooling_statistics_fail_the_contract_in_german(
+    sample_export, tmp_path, monkeypatch, change, message
+):
+    _, _, settings = sample_export
+    tamper_pooling(monkeypatch, change)
+    with pytest.raises(export_package_module.ContractViolation) as refused:
+        export_package(settings.published, tmp_path, "0123456789", threshold=THRESHOLD,
+                       version="test", created=datetime(2030, 3, 1))  # fmt: skip
+    assert "Tabelle wirkung_gebiete" in str(refused.value) and message in str(refused.value)
+    assert list(tmp_path.iterdir()) == []

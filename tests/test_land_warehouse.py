@@ -530,7 +530,7 @@ def test_every_mart_column_has_its_german_comment(land: Land):
         ).fetchall()
     finally:
         con.close()
-    assert len(relations) == 6 + 1 + 11
+    assert len(relations) == 6 + 1 + 13  # marts, intake log, package tables and manifests
     for relation, comment in relations:
         assert comment == docs.table(relation).description
     for relation, column, comment in columns:

@@ -21,8 +21,15 @@ from indicators.compute.catalogue import load_catalogue
 from indicators.display.german import p_value
 from indicators.effects import evidence
 from indicators.effects.costs import measure_costs
-from indicators.effects.estimation import adoption_years
+from indicators.effects.did import identified, imputation
+from indicators.effects.estimation import (
+    EffectOptions,
+    adoption_years,
+    build_panel,
+    measure_effects,
+)
 from indicators.effects.reach import measure_output, quarter_inputs
+from indicators.store.measures import QUARTER_VALUES
 from indicators.store.schema import ensure_schema
 from pipelines.definitions import ALL_ASSETS_JOB, build_definitions
 
@@ -262,6 +269,78 @@ def test_event_study_has_placebo_and_effect_years(con):
     ).df()
     assert len(course) == 11 and (course["placebo"] == 3).all()
     assert (course["erstes"] == -3).all() and (course["letztes"] >= 5).all()
+
+
+POOLING_KEYS = ["massnahme_id", "indikator_id", "effekt"]
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, ignore_index=True)
+
+
+def test_pooling_statistics_are_stored_as_measure_effects_gives_them(con):
+    links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
+    outcomes = con.sql(QUARTER_VALUES).df()
+    umsetzung = con.sql("SELECT * FROM staging.massnahmen_umsetzung").df()
+    # the pooling statistics do not depend on the resampling
+    tables = measure_effects(links, outcomes, umsetzung, EffectOptions(bootstrap_reps=9,
+                                                                       permutations=9))  # fmt: skip
+    totals = con.sql("SELECT * FROM core.massnahmen_wirkung_summen").df()
+    areas = con.sql("SELECT * FROM core.massnahmen_wirkung_gebiete").df()
+    assert len(totals) > 11 and len(areas) > len(totals)
+    pd.testing.assert_frame_equal(
+        _sorted(totals, POOLING_KEYS),
+        _sorted(tables.totals, POOLING_KEYS),
+        check_dtype=False,
+    )
+    keys = [*POOLING_KEYS, "gebiet_id"]
+    pd.testing.assert_frame_equal(
+        _sorted(areas, keys), _sorted(tables.areas, keys), check_dtype=False
+    )
+    marts = {v: con.sql(f"SELECT * FROM mart.massnahmen_wirkung_{v}").df()
+             for v in ("summen", "gebiete")}  # fmt: skip
+    assert len(marts["summen"]) == len(totals) and len(marts["gebiete"]) == len(areas)
+
+
+def test_pooling_statistics_of_one_link_recomputed_by_hand(con):
+    """The overall estimate of one link from its panel: W, the scores summing to 0 and
+    giving the analytic cluster SE, and each leave-one-area-out estimate re-estimated here."""
+    link = con.sql(
+        "SELECT * FROM core.massnahmen_wirkung WHERE bewertung <> 'nicht schätzbar' "
+        "ORDER BY massnahme_id, indikator_id LIMIT 1"
+    ).df().iloc[0]  # fmt: skip
+    key = f"massnahme_id = '{link.massnahme_id}' AND indikator_id = '{link.indikator_id}'"
+    total = con.sql(
+        f"SELECT * FROM core.massnahmen_wirkung_summen WHERE {key} AND effekt = 'gesamt'"
+    ).df().iloc[0]  # fmt: skip
+    areas = con.sql(
+        f"SELECT * FROM core.massnahmen_wirkung_gebiete WHERE {key} AND effekt = 'gesamt' "
+        "ORDER BY gebiet_id"
+    ).df()  # fmt: skip
+    outcome = con.sql(QUARTER_VALUES).df().query(f"indikator_id == '{link.indikator_id}'")
+    starts = adoption_years(con.sql("SELECT * FROM staging.massnahmen_umsetzung").df())
+    starts = starts[starts["massnahme_id"] == link.massnahme_id].set_index("gebiet_id")["beginn"]
+    panel, ids = build_panel(outcome, starts, int(link.verzoegerung_jahre), EffectOptions())
+    estimate = imputation(panel)
+    treated = panel.treated
+    weight = estimate.V[treated, 0].sum()  # V sums to 1 over the treated cells: W = their count
+    assert total.effekt_pp == pytest.approx(link.effekt_pp) == pytest.approx(estimate.estimate[0])
+    assert total.gewichte_summe == pytest.approx(treated.sum())
+    assert weight == pytest.approx(1.0)
+    assert total.n_gebiete == panel.n_units == len(areas)
+    assert list(areas["gebiet_id"]) == sorted(ids)
+    counts = pd.Series(treated).groupby(panel.unit).sum()
+    assert areas["behandelte_zellen"].to_numpy() == pytest.approx(counts.to_numpy(float))
+    assert areas["einfluss"].sum() == pytest.approx(0.0, abs=1e-9)
+    G = panel.n_units
+    analytic = np.sqrt(G / (G - 1) * (areas["einfluss"] ** 2).sum())
+    assert 0 < analytic < 5 * link.se
+    for g in (0, G // 2, G - 1):
+        sub = panel.subset(panel.unit != g)
+        sub = sub.subset(identified(sub))
+        again = imputation(sub)
+        assert areas["effekt_ohne_gebiet"].iloc[g] == pytest.approx(again.estimate[0])
+        assert areas["gewichte_ohne_gebiet"].iloc[g] == pytest.approx(sub.treated.sum())
 
 
 def test_reach_and_costs_equal_independent_sql(con):

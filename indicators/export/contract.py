@@ -8,11 +8,12 @@ nothing else in the pipeline needs it.
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from indicators.export.errors import ExportRefused
 from indicators.export.html import render
-from indicators.export.spec import TABLES_BY_NAME
+from indicators.export.spec import POOLING_KEY, POOLING_TABLES, TABLES_BY_NAME
 from indicators.export.tables import ExportTables
 
 DESCRIPTIONS = {
@@ -27,6 +28,24 @@ DESCRIPTIONS = {
     "expect_column_pair_values_a_to_be_greater_than_b": "Intervall um den Schätzwert geordnet",
 }
 """German description of each expectation type the contract uses (GX's snake-case name)."""
+POOLING_TOLERANCE = 1e-9
+"""Relative tolerance of the sums of the pooling statistics (rounding of float sums)."""
+POOLING_CHECKS = {
+    "pruef__einfluss_summe": (
+        "Einflüsse der Gebiete summieren sich je Schätzwert zu 0 (|Σ einfluss| ≤ 1e-9 · max(1, "
+        "Σ |einfluss|))"
+    ),
+    "pruef__zellen_abweichung": (
+        "Gewichte der behandelten Quartiersjahre der Gebiete summieren sich je Schätzwert zu "
+        "gewichte_summe (Abweichung ≤ 1e-9 · max(1, gewichte_summe))"
+    ),
+    "pruef__gewichte_ohne_gebiet": (
+        "Gewichte ohne ein Gebiet höchstens gewichte_summe des Schätzwerts "
+        "(Überschreitung ≤ 1e-9 · max(1, gewichte_summe))"
+    ),
+}
+"""Helper columns of table wirkung_gebiete (``pooling_checks``), each a relative deviation
+that must lie between 0 and ``POOLING_TOLERANCE``, with the German description of its check."""
 DESCRIPTION_KEY = "beschreibung"
 """Key of the German description beside ``expectation_type`` in pruefbericht.json."""
 ESTIMATE_INTERVALS = {
@@ -71,11 +90,15 @@ def expectations(
             out.append(Expectation(table, kind, kwargs))
 
         helpers = [_key_column(fk["fields"]) for fk in schema.get("foreignKeys", [])]
+        if name == "wirkung_gebiete":
+            helpers += list(POOLING_CHECKS)
         columns = [f["name"] for f in schema["fields"]]
         add("ExpectTableColumnsToMatchOrderedList",
             column_list=columns + [h for h in helpers if h not in columns])  # fmt: skip
         without_register = tables.frames["massnahmen"].empty and _about_measures(resource)
-        add("ExpectTableRowCountToBeBetween", min_value=0 if without_register else 1)
+        # every link's statistics may be left out (disclosure.withheld_links)
+        may_be_empty = without_register or name in POOLING_TABLES
+        add("ExpectTableRowCountToBeBetween", min_value=0 if may_be_empty else 1)
         key = schema["primaryKey"]
         for column in key:
             add("ExpectColumnValuesToNotBeNull", column=column)
@@ -104,6 +127,10 @@ def expectations(
                 for column in ("wert", "ki_unten", "ki_oben"):
                     add("ExpectColumnValuesToBeBetween", column=column, min_value=0,
                         max_value=factor, row_condition=("indikator_id", ids))  # fmt: skip
+        if name == "wirkung_gebiete":
+            for column in POOLING_CHECKS:
+                add("ExpectColumnValuesToBeBetween", column=column, min_value=0,
+                    max_value=POOLING_TOLERANCE)  # fmt: skip
         if name in ESTIMATE_INTERVALS:
             estimate = ESTIMATE_INTERVALS[name]
             for low, high in (("ki_unten", estimate), (estimate, "ki_oben")):
@@ -142,6 +169,34 @@ def validation_frame(frame: pd.DataFrame, foreign_keys: list[dict]) -> pd.DataFr
     return out
 
 
+def pooling_checks(areas: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
+    """The helper columns of ``POOLING_CHECKS`` for the rows of wirkung_gebiete (``areas``),
+    with the rows of wirkung_summen (``totals``): per row the relative deviation of its
+    estimate's sums, or of its leave-one-out weight, from what the estimator guarantees.
+    Empty where the estimate has no row in wirkung_summen (the foreign key fails then)."""
+    keys = list(POOLING_KEY)
+    numbers = areas[["einfluss", "behandelte_zellen"]].astype(float)
+    numbers["einfluss_betrag"] = numbers["einfluss"].abs()
+    sums = numbers.groupby([areas[k] for k in keys], sort=False, dropna=False).transform("sum")
+    score_sum, score_size = sums["einfluss"], sums["einfluss_betrag"]
+    cells = sums["behandelte_zellen"]
+    weights = areas[keys].merge(
+        totals[[*keys, "gewichte_summe"]], on=keys, how="left"
+    )["gewichte_summe"].astype(float).to_numpy()  # fmt: skip
+    scale = np.maximum(1.0, np.abs(weights))
+    return pd.DataFrame(
+        {
+            "pruef__einfluss_summe": (score_sum.abs() / np.maximum(1.0, score_size)).to_numpy(),
+            "pruef__zellen_abweichung": np.abs(cells.to_numpy() - weights) / scale,
+            "pruef__gewichte_ohne_gebiet": np.maximum(
+                0.0, areas["gewichte_ohne_gebiet"].astype(float).to_numpy() - weights
+            )
+            / scale,
+        },
+        index=areas.index,
+    )
+
+
 def run_contract(package: dict, suites: list[Expectation], tables: ExportTables) -> ContractResult:
     """One GX checkpoint per table in an ephemeral context; nothing is written to disk."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -171,12 +226,17 @@ def run_contract(package: dict, suites: list[Expectation], tables: ExportTables)
             gx.Checkpoint(name=f"export_{name}", validation_definitions=[validation])
         )
         frame = validation_frame(tables.frames[name], resource["schema"].get("foreignKeys", []))
+        if name == "wirkung_gebiete":
+            checks = pooling_checks(tables.frames[name], tables.frames["wirkung_summen"])
+            frame = pd.concat([frame, checks], axis=1)
         outcome = checkpoint.run(batch_parameters={"dataframe": _plain(frame)})
         described = outcome.describe_dict()
         results[name] = described
         for run in described["validation_results"]:
             for e in run["expectations"]:
-                e[DESCRIPTION_KEY] = DESCRIPTIONS[e["expectation_type"]]
+                e[DESCRIPTION_KEY] = POOLING_CHECKS.get(
+                    e["kwargs"].get("column"), DESCRIPTIONS[e["expectation_type"]]
+                )
             failures += [_failure(name, e) for e in run["expectations"] if not e["success"]]
     return ContractResult(not failures, results, failures)
 

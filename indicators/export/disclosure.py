@@ -9,13 +9,23 @@ cells of an equation add up to less than the threshold. Secondary suppression th
 further cells until every equation has no unknown, or at least two unknowns whose hidden sum
 (when the parent is known) is 0 or at least the threshold. Missing values (NULL) count as
 unknown: they are never published either.
+
+The pooling statistics of the effect estimates hold no counts but are linear in the quarter
+values of their outcome, suppressed ones included: ``withheld_links`` says which measure ×
+outcome may not export them.
 """
 
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from indicators.effects.estimation import LINK, WEIGHTINGS
+from indicators.export.spec import is_finest
 from indicators.export.threshold import DEFAULT_THRESHOLD
+
+POOLED_WEIGHTING = WEIGHTINGS["gebiete"]
+"""The only weighting whose pooling statistics are exported: every quarter-year weighs 1."""
+WITHHELD_COLUMNS = [*LINK, "grund"]
 
 
 def primary(values: pd.Series, threshold: int) -> pd.Series:
@@ -101,3 +111,49 @@ def _cheapest(candidates: list[str], values: pd.Series, index_of: dict[str, obje
         return (value == 0, value, a)
 
     return min(candidates, key=cost)
+
+
+def withheld_links(
+    totals: pd.DataFrame, effects: pd.DataFrame, values: pd.DataFrame, hidden: pd.DataFrame
+) -> pd.DataFrame:
+    """The measure × outcome links whose pooling statistics are left out, with the reason.
+
+    ``totals`` are the rows of ``wirkung_summen``, ``effects`` those of ``massnahmen_wirkung``,
+    ``values`` those of ``indikatoren`` and ``hidden`` its boolean frame of suppressed cells.
+
+    Why: the estimate, every area's score ψ_g = Σ V_i·e_i and every leave-one-area-out
+    estimate are linear in the quarter values y of the outcome, each a fixed combination
+    c·y whose coefficients depend only on which quarter-years are treated (public through
+    the measure register) and on the weights. A suppressed quarter value enters them like
+    any other: with the published values subtracted, every exported number is one linear
+    equation in the few suppressed values, and the 2·G + 1 numbers per estimate solve for
+    them.
+    So a link's statistics are exported only if
+
+    * its weighting is 'gebiete' (every quarter-year weighs 1): with the weighting by
+      children the weights are the quarters' denominators, counts of people that are
+      themselves suppressed in places, and the weight total is a sum of them; and
+    * no value of its outcome on the finest level is suppressed in the package: then the
+      statistics are functions of published values only and reveal nothing new.
+    """
+    links = totals[LINK].drop_duplicates()
+    weighting = links.merge(effects[[*LINK, "gewichtung"]], on=LINK, how="left")["gewichtung"]
+    finest = values.loc[is_finest(values) & hidden.any(axis=1), "indikator_id"]
+    suppressed = finest.value_counts()
+    rows = []
+    for (measure, outcome), weights in zip(links.itertuples(index=False), weighting, strict=True):
+        reasons = []
+        if weights != POOLED_WEIGHTING:
+            reasons.append(
+                f"Gewichtung „{weights}“ statt „{POOLED_WEIGHTING}“: die Gewichte wären "
+                "Kinderzahlen (Nenner der Quartiere)"
+            )
+        if suppressed.get(outcome, 0):
+            reasons.append(
+                f"{suppressed[outcome]} gesperrte Werte des Wirkindikators auf der feinsten "
+                "Ebene, die sich aus den Statistiken und den veröffentlichten Werten "
+                "zurückrechnen ließen"
+            )
+        if reasons:
+            rows.append([measure, outcome, "; ".join(reasons)])
+    return pd.DataFrame(rows, columns=WITHHELD_COLUMNS)

@@ -56,6 +56,57 @@ def data_gaps(tables: ExportTables) -> list[str]:
     return gaps
 
 
+POOLING_NOTES = [
+    ("Poolingstatistik",
+     "Tabellen wirkung_summen und wirkung_gebiete: je Maßnahme, Wirkindikator und Schätzwert "
+     "(effekt: „gesamt“ für den Gesamteffekt, „0“, „1“, … für die Jahre seit Beginn) der "
+     "Schätzwert der Kommune (effekt_pp), die Summe W der Gewichte ihrer behandelten "
+     "Quartiersjahre (gewichte_summe, bei der Gewichtung „jedes Sozialquartier gleich“ ihre "
+     "Zahl) und die Zahl G der Gebiete der Schätzung (n_gebiete); je Gebiet der feinsten Ebene "
+     "sein Einfluss ψ auf den Schätzwert (einfluss, Cluster-Score: Summe über die Quartiersjahre "
+     "des Gebiets aus Gewicht im Schätzer mal Residuum; über die Gebiete summiert 0, "
+     "√(G/(G−1)·Σψ²) ist der analytische cluster-robuste Standardfehler), das Gewicht seiner "
+     "behandelten Quartiersjahre (behandelte_zellen, über die Gebiete summiert W) sowie "
+     "Schätzwert und W der Schätzung ohne das Gebiet (effekt_ohne_gebiet, leer wenn nicht "
+     "schätzbar; gewichte_ohne_gebiet, dann 0)."),
+    ("Poolen beim Land",
+     "Das Land erhält daraus exakt den Schätzwert, den der Imputationsschätzer auf den "
+     "gestapelten Quartierspanels aller Kommunen (jede mit eigenen Jahreseffekten) ergäbe, ohne "
+     "dass ein Quartierswert die Kommune verlässt: der gepoolte Schätzwert ist das mit W "
+     "gewichtete Mittel der Schätzwerte der Kommunen; der Cluster-Score eines Gebiets im "
+     "gepoolten Schätzwert ist sein Einfluss mal dem Anteil seiner Kommune an der Summe der W "
+     "(cluster-robuster Standardfehler und Wild-Cluster-Bootstrap über alle Gebiete); lässt man "
+     "ein Gebiet weg, ändert sich nur der Schätzwert seiner Kommune, zu effekt_ohne_gebiet mit "
+     "dem Gewicht gewichte_ohne_gebiet (Cluster-Jackknife über alle Gebiete des Landes)."),
+    ("Poolingstatistik und Geheimhaltung",
+     "Die beiden Tabellen enthalten keine Fallzahlen von Personen, nur stetige Aggregate "
+     "(Effekte in Prozentpunkten und Summen von Gewichten, die bei der Gewichtung „jedes "
+     "Sozialquartier gleich“ Zahlen von Quartiersjahren sind). Jede ihrer Zahlen ist aber eine "
+     "lineare Funktion der Quartierswerte des Wirkindikators, auch der gesperrten: zieht man "
+     "den Beitrag der veröffentlichten Werte ab, bleibt je Zahl eine lineare Gleichung in den "
+     "gesperrten Werten, und die 2·G + 1 Zahlen je Schätzwert lösen sie auf. Deshalb sind sie "
+     "für eine Maßnahme und einen Wirkindikator nur enthalten, wenn die Gewichtung „jedes "
+     "Sozialquartier gleich“ ist (sonst wären die Gewichte Kinderzahlen der Quartiere) und "
+     "kein Wert des Wirkindikators auf der feinsten Ebene in diesem Paket gesperrt ist: dann "
+     "folgen sie allein aus veröffentlichten Werten und verraten nichts Gesperrtes. Die "
+     "ausgelassenen Verknüpfungen stehen einzeln unter „Poolingstatistik nicht exportiert“."),
+]  # fmt: skip
+
+
+def pooling_notes(tables: ExportTables) -> list[tuple[str, str]]:
+    """What the pooling statistics are, how the Land uses them, why they disclose nothing,
+    and each measure × outcome whose statistics are left out, named with its reason."""
+    measures = tables.frames["massnahmen"].set_index("massnahme_id")["titel"]
+    catalogue = tables.frames["indikatorkatalog"].set_index("indikator_id")["indikator_name"]
+    left_out = [
+        ("Poolingstatistik nicht exportiert",
+         f"{measures.get(r.massnahme_id, r.massnahme_id)} ({r.massnahme_id}) – "
+         f"{catalogue.get(r.indikator_id, r.indikator_id)} ({r.indikator_id}): {r.grund}.")
+        for r in tables.withheld.itertuples()
+    ]  # fmt: skip
+    return [*POOLING_NOTES, *left_out]
+
+
 def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
     catalogue = tables.frames["indikatorkatalog"]
     periods = catalogue.drop_duplicates("quelle").sort_values("quelle")
@@ -104,6 +155,7 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "Wirkindikators in den Gebieten mit Maßnahme). Leer in Jahren ohne vollständige "
          "Erhebung des Wirkindikators: eine Teilerhebung (siehe Datenlücke) untersucht nur einen "
          "ausgewählten Teil der Kinder und ginge nicht als Jahrgang in die Rechnung ein."),
+        *pooling_notes(tables),
         ("Datenqualität",
          "Tabelle datenqualitaet: je gelieferter Datei gelesene, übernommene und in Quarantäne "
          "verschobene Zeilen sowie die Zahl der fehlgeschlagenen Prüfungen (keine Personendaten), "

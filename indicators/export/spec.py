@@ -65,6 +65,10 @@ def _fk(fields: str, table: str, reference: str | None = None) -> ForeignKey:
 AREA = _fk("gebiet_id", "gebiete")
 MEASURE = _fk("massnahme_id", "massnahmen")
 INDICATOR = _fk("indikator_id", "indikatorkatalog")
+POOLING_KEY = ("massnahme_id", "indikator_id", "effekt")
+POOLING_TABLES = ("wirkung_summen", "wirkung_gebiete")
+"""The statistics the Land pools effects with: exported only where ``withheld_links`` of
+``indicators/export/disclosure.py`` allows."""
 RATE = ("wert", "ki_unten", "ki_oben")
 COST_COLUMNS = (
     "kosten_eur",
@@ -266,6 +270,45 @@ TABLES: tuple[Table, ...] = (
         ),
         ("massnahme_id", "indikator_id", "jahre_seit_start"),
         (_fk("massnahme_id,indikator_id", "massnahmen_wirkung"),),
+    ),
+    Table(
+        "wirkung_summen",
+        "Maßnahmen: Poolingstatistik je Schätzwert",
+        "Je Maßnahme, Wirkindikator und Schätzwert (gesamt, je Jahr seit Beginn): Schätzwert, "
+        "Summe der Gewichte und Zahl der Gebiete, mit denen das Land die Schätzwerte der "
+        "Kommunen exakt poolt; nur bei Gewichtung „jedes Sozialquartier gleich“ und ohne "
+        "gesperrten Quartierswert des Wirkindikators.",
+        "mart.massnahmen_wirkung_summen",
+        (
+            "massnahme_id",
+            "indikator_id",
+            "effekt",
+            "effekt_pp",
+            "gewichte_summe",
+            "n_gebiete",
+        ),
+        POOLING_KEY,
+        (_fk("massnahme_id,indikator_id", "massnahmen_wirkung"),),
+    ),
+    Table(
+        "wirkung_gebiete",
+        "Maßnahmen: Poolingstatistik je Gebiet",
+        "Je Maßnahme, Wirkindikator, Schätzwert und Gebiet der feinsten Ebene: Einfluss des "
+        "Gebiets, Gewicht seiner behandelten Quartiersjahre, Schätzwert und Gewichte ohne das "
+        "Gebiet (für den gepoolten Standardfehler und das Jackknife des Landes).",
+        "mart.massnahmen_wirkung_gebiete",
+        (
+            "massnahme_id",
+            "indikator_id",
+            "effekt",
+            "gebiet_id",
+            "einfluss",
+            "behandelte_zellen",
+            "effekt_ohne_gebiet",
+            "gewichte_ohne_gebiet",
+        ),
+        (*POOLING_KEY, "gebiet_id"),
+        (AREA, _fk(",".join(POOLING_KEY), "wirkung_summen")),
     ),
     Table(
         "massnahmen_kosten",

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from indicators.effects.estimation import LINK
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
-from indicators.export.disclosure import primary, suppress_counts
+from indicators.export.disclosure import primary, suppress_counts, withheld_links
 from indicators.export.spec import (
+    POOLING_TABLES,
     SUPPRESSED_FLAG,
     TABLES,
     TABLES_BY_NAME,
@@ -35,6 +37,9 @@ class ExportTables:
     """Title, description, unit and range of each exported (table, column)."""
     dates: frozenset[tuple[str, str]]
     """(table, column) of every date column (also when all its cells are empty)."""
+    withheld: pd.DataFrame
+    """Measure × outcome links whose pooling statistics are left out, with the reason
+    (``disclosure.withheld_links``)."""
 
 
 def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
@@ -53,6 +58,12 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     masks["massnahmen_kosten"] = _cost_mask(
         raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
     )
+    withheld = withheld_links(
+        raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
+    )
+    for name in POOLING_TABLES:
+        rows = raw[name]
+        raw[name] = rows[~_matching(rows, withheld, LINK)].reset_index(drop=True)
     frames, suppressed = {}, {}
     for table in TABLES:
         frame = raw[table.name]
@@ -73,7 +84,7 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     dates = frozenset(
         (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
     )
-    return ExportTables(frames, suppressed, export_docs(load_column_docs()), dates)
+    return ExportTables(frames, suppressed, export_docs(load_column_docs()), dates, withheld)
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:

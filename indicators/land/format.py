@@ -206,9 +206,25 @@ VERSION_2 = replace(
         "massnahmen": _with_field(
             VERSION_1.tables["massnahmen"], "massnahmentyp:string", after="titel"
         ),
+        "wirkung_summen": _table(
+            "massnahme_id:string indikator_id:string effekt:string effekt_pp:number "
+            "gewichte_summe:number n_gebiete:integer",
+            "massnahme_id,indikator_id,effekt",
+            "massnahme_id,indikator_id>massnahmen_wirkung.massnahme_id,indikator_id",
+        ),
+        "wirkung_gebiete": _table(
+            "massnahme_id:string indikator_id:string effekt:string gebiet_id:string "
+            "einfluss:number behandelte_zellen:number effekt_ohne_gebiet:number "
+            "gewichte_ohne_gebiet:number",
+            "massnahme_id,indikator_id,effekt,gebiet_id",
+            "gebiet_id>gebiete.gebiet_id",
+            "massnahme_id,indikator_id,effekt>wirkung_summen.massnahme_id,indikator_id,effekt",
+        ),
     },
 )
-"""Format 1 with the type of each measure (``indicators/massnahmentypen.yaml``)."""
+"""Format 1 with the type of each measure (``indicators/massnahmentypen.yaml``) and the
+pooling statistics of the effects (``wirkung_summen``, ``wirkung_gebiete``): what the Land
+needs to pool the municipalities' effect estimates exactly."""
 
 SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1, 2: VERSION_2}
 NEWEST_FORMAT = max(SUPPORTED_FORMATS)

@@ -57,7 +57,8 @@ def write_measure_output(
 def write_measure_effects(
     con: duckdb.DuckDBPyConnection, catalogue: Catalogue, options: EffectOptions, run_id: str
 ) -> StepResult:
-    """The effect of every measure on each linked outcome, with its event study."""
+    """The effect of every measure on each linked outcome, with its event study and the
+    statistics that let the Land pool it with other municipalities' estimates."""
     ensure_schema(con, catalogue)
     links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
     outcomes = con.sql(QUARTER_VALUES).df()
@@ -69,6 +70,8 @@ def write_measure_effects(
         {
             "core.massnahmen_wirkung": effects.assign(run_id=run_id),
             "core.massnahmen_wirkung_verlauf": course,
+            "core.massnahmen_wirkung_summen": tables.totals,
+            "core.massnahmen_wirkung_gebiete": tables.areas,
         },
     )
     grades = effects["bewertung"]

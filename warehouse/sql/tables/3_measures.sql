@@ -60,6 +60,28 @@ CREATE TABLE IF NOT EXISTS core.massnahmen_wirkung_verlauf (
     PRIMARY KEY (massnahme_id, indikator_id, jahre_seit_start)
 );
 
+CREATE TABLE IF NOT EXISTS core.massnahmen_wirkung_summen (
+    massnahme_id    VARCHAR NOT NULL,
+    indikator_id    VARCHAR NOT NULL,
+    effekt          VARCHAR NOT NULL,
+    effekt_pp       DOUBLE NOT NULL,
+    gewichte_summe  DOUBLE NOT NULL,
+    n_gebiete       INTEGER NOT NULL,
+    PRIMARY KEY (massnahme_id, indikator_id, effekt)
+);
+
+CREATE TABLE IF NOT EXISTS core.massnahmen_wirkung_gebiete (
+    massnahme_id          VARCHAR NOT NULL,
+    indikator_id          VARCHAR NOT NULL,
+    effekt                VARCHAR NOT NULL,
+    gebiet_id             VARCHAR NOT NULL,
+    einfluss              DOUBLE NOT NULL,
+    behandelte_zellen     DOUBLE NOT NULL,
+    effekt_ohne_gebiet    DOUBLE,
+    gewichte_ohne_gebiet  DOUBLE NOT NULL,
+    PRIMARY KEY (massnahme_id, indikator_id, effekt, gebiet_id)
+);
+
 CREATE TABLE IF NOT EXISTS core.massnahmen_kosten (
     massnahme_id                VARCHAR NOT NULL,
     jahr                        INTEGER NOT NULL,

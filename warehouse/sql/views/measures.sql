@@ -24,6 +24,15 @@ CREATE OR REPLACE VIEW mart.massnahmen_wirkung_verlauf AS
 SELECT massnahme_id, indikator_id, jahre_seit_start, effekt_pp, ki_unten, ki_oben, art
 FROM core.massnahmen_wirkung_verlauf;
 
+CREATE OR REPLACE VIEW mart.massnahmen_wirkung_summen AS
+SELECT massnahme_id, indikator_id, effekt, effekt_pp, gewichte_summe, n_gebiete
+FROM core.massnahmen_wirkung_summen;
+
+CREATE OR REPLACE VIEW mart.massnahmen_wirkung_gebiete AS
+SELECT massnahme_id, indikator_id, effekt, gebiet_id, einfluss, behandelte_zellen,
+       effekt_ohne_gebiet, gewichte_ohne_gebiet
+FROM core.massnahmen_wirkung_gebiete;
+
 CREATE OR REPLACE VIEW mart.massnahmen_kosten AS
 SELECT massnahme_id, jahr, kosten_eur, teilnehmende, kosten_je_teilnehmende,
        kosten_je_erreichtem_kind, kosten_je_vermiedenem_fall, fall_indikator_id,

@@ -1,0 +1,125 @@
+"""Package format 2 beside format 1: the Land verifies and stores both, and its warehouse has
+the view of every export table even when no package holds it yet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from indicators.export.manifest import PACKAGE_FORMAT
+from indicators.land.format import VERSION_1, VERSION_2, package_files, table_schemas
+from indicators.land.partitions import FIELD_TYPES, write_partition
+from indicators.land.verify import verify_package
+from indicators.land.warehouse import DATA, build_land_warehouse
+
+NEW_TABLES = ("wirkung_summen", "wirkung_gebiete")
+
+
+def writable_copy(folder: Path, target: Path) -> Path:
+    shutil.copytree(folder, target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def as_format_1(package: Path) -> None:
+    """The package as a city pipeline of format 1 wrote it: without the two tables of format
+    2 and their copies, manifest and checksums written anew."""
+    for name in NEW_TABLES:
+        (package / f"{name}.csv").unlink()
+        (package / VERSION_1.copies / f"{name}.csv").unlink()
+    path = package / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] not in NEW_TABLES]
+    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
+    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+    manifest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    manifest["paketformat"] = 1
+    manifest["dateien"] = {
+        p.relative_to(package).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(package.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+    text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    manifest["manifest_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    (package / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def format_1(sample_export, tmp_path_factory) -> Path:
+    _, folder, _ = sample_export
+    package = writable_copy(folder, tmp_path_factory.mktemp("format1") / folder.name)
+    as_format_1(package)
+    return package
+
+
+def threshold_of(package: Path) -> int:
+    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+    return manifest["geheimhaltungsschwelle"]
+
+
+def test_format_2_is_format_1_with_the_pooling_tables():
+    assert PACKAGE_FORMAT == 2
+    assert set(VERSION_2.tables) - set(VERSION_1.tables) == set(NEW_TABLES)
+    assert all(VERSION_2.tables[t] == s for t, s in VERSION_1.tables.items())
+    assert package_files(2) - package_files(1) == {
+        f"{folder}{name}.csv" for name in NEW_TABLES for folder in ("", "excel/")
+    }
+
+
+def test_both_formats_verify(sample_export, format_1):
+    _, folder, _ = sample_export
+    assert verify_package(folder, threshold_of(folder)).passed
+    result = verify_package(format_1, threshold_of(format_1))
+    assert result.passed, result
+    assert result.manifest["paketformat"] == 1
+
+
+def test_a_land_of_format_1_packages_has_the_new_views_empty_and_typed(format_1, tmp_path):
+    rows = write_partition(format_1, tmp_path / DATA)
+    assert not set(NEW_TABLES) & set(rows)
+    database = tmp_path / "land.duckdb"
+    build_land_warehouse(tmp_path, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in NEW_TABLES:
+            described = con.execute(f"DESCRIBE SELECT * FROM pakete.{name}").fetchall()
+            expected = [
+                ("ags", "VARCHAR"),
+                *((c, FIELD_TYPES[k]) for c, k in table_schemas(2)[name].fields),
+                ("paket", "VARCHAR"),
+            ]
+            assert [(c, kind) for c, kind, *_ in described] == expected
+            assert con.execute(f"SELECT count(*) FROM pakete.{name}").fetchall() == [(0,)]
+            [(comment,)] = con.execute(
+                f"SELECT comment FROM duckdb_views() WHERE schema_name = 'pakete' "
+                f"AND view_name = '{name}'"
+            ).fetchall()
+            assert comment and comment.startswith(f"Tabelle {name} aller Kommunen")
+        [(effects,)] = con.execute("SELECT count(*) FROM pakete.massnahmen_wirkung").fetchall()
+    assert effects > 0
+
+
+def test_a_land_of_a_format_2_package_holds_its_pooling_tables(sample_export, tmp_path):
+    _, folder, _ = sample_export
+    rows = write_partition(folder, tmp_path / DATA)
+    for name in NEW_TABLES:
+        assert (tmp_path / DATA / name / "ags=05119000" / "data.parquet").is_file()
+        assert rows[name] == len(pd.read_csv(folder / f"{name}.csv")) > 0
+    database = tmp_path / "land.duckdb"
+    build_land_warehouse(tmp_path, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        stored = con.execute(
+            "SELECT massnahme_id, indikator_id, effekt, gebiet_id, einfluss "
+            "FROM pakete.wirkung_gebiete ORDER BY ALL"
+        ).df()
+    exported = pd.read_csv(folder / "wirkung_gebiete.csv", dtype={"gebiet_id": str})
+    exported = exported[list(stored.columns)].sort_values(list(stored.columns[:4]))
+    pd.testing.assert_frame_equal(
+        stored.reset_index(drop=True), exported.reset_index(drop=True), check_dtype=False
+    )
