@@ -4,6 +4,7 @@ of ``indicators/land/pooled_effects.py``."""
 
 from functools import cache
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ from indicators.land.pooled_effects import (
     pooled_effects,
 )
 from indicators.land.pooling import pool
+from indicators.land.warehouse import measure_type_names, write_pooled_effects
 
 REPS = 999
 SEED = 42
@@ -222,3 +224,38 @@ def test_nothing_to_pool_gives_empty_tables_with_every_column():
                             {}, {})  # fmt: skip
     for name, frame in result.frames().items():
         assert frame.empty and list(frame.columns) == list(TABLE_COLUMNS[name])
+
+
+def test_the_warehouse_reads_the_current_packages_and_writes_the_marts():
+    """The Land warehouse's step over package views: rows of a package that is no longer
+    current are ignored, the marts hold what ``pooled_effects`` computes."""
+    tables, common = packages(simulate((2.0, 2.2, 1.8, 2.1, 1.9)))
+    current = {ags: f"{ags}_2024" for ags in common["ags"]}
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA pakete; CREATE SCHEMA mart")
+    for name, frame in tables.items():
+        frame = frame.assign(paket=frame["ags"].map(current))
+        stale = frame[frame["ags"] == "05000000"].assign(paket="05000000_2020")
+        if "effekt_pp" in stale:
+            stale = stale.assign(effekt_pp=stale["effekt_pp"] + 100)
+        con.register("rows", pd.concat([frame, stale]))
+        con.execute(f"CREATE TABLE pakete.{name} AS SELECT * FROM rows")
+        con.unregister("rows")
+    manifests = pd.DataFrame({"ags": list(current), "paket": list(current.values())})
+    con.register("rows", manifests)
+    con.execute("CREATE TABLE pakete.manifeste AS SELECT * FROM rows")
+    con.register("definitions", common)
+    con.execute("CREATE TEMP TABLE gleiche_definition AS SELECT * FROM definitions")
+    con.execute("CREATE TEMP TABLE kommunen AS SELECT ags, 'Kommune ' || ags AS kommune "
+                "FROM pakete.manifeste")  # fmt: skip
+    write_pooled_effects(con, reps=REPS, seed=SEED)
+    names = {ags: f"Kommune {ags}" for ags in current}
+    expected = pooled_effects(tables, common, names, measure_type_names(), REPS, SEED)
+    for name, frame in expected.frames().items():
+        written = con.execute(f"SELECT * FROM mart.{name}").df()
+        assert list(written.columns) == list(TABLE_COLUMNS[name])
+        pd.testing.assert_frame_equal(
+            written.astype(object).where(written.notna(), None),
+            frame.reset_index(drop=True).astype(object).where(frame.notna(), None),
+            check_dtype=False,
+        )

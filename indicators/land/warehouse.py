@@ -24,7 +24,13 @@ from indicators.display.summary import StepResult, full_listing
 from indicators.export.spec import TABLES
 from indicators.land.comments import LAND_WAREHOUSE_DIR, SCHEMAS, land_docs
 from indicators.land.partitions import MANIFEST_TABLE, PARTITION_FILE
-from indicators.land.pooled_effects import INPUT_COLUMNS, TABLE_COLUMNS, pooled_effects
+from indicators.land.pooled_effects import (
+    BOOTSTRAP_REPS,
+    INPUT_COLUMNS,
+    SEED,
+    TABLE_COLUMNS,
+    pooled_effects,
+)
 from indicators.store.comments import declared_comments
 from indicators.store.connection import MEMORY_LIMIT, sql_literal, transaction
 from indicators.store.publishing import publish
@@ -119,7 +125,7 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     for path in sorted(MARTS_DIR.glob("*.sql")):
         con.execute(_sql(path))
     con.unregister("intervalle")
-    _write_pooled_effects(con)
+    write_pooled_effects(con)
     for statement in declared_comments(con, land_docs(), SCHEMAS):
         con.execute(statement)
 
@@ -141,12 +147,15 @@ def _intervals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def _write_pooled_effects(con: duckdb.DuckDBPyConnection) -> None:
-    """The marts of the pooled effects, from the package tables of the current packages."""
+def write_pooled_effects(
+    con: duckdb.DuckDBPyConnection, reps: int = BOOTSTRAP_REPS, seed: int = SEED
+) -> None:
+    """The marts of the pooled effects, from the package tables of the current packages
+    (temporary tables ``kommunen`` and ``gleiche_definition`` of ``basis.sql``)."""
     names = dict(con.execute("SELECT ags, kommune FROM kommunen").fetchall())
     common = con.execute("SELECT ags, indikator_id, indikator_name FROM gleiche_definition").df()
     tables = {table: _current(con, table, columns) for table, columns in INPUT_COLUMNS.items()}
-    frames = pooled_effects(tables, common, names, _type_names()).frames()
+    frames = pooled_effects(tables, common, names, measure_type_names(), reps, seed).frames()
     for name, frame in frames.items():
         columns = TABLE_COLUMNS[name]
         con.execute(
@@ -183,7 +192,7 @@ def _current(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> 
     ).df()
 
 
-def _type_names() -> dict[str, str]:
+def measure_type_names() -> dict[str, str]:
     """Measure type id → German name; empty where the vocabulary is missing."""
     if not MEASURE_TYPES.exists():
         return {}
