@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from indicators.land.pooled_effects import FEDERATED, META, TABLE_COLUMNS
+
 COLUMNS = {
     "mart.kommunen": {
         "ags": "VARCHAR", "kommune": "VARCHAR", "art": "VARCHAR", "ebenen": "VARCHAR",
@@ -54,6 +56,7 @@ COLUMNS = {
         "eingang": "VARCHAR", "quelle": "VARCHAR", "manifest_sha256": "VARCHAR",
         "status": "VARCHAR",
     },
+    **{f"mart.{name}": columns for name, columns in TABLE_COLUMNS.items()},
 }  # fmt: skip
 COMMENTS = {
     ("mart.kommunen", "ags"): "Amtlicher Gemeindeschlüssel (8 Stellen) bzw. Kreisschlüssel.",
@@ -210,6 +213,59 @@ def measure_rows(fx: LandFixture) -> pd.DataFrame:
     ])  # fmt: skip
 
 
+POOLED_TYPE = ("schulsozialarbeit", "Schulsozialarbeit")
+
+
+def pooled_rows(fx: LandFixture) -> dict[str, pd.DataFrame]:
+    """One measure type × the first indicator, pooled over all but the last municipality (it
+    has no estimate); the second municipality delivered no pooling statistics."""
+    kind, kind_name = POOLED_TYPE
+    indicator = fx.indicators[0]
+    keys = {"massnahmentyp": kind, "indikator_id": indicator.id}
+    common = {
+        **keys,
+        "massnahmentyp_name": kind_name,
+        "indikator_name": indicator.name,
+        "erwartete_richtung": "steigt",
+        "vortrend_p": 0.41,
+        "bewertung": "belastbar",
+        "begruendung": "p = 0,004 (föderierte Schätzung)",
+        "ki_methode": "Jackknife",
+        "kommunen_ohne_statistik": f"{fx.municipalities[1][0]} (keine Poolingstatistik)",
+    }
+    n = len(fx.municipalities)
+    pooled = pd.DataFrame([
+        {**common, "verfahren": FEDERATED, "schaetzgroesse": "ATT über alle Quartiersjahre",
+         "effekt_pp": 2.345, "se": 0.61, "ki_unten": 1.123, "ki_oben": 3.567, "p_wert": 0.004,
+         "p_methode": "Wild-Bootstrap", "n_kommunen": n - 2, "n_schaetzungen": n - 2,
+         "n_gebiete": 61, "n_behandelt": 17, "tau2": None, "i2": None, "pi_unten": None,
+         "pi_oben": None},
+        {**common, "verfahren": META, "schaetzgroesse": "mittlerer Effekt einer Kommune",
+         "effekt_pp": 2.1, "se": 0.7, "ki_unten": 0.456, "ki_oben": 3.744, "p_wert": 0.021,
+         "p_methode": "HKSJ", "n_kommunen": n - 1, "n_schaetzungen": n - 1, "n_gebiete": None,
+         "n_behandelt": 21, "tau2": 0.8, "i2": 0.374, "pi_unten": -0.5, "pi_oben": 4.7},
+    ])  # fmt: skip
+    course = pd.DataFrame([
+        {**keys, "jahre_seit_start": k, "effekt_pp": 1.0 + k, "se": 0.5, "ki_unten": k,
+         "ki_oben": 2.0 + k, "n_kommunen": n - 2, "n_behandelt": 17 - k}
+        for k in range(3)
+    ])  # fmt: skip
+    cities = pd.DataFrame([
+        {**keys, "ags": ags, "kommune": name, "massnahme_id": "M01",
+         "effekt_pp": None if a == n - 1 else 1.5 + 0.3 * a, "se": None if a == n - 1 else 0.9,
+         "ki_unten": None if a == n - 1 else -0.3 + 0.3 * a,
+         "ki_oben": None if a == n - 1 else 3.3 + 0.3 * a,
+         "bewertung": "nicht schätzbar" if a == n - 1 else "Hinweis",
+         "erwartete_richtung": "steigt", "verzoegerung_jahre": 0,
+         "gewicht_meta": None if a == n - 1 else 1 / (n - 1),
+         "im_foederierten_schaetzer": a not in (1, n - 1),
+         "anteil_foederiert": None if a in (1, n - 1) else 1 / (n - 2)}
+        for a, (ags, name, _) in enumerate(fx.municipalities)
+    ])  # fmt: skip
+    return {"mart.wirkung_gepoolt": pooled, "mart.wirkung_gepoolt_verlauf": course,
+            "mart.wirkung_kommunen": cities}  # fmt: skip
+
+
 def intake_rows(fx: LandFixture, municipalities: pd.DataFrame) -> pd.DataFrame:
     rows = [
         {"ags": r.ags, "paket": r.paket, "kommune": r.kommune,
@@ -235,6 +291,7 @@ def build_land_database(fx: LandFixture, path: Path) -> dict[str, pd.DataFrame]:
         "mart.abdeckung": coverage_rows(fx, city),
         "mart.massnahmen": measure_rows(fx),
         "meta.eingaenge": intake_rows(fx, municipalities),
+        **pooled_rows(fx),
     }
     con = duckdb.connect(str(path))
     try:

@@ -102,7 +102,7 @@ def german(value: float) -> str:
 def test_the_summary_counts_what_the_report_shows(written):
     summary, _ = written
     assert summary["kommunen"] == 5 and summary["indikatoren"] == 3
-    assert summary["grafiken"] == 3 + 5
+    assert summary["grafiken"] == 3 + 5 + 2  # the forest plot and event study of one type
     assert summary["pfad"].name == "bericht_land.html"
 
 
@@ -197,6 +197,28 @@ def test_the_notes_name_the_municipalities_missing_in_the_land_value(written):
     assert ("Kinderarmut (SGB-II-Quote unter 15 Jahren)", "2022") not in gaps
 
 
+def test_the_effects_across_municipalities_show_both_estimates_and_their_charts(written, land):
+    _, html = written
+    pooled = land[1]["mart.wirkung_gepoolt"]
+    first = pooled.iloc[0]
+    part = section(html, f"w-{first.massnahmentyp}-{first.indikator_id}")
+    assert f"{first.massnahmentyp_name}: {first.indikator_name}" in part
+    assert f"Bewertung: {first.bewertung}" in part
+    assert first.kommunen_ohne_statistik in part
+    cells = Cells()
+    cells.feed(part)
+    shown = {row[0][1]: [text for _, text in row] for _, row in cells.rows if row}
+    for row in pooled.itertuples():
+        line = shown[row.verfahren]
+        assert line[1] == f"{row.effekt_pp:.2f}".replace(".", ",")
+        low, high = (f"{v:.2f}".replace(".", ",") for v in (row.ki_unten, row.ki_oben))
+        assert line[2] == f"{low} bis {high}"
+        assert line[4] == str(row.n_kommunen)
+    assert shown[pooled.iloc[1].verfahren][7] == "−0,50 bis 4,70"
+    assert len(re.findall(r'<img class="profil" src="data:image/png;base64,', part)) == 2
+    assert "Wirkung über Kommunen hinweg" in section(html, "wirkung")
+
+
 def test_the_report_loads_nothing_from_the_network(written):
     _, html = written
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
@@ -218,6 +240,9 @@ SHEETS = {
     "Datenqualität": "mart.datenqualitaet",
     "Abdeckung": "mart.abdeckung",
     "Maßnahmen": "mart.massnahmen",
+    "Wirkung über Kommunen": "mart.wirkung_gepoolt",
+    "Wirkungsverlauf über Kommunen": "mart.wirkung_gepoolt_verlauf",
+    "Wirkung je Kommune": "mart.wirkung_kommunen",
     "Eingänge": "meta.eingaenge",
 }
 

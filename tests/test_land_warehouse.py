@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import statistics
@@ -14,9 +15,11 @@ import pytest
 from older_packages import as_format_1
 
 from indicators.compute.rates import Z_95
+from indicators.export.manifest import MANIFEST
 from indicators.land.comments import land_docs
 from indicators.land.format import NEWEST_FORMAT, VERSION_1, table_schemas
 from indicators.land.partitions import write_partition
+from indicators.land.pooled_effects import TABLE_COLUMNS
 from indicators.land.warehouse import DATA, build_land_warehouse, publish_land_warehouse
 
 ENGLISH = {"the", "of", "and", "with", "where", "value", "number", "is"}
@@ -495,6 +498,23 @@ def test_replacing_one_partition_changes_only_that_municipality(land: Land, tmp_
     assert renamed == f"{name} (neu)"
 
 
+def test_packages_without_measure_types_or_statistics_give_empty_pooled_marts(
+    land: Land, tmp_path: Path
+):
+    """Packages of format 1 name no measure type and hold no pooling statistics: the marts of
+    the pooled effects are there, with every column, and empty."""
+    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
+    for package in packages.values():
+        path = package / MANIFEST
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**manifest, "paketformat": 1}), encoding="utf-8")
+    database, _ = build(tmp_path / "land", packages)
+    for table, columns in TABLE_COLUMNS.items():
+        frame = query(database, f"SELECT * FROM mart.{table}")
+        assert list(frame.columns) == list(columns)
+        assert frame.empty
+
+
 def test_published_copy_is_read_only_and_opens(land: Land):
     assert land.published.stat().st_mode & 0o222 == 0
     con = duckdb.connect(str(land.published), read_only=True)
@@ -504,7 +524,8 @@ def test_published_copy_is_read_only_and_opens(land: Land):
         ).fetchall()
         assert {t for (t,) in tables} == {
             "kommunen", "indikatoren_kommunen", "indikatoren_land", "datenqualitaet",
-            "abdeckung", "massnahmen",
+            "abdeckung", "massnahmen", "wirkung_gepoolt", "wirkung_gepoolt_verlauf",
+            "wirkung_kommunen",
         }  # fmt: skip
         for (table,) in tables:
             con.execute(f"SELECT count(*) FROM mart.{table}").fetchall()
@@ -530,7 +551,7 @@ def test_every_mart_column_has_its_german_comment(land: Land):
         ).fetchall()
     finally:
         con.close()
-    assert len(relations) == 6 + 1 + 13  # marts, intake log, package tables and manifests
+    assert len(relations) == 9 + 1 + 13  # marts, intake log, package tables and manifests
     for relation, comment in relations:
         assert comment == docs.table(relation).description
     for relation, column, comment in columns:

@@ -157,3 +157,87 @@ def profile_chart(rows: pd.DataFrame, title: str, unit: str) -> str:
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
     return data_uri(fig)
+
+
+FEDERATED_COLOUR = "tab:orange"
+META_COLOUR = "tab:green"
+
+
+def forest_chart(cities: pd.DataFrame, federated: dict | None, meta: dict | None,
+                 title: str) -> str:  # fmt: skip
+    """Forest plot of one measure type × outcome: each municipality's effect with its 95 %
+    interval (filled where it enters the federated estimate), below them the federated pooled
+    estimate and the random-effects mean with its HKSJ interval and, as a wider pale bar, the
+    prediction interval; a line at 0.
+
+    ``cities``: label, effekt_pp, ki_unten, ki_oben, im_foederierten_schaetzer (top to bottom
+    in this order); ``federated``/``meta``: effekt_pp, ki_unten, ki_oben (``meta`` also
+    pi_unten, pi_oben), or None where not estimated."""
+    labels = list(cities["label"])
+    summary = [("Föderiert (gepoolt)", federated, FEDERATED_COLOUR),
+               ("Meta-Analyse (Mittel)", meta, META_COLOUR)]  # fmt: skip
+    rows = len(labels) + len(summary) + 1
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.28 * rows))
+    positions = list(range(rows - 1, len(summary), -1))
+    shown = cities["effekt_pp"].notna().to_numpy()
+    inside = cities["im_foederierten_schaetzer"].fillna(False).astype(bool).to_numpy()
+    marks = [(shown & inside, CITY_COLOUR, "Kommune (föderiert einbezogen)"),
+             (shown & ~inside, "white", "Kommune (nur Meta-Analyse)")]  # fmt: skip
+    for mask, face, label in marks:
+        if mask.any():
+            ax.errorbar(
+                cities["effekt_pp"][mask], [p for p, m in zip(positions, mask, strict=True) if m],
+                xerr=[(cities["effekt_pp"] - cities["ki_unten"])[mask],
+                      (cities["ki_oben"] - cities["effekt_pp"])[mask]],
+                fmt="o", markersize=4, capsize=2, color=CITY_COLOUR, mfc=face, label=label,
+            )  # fmt: skip
+    for position, is_shown in zip(positions, shown, strict=True):
+        if not is_shown:
+            ax.text(0.01, position, "nicht schätzbar", transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=7, color="dimgrey")  # fmt: skip
+    for position, (label, row, colour) in zip((1, 0), summary, strict=True):
+        if row is None or pd.isna(row.get("effekt_pp")):
+            ax.text(0.01, position, "nicht geschätzt", transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=7, color="dimgrey")  # fmt: skip
+            continue
+        if "pi_unten" in row and pd.notna(row["pi_unten"]):
+            ax.plot([row["pi_unten"], row["pi_oben"]], [position, position], color=colour,
+                    linewidth=9, alpha=0.25, solid_capstyle="butt",
+                    label="Vorhersageintervall (95 %)")  # fmt: skip
+        ax.plot([row["ki_unten"], row["ki_oben"]], [position, position], color=colour,
+                linewidth=2.5, solid_capstyle="butt")  # fmt: skip
+        ax.plot(row["effekt_pp"], position, "D", color=colour, markersize=7, label=label)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.axhline(len(summary), color="grey", linewidth=0.5, linestyle=":")
+    ax.set_yticks([*positions, 1, 0], [*labels, *(s[0] for s in summary)], fontsize=7)
+    ax.set_ylim(-0.7, rows - 0.3)
+    ax.xaxis.set_major_formatter(DECIMAL_COMMA)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel("Effekt in Prozentpunkten mit 95-%-Intervall", fontsize=8)
+    ax.set_title(title, fontsize=9, pad=30)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
+    return data_uri(fig)
+
+
+def course_chart(course: pd.DataFrame, title: str) -> str:
+    """Pooled event study: the federated effect by years since start with its 95 % interval.
+
+    ``course``: jahre_seit_start, effekt_pp, ki_unten, ki_oben."""
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.errorbar(
+        course["jahre_seit_start"], course["effekt_pp"],
+        yerr=[course["effekt_pp"] - course["ki_unten"], course["ki_oben"] - course["effekt_pp"]],
+        fmt="o-", markersize=4, capsize=3, color=FEDERATED_COLOUR,
+        label="Föderierter Effekt mit 95-%-Intervall",
+    )  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(DECIMAL_COMMA)
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("Jahre seit Beginn (plus Verzögerung)", fontsize=8)
+    ax.set_ylabel("Effekt (Prozentpunkte)", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    return data_uri(fig)

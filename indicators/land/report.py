@@ -2,8 +2,9 @@
 
 An overview (municipalities, kinds, years, packages), per indicator one small panel per
 municipality over the years with its interval and the Land value, per municipality its
-profile in the latest year against the Land and the municipalities of its kind, the coverage
-of the sources, and the notes on method. Read from the marts of the Land warehouse only.
+profile in the latest year against the Land and the municipalities of its kind, the effect of
+each measure type across municipalities (forest plot and pooled event study), the coverage of
+the sources, and the notes on method. Read from the marts of the Land warehouse only.
 In tables "." is a suppressed cell and "–" a value that is missing or cannot be computed.
 """
 
@@ -16,12 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.display.german import MISSING, decimal, whole
+from indicators.display.german import MISSING, decimal, p_value, whole
 from indicators.display.summary import Chart
 from indicators.export.html import FOLDER, environment
 from indicators.export.report import SUPPRESSED, Table
 from indicators.land import charts
 from indicators.land.mart_frames import Marts, read_marts
+from indicators.land.pooled_effects import FEDERATED, META
 
 REPORT = "bericht_land.html"
 TEMPLATES = environment(Path(__file__).with_name("templates"), FOLDER)
@@ -60,12 +62,16 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
     with closing(charts.PanelGrid(municipalities["kommune"].tolist(), years)) as grid:
         indicators = [_indicator(i, values, land, municipalities, grid) for i in catalogue]
     profiles = [_profile(m, catalogue, values, land, marts) for m in municipalities.itertuples()]
+    effects = _pooled_effects(marts)
     html = TEMPLATES.get_template("bericht_land.html").render(
         title="Landesauswertung Präventionsketten",
         created=created.strftime("%d.%m.%Y %H:%M"),
         overview=_overview(marts, municipalities, years, len(catalogue)),
         indicators=indicators,
         profiles=profiles,
+        effects=effects,
+        federated=FEDERATED,
+        meta=META,
         coverage=_coverage(marts.frames["abdeckung"], municipalities),
         gaps=_gaps(land),
         suppressed=SUPPRESSED,
@@ -73,7 +79,8 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
         delivered=DELIVERED,
         not_delivered=NOT_DELIVERED,
     )
-    return html, len(indicators) + len(profiles)
+    charts_of_effects = sum(1 + (e["course"] is not None) for e in effects)
+    return html, len(indicators) + len(profiles) + charts_of_effects
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -258,6 +265,73 @@ def _latest(indicator: dict, rows: pd.DataFrame, land_values: pd.Series) -> dict
                   _value(row["ki_oben"]), _value(land_value), rank, _value(row["median_art"]),
                   "; ".join(notes)],
     }  # fmt: skip
+
+
+# --- effects across municipalities ----------------------------------------------------------
+
+POOLED_HEADER = ["Verfahren", "Effekt (pp)", "95-%-KI", "p-Wert", "Kommunen", "Gebiete",
+                 "I²", "Vorhersageintervall", "Schätzgröße"]  # fmt: skip
+
+
+def _pooled_effects(marts: Marts) -> list[dict]:
+    """Per measure type × outcome: grade, both estimates, forest plot and event study."""
+    pooled = marts.frames["wirkung_gepoolt"]
+    course = marts.frames["wirkung_gepoolt_verlauf"]
+    cities = marts.frames["wirkung_kommunen"]
+    out = []
+    for (kind, indicator), rows in pooled.groupby(["massnahmentyp", "indikator_id"], sort=True):
+        by_method = {r["verfahren"]: r for r in rows.to_dict("records")}
+        first = rows.iloc[0]
+        title = f"{first['massnahmentyp_name']}: {first['indikator_name']}"
+        own = cities[(cities["massnahmentyp"] == kind) & (cities["indikator_id"] == indicator)]
+        own = own.sort_values(["kommune", "massnahme_id"])
+        repeated = own["ags"].duplicated(keep=False)
+        labels = [f"{r.kommune} ({r.massnahme_id})" if twice else r.kommune
+                  for r, twice in zip(own.itertuples(), repeated, strict=True)]  # fmt: skip
+        forest = charts.forest_chart(
+            own.assign(label=labels), _estimated(by_method.get(FEDERATED)),
+            _estimated(by_method.get(META)), f"{title}: Effekte der Kommunen und gepoolt",
+        )  # fmt: skip
+        steps = course[(course["massnahmentyp"] == kind) & (course["indikator_id"] == indicator)]
+        steps = steps.sort_values("jahre_seit_start")
+        course_title = f"{title}: föderierter Effekt nach Jahren seit Beginn"
+        out.append({
+            "anchor": _anchor("w", f"{kind}-{indicator}"),
+            "title": title,
+            "grade": first["bewertung"],
+            "reason": _text(first["begruendung"]),
+            "left_out": None if pd.isna(first["kommunen_ohne_statistik"])
+            else first["kommunen_ohne_statistik"],
+            "table": Table(POOLED_HEADER, [_pooled_cells(r) for r in rows.to_dict("records")]),
+            "forest": Chart(forest, f"{title}: Effekte der Kommunen und gepoolt"),
+            "course": None if steps.empty
+            else Chart(charts.course_chart(steps, course_title), course_title),
+        })  # fmt: skip
+    return out
+
+
+def _estimated(row: dict | None) -> dict | None:
+    return None if row is None or pd.isna(row["effekt_pp"]) else row
+
+
+def _pooled_cells(row: dict) -> list[str]:
+    interval = (
+        MISSING
+        if pd.isna(row["ki_unten"])
+        else f"{decimal(row['ki_unten'], 2)} bis {decimal(row['ki_oben'], 2)}"
+    )
+    prediction = (
+        MISSING
+        if pd.isna(row["pi_unten"])
+        else f"{decimal(row['pi_unten'], 2)} bis {decimal(row['pi_oben'], 2)}"
+    )
+    return [
+        row["verfahren"], MISSING if pd.isna(row["effekt_pp"]) else decimal(row["effekt_pp"], 2),
+        interval, MISSING if pd.isna(row["p_wert"]) else p_value(row["p_wert"]),
+        _count(row["n_kommunen"]), _count(row["n_gebiete"]),
+        MISSING if pd.isna(row["i2"]) else f"{decimal(100 * row['i2'], 0)} %",
+        prediction, row["schaetzgroesse"],
+    ]  # fmt: skip
 
 
 # --- coverage and method ---------------------------------------------------------------------

@@ -4,8 +4,11 @@
 target. Its SQL is in ``warehouse/land/``, run in this order: ``schema.sql``, the views of
 ``pakete.sql`` (one per package table, in the shape of the newest package format whatever the
 formats of the packages), ``basis.sql`` and ``landeswerte.sql`` (temporary tables), then
-``marts/*.sql`` by name. Only the Wilson interval of the Land values is computed
-here, by the function that computes the city's (``indicators/compute/rates.py``).
+``marts/*.sql`` by name. Only the Wilson interval of the Land values is computed here, by the
+function that computes the city's (``indicators/compute/rates.py``), and the pooled effects of
+each measure type (``indicators/land/pooled_effects.py``), written after the SQL marts from
+the package tables of the current packages; they are empty where the packages hold no measure
+types or pooling statistics (package format 1).
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ from indicators.land.partitions import (
     MANIFEST_TABLE,
     PARTITION_FILE,
 )
+from indicators.land.pooled_effects import (
+    BOOTSTRAP_REPS,
+    INPUT_COLUMNS,
+    SEED,
+    TABLE_COLUMNS,
+    pooled_effects,
+)
 from indicators.store.comments import declared_comments
 from indicators.store.connection import MEMORY_LIMIT, sql_literal, transaction
 from indicators.store.publishing import publish
+from schemas.measure_types import load_measure_types
 
 DATA = "data"
 """Folder of the Land folder holding the partitions (``indicators/land/partitions.py``)."""
@@ -43,7 +54,16 @@ MUNICIPALITY_LISTING = """
     ORDER BY k.ags
 """
 """What the Dagster UI lists of every municipality after a build."""
-"""The table read from the published copy to prove it opens."""
+POOLED_LISTING = """
+    SELECT massnahmentyp_name AS "Maßnahmenart", indikator_name AS "Indikator",
+           verfahren AS "Verfahren", round(effekt_pp, 2) AS "Effekt (pp)",
+           round(ki_unten, 2) AS "KI unten", round(ki_oben, 2) AS "KI oben",
+           round(p_wert, 4) AS "p", n_kommunen AS "Kommunen", bewertung AS "Bewertung"
+    FROM mart.wirkung_gepoolt
+    ORDER BY massnahmentyp, indikator_id, verfahren
+"""
+"""What the Dagster UI lists of the pooled effects after a build."""
+"""The vocabulary of measure types: their German names."""
 
 
 class LandWarehouseError(RuntimeError):
@@ -72,6 +92,7 @@ def build_land_warehouse(land_dir: Path, history: list[dict], target: Path) -> S
                 for table in _marts(con)
             }
             municipalities = con.execute(MUNICIPALITY_LISTING).df()
+            pooled = con.execute(POOLED_LISTING).df()
         finally:
             con.close()
         os.replace(temporary, target)
@@ -84,6 +105,7 @@ def build_land_warehouse(land_dir: Path, history: list[dict], target: Path) -> S
             "kommunen": rows["mart.kommunen"],
             "zeilen": rows,
             "kommunen_und_pakete": full_listing(municipalities),
+            "wirkung_gepoolt": full_listing(pooled),
         }
     )
 
@@ -109,6 +131,7 @@ def _build(con: duckdb.DuckDBPyConnection, data: Path, history: list[dict]) -> N
     for path in sorted(MARTS_DIR.glob("*.sql")):
         con.execute(_sql(path))
     con.unregister("intervalle")
+    write_pooled_effects(con)
     for statement in declared_comments(con, land_docs(), SCHEMAS):
         con.execute(statement)
 
@@ -152,6 +175,43 @@ def _intervals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "ki_oben": high * frame["faktor"],
         }
     )
+
+
+def write_pooled_effects(
+    con: duckdb.DuckDBPyConnection, reps: int = BOOTSTRAP_REPS, seed: int = SEED
+) -> None:
+    """The marts of the pooled effects, from the package tables of the current packages
+    (temporary tables ``kommunen`` and ``gleiche_definition`` of ``basis.sql``)."""
+    names = dict(con.execute("SELECT ags, kommune FROM kommunen").fetchall())
+    common = con.execute("SELECT ags, indikator_id, indikator_name FROM gleiche_definition").df()
+    tables = {table: _current(con, table, columns) for table, columns in INPUT_COLUMNS.items()}
+    frames = pooled_effects(tables, common, names, measure_type_names(), reps, seed).frames()
+    for name, frame in frames.items():
+        columns = TABLE_COLUMNS[name]
+        con.execute(
+            f"CREATE TABLE mart.{name} ("
+            + ", ".join(f"{column} {kind}" for column, kind in columns.items())
+            + ")"
+        )
+        if len(frame):
+            con.register("neu", frame)
+            con.execute(f"INSERT INTO mart.{name} SELECT {', '.join(columns)} FROM neu")
+            con.unregister("neu")
+
+
+def _current(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of package table ``table`` of the current packages (empty where only older
+    package formats lack them)."""
+    selected = ", ".join(f"t.{c}" for c in columns)
+    return con.execute(
+        f"SELECT {selected} FROM pakete.{table} t "
+        "JOIN pakete.manifeste m ON m.ags = t.ags AND m.paket = t.paket"
+    ).df()
+
+
+def measure_type_names() -> dict[str, str]:
+    """Measure type id → German name."""
+    return {kind.id: kind.name for kind in load_measure_types()}
 
 
 def _insert_history(con: duckdb.DuckDBPyConnection, history: list[dict]) -> None:

@@ -1,7 +1,8 @@
 -- What the marts share, as temporary tables: the municipalities, those whose area another
 -- municipality's package holds as one of its areas (a Kreis that counts a town which also
 -- reports), the rows of each municipality as a whole (ebene_rang = 0) with the definition
--- from its own catalogue, and the most common definition of each indicator.
+-- from its own catalogue, the most common definition of each indicator and the indicators each
+-- municipality defines that way (only those enter Land values and pooled effects).
 CREATE TEMP TABLE kommunen AS
 SELECT ags, gebiet_name AS kommune, art FROM pakete.kommune;
 
@@ -29,3 +30,12 @@ QUALIFY row_number() OVER (
     PARTITION BY indikator_id
     ORDER BY count(*) DESC, zaehler_definition, nenner_definition, faktor
 ) = 1;
+
+CREATE TEMP TABLE gleiche_definition AS
+SELECT c.ags, c.indikator_id, d.indikator_name
+FROM pakete.indikatorkatalog c
+JOIN definitionen d
+  ON d.indikator_id = c.indikator_id
+ AND c.zaehler_definition IS NOT DISTINCT FROM d.zaehler_definition
+ AND c.nenner_definition IS NOT DISTINCT FROM d.nenner_definition
+ AND c.faktor IS NOT DISTINCT FROM d.faktor;

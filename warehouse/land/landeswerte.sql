@@ -11,17 +11,15 @@ beitraege AS (
                WHEN e.ags IS NOT NULL THEN 'im Gebiet einer anderen Kommune enthalten'
                WHEN s.ags IS NULL THEN 'kein Wert'
                WHEN s.gesperrt THEN 'gesperrt'
-               WHEN s.zaehler_definition IS DISTINCT FROM d.zaehler_definition
-                    OR s.nenner_definition IS DISTINCT FROM d.nenner_definition
-                    OR s.faktor IS DISTINCT FROM d.faktor THEN 'abweichende Definition'
+               WHEN g.ags IS NULL THEN 'abweichende Definition'
                WHEN s.zaehler IS NULL OR s.nenner IS NULL THEN 'kein Wert'
            END AS grund
     FROM jahre j
     CROSS JOIN kommunen k
-    JOIN definitionen d USING (indikator_id)
     LEFT JOIN stadtwerte s
            ON s.ags = k.ags AND s.jahr = j.jahr AND s.indikator_id = j.indikator_id
     LEFT JOIN enthalten e ON e.ags = k.ags
+    LEFT JOIN gleiche_definition g ON g.ags = k.ags AND g.indikator_id = j.indikator_id
 ),
 gruende AS (
     SELECT jahr, indikator_id, grund,

@@ -1,0 +1,504 @@
+"""The effect of a measure type on an outcome across municipalities: pooled and meta-analysed.
+
+Input are the package tables of every municipality's current package: the register
+(``massnahmen`` with ``massnahmentyp``), the city effects (``massnahmen_wirkung``) and the
+pooling statistics (``wirkung_summen``, ``wirkung_gebiete``). Only effects weighted "jedes
+Sozialquartier gleich" of measures with a type and of outcomes whose definition in the
+municipality is the common one (as for the Land values) take part. Per measure type ×
+outcome two estimates answer two questions:
+
+* **föderiert (gestapelte Imputation)**: the imputation ATT over all treated area-years of all
+  municipalities that delivered pooling statistics, as if their panels were stacked, each with
+  its own year effects (``indicators/land/pooling.py``); p-value from the wild bootstrap of its
+  jackknife-transformed cluster scores over all areas (Webb weights, ``BOOTSTRAP_REPS``
+  replications, fixed seed); its event
+  study from the pooled effects by years since start.
+* **Meta-Analyse (zufällige Effekte)**: the mean effect of a municipality, from the city ATTs and
+  their squared standard errors (REML, Hartung-Knapp-Sidik-Jonkman interval and t-test with k − 1
+  degrees of freedom, I², prediction interval), over every municipality with an estimate, with or
+  without statistics.
+
+Grade of a type × outcome (the same in both rows), checked in this order:
+
+1. **nicht schätzbar**: fewer than 2 municipalities have an estimate. No number is reported.
+2. The primary p-value is the federated bootstrap p-value when at least 2 municipalities
+   delivered statistics, else the HKSJ t-test p-value of the meta-analysis; the primary effect
+   is the estimate of the same method.
+3. **kein Nachweis**: the primary p-value is 0.10 or more.
+4. **belastbar** needs all of: p below 0.05; all municipalities expect the same direction
+   (``erwartete_richtung`` of their links) and the effect goes that way; the pre-trend tests
+   of the municipalities combined by Fisher's method (−2 Σ ln p, χ² with 2k degrees of
+   freedom) give p ≥ 0.10.
+5. **wirkt im Mittel, aber sehr unterschiedlich**: would be "belastbar", but the effects
+   differ strongly between municipalities: I² ≥ 50 % and the prediction interval includes 0.
+6. **Hinweis**: everything else (p below 0.10, but a condition of "belastbar" fails); the
+   reason names which. If the municipalities expect different directions, the reason says so.
+
+The thresholds are those of the city grades (``indicators/effects/evidence.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from indicators.display.german import decimal, p_statement, whole
+from indicators.effects import evidence
+from indicators.effects.estimation import WEIGHTINGS, EffectOptions
+from indicators.effects.inference import score_bootstrap_p
+from indicators.effects.sufficient import AREA_COLUMNS, OVERALL, TOTAL_COLUMNS
+from indicators.land.meta_analysis import random_effects
+from indicators.land.pooling import STRATUM, pool
+
+FEDERATED = "föderiert (gestapelte Imputation)"
+META = "Meta-Analyse (zufällige Effekte)"
+METHODS = (FEDERATED, META)
+HETEROGENEOUS = "wirkt im Mittel, aber sehr unterschiedlich"
+GRADES = (*evidence.GRADES, HETEROGENEOUS)
+WEIGHTING = WEIGHTINGS["gebiete"]
+"""The only weighting the statistics exist for and the pooled effects use."""
+MIN_MUNICIPALITIES = 2
+HETEROGENEITY_I2 = 0.5
+"""I² (share of the variance between municipalities) from which effects differ strongly."""
+BOOTSTRAP_REPS = EffectOptions().bootstrap_reps
+SEED = EffectOptions().seed
+FEDERATED_CI = (
+    "Cluster-Jackknife-SE (CV3) der gepoolten Schätzung, t-Verteilung mit G−1 Freiheitsgraden"
+)
+FEDERATED_P = (
+    "Wild-Cluster-Bootstrap über alle Gebiete (Jackknife-Scores, Webb-Gewichte), "
+    f"{whole(BOOTSTRAP_REPS)} Wiederholungen"
+)
+META_CI = "REML, Hartung-Knapp-Sidik-Jonkman-SE, t-Verteilung mit k−1 Freiheitsgraden"
+META_P = "t-Test nach Hartung-Knapp-Sidik-Jonkman (k−1 Freiheitsgrade)"
+EFFECT_KEY = ["ags", "massnahme_id", "indikator_id"]
+GROUP = ["massnahmentyp", "indikator_id"]
+
+POOLED_COLUMNS = {
+    "massnahmentyp": "VARCHAR", "massnahmentyp_name": "VARCHAR", "indikator_id": "VARCHAR",
+    "indikator_name": "VARCHAR", "verfahren": "VARCHAR", "schaetzgroesse": "VARCHAR",
+    "erwartete_richtung": "VARCHAR", "effekt_pp": "DOUBLE", "se": "DOUBLE",
+    "ki_unten": "DOUBLE", "ki_oben": "DOUBLE", "ki_methode": "VARCHAR", "p_wert": "DOUBLE",
+    "p_methode": "VARCHAR", "n_kommunen": "BIGINT", "n_schaetzungen": "BIGINT",
+    "n_gebiete": "BIGINT", "n_behandelt": "BIGINT", "tau2": "DOUBLE", "i2": "DOUBLE",
+    "pi_unten": "DOUBLE", "pi_oben": "DOUBLE", "vortrend_p": "DOUBLE", "bewertung": "VARCHAR",
+    "begruendung": "VARCHAR", "kommunen_ohne_statistik": "VARCHAR",
+}  # fmt: skip
+"""Columns of ``mart.wirkung_gepoolt`` and their DuckDB types."""
+COURSE_COLUMNS = {
+    "massnahmentyp": "VARCHAR", "indikator_id": "VARCHAR", "jahre_seit_start": "BIGINT",
+    "effekt_pp": "DOUBLE", "se": "DOUBLE", "ki_unten": "DOUBLE", "ki_oben": "DOUBLE",
+    "n_kommunen": "BIGINT", "n_behandelt": "BIGINT",
+}  # fmt: skip
+"""Columns of ``mart.wirkung_gepoolt_verlauf``."""
+CITY_COLUMNS = {
+    "massnahmentyp": "VARCHAR", "indikator_id": "VARCHAR", "ags": "VARCHAR",
+    "kommune": "VARCHAR", "massnahme_id": "VARCHAR", "effekt_pp": "DOUBLE", "se": "DOUBLE",
+    "ki_unten": "DOUBLE", "ki_oben": "DOUBLE", "bewertung": "VARCHAR",
+    "erwartete_richtung": "VARCHAR", "verzoegerung_jahre": "BIGINT", "gewicht_meta": "DOUBLE",
+    "im_foederierten_schaetzer": "BOOLEAN", "anteil_foederiert": "DOUBLE",
+}  # fmt: skip
+"""Columns of ``mart.wirkung_kommunen``."""
+TABLE_COLUMNS = {
+    "wirkung_gepoolt": POOLED_COLUMNS,
+    "wirkung_gepoolt_verlauf": COURSE_COLUMNS,
+    "wirkung_kommunen": CITY_COLUMNS,
+}
+INPUT_COLUMNS = {
+    "massnahmen": ["ags", "massnahme_id", "massnahmentyp"],
+    "massnahmen_wirkung": [*EFFECT_KEY, "effekt_pp", "se", "ki_unten", "ki_oben", "p_wert",
+                           "pretrend_p", "n_behandelt", "gewichtung", "erwartete_richtung",
+                           "verzoegerung_jahre", "bewertung"],
+    "wirkung_summen": [*EFFECT_KEY, *TOTAL_COLUMNS],
+    "wirkung_gebiete": [*EFFECT_KEY, *AREA_COLUMNS],
+}  # fmt: skip
+"""What is read of each package table (all municipalities, current packages only)."""
+
+
+@dataclass(frozen=True)
+class PooledTables:
+    pooled: pd.DataFrame
+    """``mart.wirkung_gepoolt``."""
+    course: pd.DataFrame
+    """``mart.wirkung_gepoolt_verlauf``."""
+    cities: pd.DataFrame
+    """``mart.wirkung_kommunen``."""
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "wirkung_gepoolt": self.pooled,
+            "wirkung_gepoolt_verlauf": self.course,
+            "wirkung_kommunen": self.cities,
+        }
+
+
+def empty(columns: Mapping[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=_dtype(t)) for c, t in columns.items()})
+
+
+def _dtype(kind: str) -> str:
+    return {"DOUBLE": "float64", "BIGINT": "Int64", "BOOLEAN": "boolean"}.get(kind, "object")
+
+
+def _frame(rows: list[dict], columns: Mapping[str, str]) -> pd.DataFrame:
+    if not rows:
+        return empty(columns)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    return frame.astype({c: _dtype(t) for c, t in columns.items()})
+
+
+def pooled_effects(
+    tables: Mapping[str, pd.DataFrame],
+    common: pd.DataFrame,
+    municipalities: Mapping[str, str],
+    type_names: Mapping[str, str],
+    reps: int = BOOTSTRAP_REPS,
+    seed: int = SEED,
+) -> PooledTables:
+    """The three marts from the package tables of ``INPUT_COLUMNS`` (a table that is missing
+    or ``None`` counts as empty).
+
+    ``common``: ags, indikator_id, indikator_name of every outcome a municipality defines the
+    common way; ``municipalities``: AGS → name; ``type_names``: type id → German name.
+    """
+    frames = {
+        name: pd.DataFrame(columns=columns) if tables.get(name) is None else tables[name]
+        for name, columns in INPUT_COLUMNS.items()
+    }
+    effects = _effects(frames["massnahmen"], frames["massnahmen_wirkung"], common)
+    pooled, course, cities = [], [], []
+    for (kind, indicator), links in effects.groupby(GROUP, sort=True):
+        keys = {"massnahmentyp": kind, "indikator_id": indicator}
+        own = frames["wirkung_summen"]["indikator_id"] == indicator
+        totals = frames["wirkung_summen"][own]
+        areas = frames["wirkung_gebiete"][frames["wirkung_gebiete"]["indikator_id"] == indicator]
+        result = _type_outcome(links, totals, areas, municipalities, reps, seed)
+        named = {**keys, "massnahmentyp_name": type_names.get(kind, kind),
+                 "indikator_name": links["indikator_name"].iloc[0]}  # fmt: skip
+        pooled += [{**named, **row} for row in result.rows]
+        course += [{**keys, **row} for row in result.course]
+        cities += [{**keys, **row} for row in result.cities]
+    return PooledTables(
+        _frame(pooled, POOLED_COLUMNS),
+        _frame(course, COURSE_COLUMNS),
+        _frame(cities, CITY_COLUMNS),
+    )
+
+
+def _effects(measures: pd.DataFrame, effects: pd.DataFrame, common: pd.DataFrame) -> pd.DataFrame:
+    """City effects that take part: typed measure, equal weighting, common definition."""
+    typed = measures[measures["massnahmentyp"].notna()][["ags", "massnahme_id", "massnahmentyp"]]
+    chosen = effects[effects["gewichtung"] == WEIGHTING]
+    chosen = chosen.merge(typed, on=["ags", "massnahme_id"]).merge(
+        common[["ags", "indikator_id", "indikator_name"]], on=["ags", "indikator_id"]
+    )
+    return chosen.sort_values(EFFECT_KEY).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Result:
+    rows: list[dict]
+    course: list[dict]
+    cities: list[dict]
+
+
+def _type_outcome(
+    links: pd.DataFrame,
+    totals: pd.DataFrame,
+    areas: pd.DataFrame,
+    municipalities: Mapping[str, str],
+    reps: int,
+    seed: int,
+) -> _Result:
+    """Both estimates, the grade and the rows per municipality of one type × outcome."""
+    estimated = links[links["effekt_pp"].notna() & (links["se"] > 0)]
+    strata = estimated[STRATUM]
+    overall = totals[totals["effekt"] == OVERALL][STRATUM].drop_duplicates()
+    delivered_areas = areas[areas["effekt"] == OVERALL][STRATUM].drop_duplicates()
+    with_stats = strata.merge(overall).merge(delivered_areas)
+    in_federated = set(map(tuple, with_stats.to_numpy()))
+    n_estimated = estimated["ags"].nunique()
+    n_federated = with_stats["ags"].nunique()
+    directions = sorted(set(estimated["erwartete_richtung"].dropna()))
+    fisher = fisher_p(estimated["pretrend_p"])
+    left_out = _left_out(links, in_federated)
+
+    federated = meta = None
+    pooled: list = []
+    if n_estimated >= MIN_MUNICIPALITIES:
+        if n_federated:
+            keep = totals.merge(with_stats)
+            pooled = pool(keep, areas.merge(with_stats))
+            federated = pooled[0]
+        meta = random_effects(
+            estimated["effekt_pp"].to_numpy(float), estimated["se"].to_numpy(float) ** 2,
+            method="reml",
+        )  # fmt: skip
+    graded, reason = _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps,
+                            seed)  # fmt: skip
+    lags = _lags(estimated if len(estimated) else links)
+    common = {
+        "erwartete_richtung": directions[0] if len(directions) == 1 else None,
+        "vortrend_p": fisher,
+        "begruendung": reason,
+        "kommunen_ohne_statistik": left_out,
+    }
+    rows = [
+        {**common, **_federated_row(federated, graded.p, with_stats, lags)},
+        {**common, **_meta_row(meta, estimated, lags)},
+    ]
+    if graded.label == evidence.NOT_ESTIMABLE:
+        for row in rows:
+            for column in ("effekt_pp", "se", "ki_unten", "ki_oben", "p_wert", "tau2", "i2",
+                           "pi_unten", "pi_oben"):  # fmt: skip
+                row[column] = None
+    course = [] if graded.label == evidence.NOT_ESTIMABLE else _course(pooled, totals, with_stats)
+    weights = _meta_weights(meta, estimated)
+    shares = (
+        {}
+        if federated is None
+        else {
+            (r.ags, r.massnahme_id): r.gewichte_summe / federated.weight_total
+            for r in totals.merge(with_stats).itertuples()
+            if r.effekt == OVERALL
+        }
+    )
+    cities = [
+        {
+            "ags": r.ags,
+            "kommune": municipalities.get(r.ags, r.ags),
+            "massnahme_id": r.massnahme_id,
+            "effekt_pp": r.effekt_pp,
+            "se": r.se,
+            "ki_unten": r.ki_unten,
+            "ki_oben": r.ki_oben,
+            "bewertung": r.bewertung,
+            "erwartete_richtung": r.erwartete_richtung,
+            "verzoegerung_jahre": r.verzoegerung_jahre,
+            "gewicht_meta": weights.get((r.ags, r.massnahme_id)),
+            "im_foederierten_schaetzer": (r.ags, r.massnahme_id) in in_federated
+            and federated is not None,
+            "anteil_foederiert": shares.get((r.ags, r.massnahme_id)),
+        }
+        for r in links.itertuples()
+    ]
+    return _Result([{**row, "bewertung": graded.label} for row in rows], course, cities)
+
+
+# --- the two estimates -----------------------------------------------------------------------
+
+
+def _federated_row(federated, p_value, with_stats: pd.DataFrame, lags: str) -> dict:
+    n = with_stats["ags"].nunique()
+    row = {
+        "verfahren": FEDERATED,
+        "schaetzgroesse": (
+            "ATT über alle behandelten Quartiersjahre aller Kommunen mit Poolingstatistik "
+            f"({n} Kommunen, {len(with_stats)} Maßnahmen), als wären ihre Quartierspanels "
+            "gestapelt geschätzt (Imputation, jede Kommune mit eigenen Jahreseffekten, jedes "
+            "Sozialquartier gleich gewichtet): Kommunen mit mehr behandelten Quartiersjahren "
+            f"zählen mehr; {lags}"
+        ),
+        "ki_methode": FEDERATED_CI,
+        "p_methode": FEDERATED_P,
+        "n_kommunen": n,
+        "n_schaetzungen": len(with_stats),
+    }
+    if federated is None:
+        return row
+    return {
+        **row,
+        "effekt_pp": federated.estimate,
+        "se": federated.se,
+        "ki_unten": federated.ci_low,
+        "ki_oben": federated.ci_high,
+        "p_wert": p_value,
+        "n_gebiete": federated.n_clusters,
+        "n_behandelt": federated.n_treated_areas,
+    }
+
+
+def meta_p(meta) -> float:
+    """Two-sided t-test of the mean with the HKSJ standard error and k − 1 degrees of freedom
+    (the test that belongs to the HKSJ interval)."""
+    if not meta.se_hksj > 0:
+        return 1.0 if meta.mean == 0 else 0.0
+    return float(2 * stats.t.sf(abs(meta.mean / meta.se_hksj), meta.k - 1))
+
+
+def _meta_row(meta, estimated: pd.DataFrame, lags: str) -> dict:
+    row = {
+        "verfahren": META,
+        "schaetzgroesse": (
+            "mittlerer Effekt einer Kommune: Mittelwert der Verteilung der kommunalen ATTs "
+            "(zufällige Effekte), jede Kommune gewichtet nach der Genauigkeit ihrer Schätzung "
+            "und der Streuung zwischen den Kommunen; Vorhersageintervall = Spanne, in der der "
+            f"Effekt einer weiteren Kommune mit 95 % liegt; {lags}"
+        ),
+        "ki_methode": META_CI,
+        "p_methode": META_P,
+        "n_kommunen": estimated["ags"].nunique(),
+        "n_schaetzungen": len(estimated),
+        "n_behandelt": int(estimated["n_behandelt"].sum()) if len(estimated) else None,
+    }
+    if meta is None:
+        return row
+    return {
+        **row,
+        "effekt_pp": meta.mean,
+        "se": meta.se_hksj,
+        "ki_unten": meta.ci_low,
+        "ki_oben": meta.ci_high,
+        "p_wert": meta_p(meta),
+        "tau2": meta.tau2,
+        "i2": meta.i2,
+        "pi_unten": meta.pi_low,
+        "pi_oben": meta.pi_high,
+    }
+
+
+def _meta_weights(meta, estimated: pd.DataFrame) -> dict:
+    if meta is None:
+        return {}
+    keys = zip(estimated["ags"], estimated["massnahme_id"], strict=True)
+    return dict(zip(keys, meta.weights.tolist(), strict=True))
+
+
+def _course(pooled: list, totals: pd.DataFrame, with_stats: pd.DataFrame) -> list[dict]:
+    having = totals.merge(with_stats)
+    return [
+        {
+            "jahre_seit_start": int(p.effekt),
+            "effekt_pp": p.estimate,
+            "se": p.se,
+            "ki_unten": p.ci_low,
+            "ki_oben": p.ci_high,
+            "n_kommunen": having.loc[having["effekt"] == p.effekt, "ags"].nunique(),
+            "n_behandelt": p.n_treated_areas,
+        }
+        for p in pooled[1:]
+    ]
+
+
+def _lags(links: pd.DataFrame) -> str:
+    lags = links["verzoegerung_jahre"].dropna().astype(int)
+    counts = lags.value_counts().sort_index()
+    if len(counts) == 0:
+        return "Verzögerung unbekannt"
+    if len(counts) == 1:
+        return f"Wirkung ab Beginn + {_years(counts.index[0])} Verzögerung in allen Kommunen"
+    parts = ", ".join(f"{_years(lag)} ({n} Schätzungen)" for lag, n in counts.items())
+    return f"Wirkung ab Beginn + Verzögerung je Kommune verschieden: {parts}"
+
+
+def _years(n: int) -> str:
+    return f"{n} Jahr" if n == 1 else f"{n} Jahre"
+
+
+def _left_out(links: pd.DataFrame, in_federated: set) -> str | None:
+    """AGS of the municipalities not in the federated estimate, with the reason."""
+    out = []
+    for ags, rows in links.groupby("ags", sort=True):
+        if any((ags, m) in in_federated for m in rows["massnahme_id"]):
+            continue
+        if rows["effekt_pp"].isna().all():
+            out.append(f"{ags} (in der Kommune nicht schätzbar)")
+        else:
+            out.append(
+                f"{ags} (keine Poolingstatistik im Paket: Paketformat 1 oder gesperrte "
+                "Zellen des Indikators)"
+            )
+    return "; ".join(out) or None
+
+
+def fisher_p(p_values: pd.Series) -> float:
+    """Fisher's combination of independent p-values: χ² = −2 Σ ln p with 2k degrees of freedom;
+    NaN without any p-value."""
+    p = p_values.dropna().to_numpy(float)
+    if len(p) == 0:
+        return float("nan")
+    with np.errstate(divide="ignore"):
+        statistic = -2 * np.log(p).sum()
+    return float(stats.chi2.sf(statistic, 2 * len(p)))
+
+
+# --- grade -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grade:
+    label: str
+    p: float | None = None
+    """The federated bootstrap p-value (also where it is not primary)."""
+
+
+def _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps, seed):
+    if n_estimated < MIN_MUNICIPALITIES:
+        return Grade(evidence.NOT_ESTIMABLE), (
+            f"nur {n_estimated} Kommune mit geschätztem Effekt: für einen Vergleich über "
+            f"Kommunen hinweg sind mindestens {MIN_MUNICIPALITIES} nötig"
+        )
+    boot_p = None
+    if federated is not None:
+        boot_p = score_bootstrap_p(federated.jackknife_scores, federated.estimate, reps,
+                                   np.random.default_rng(seed))  # fmt: skip
+    if n_federated >= MIN_MUNICIPALITIES:
+        effect, p = federated.estimate, boot_p
+        method = f"föderierte Schätzung, {FEDERATED_P} ({n_federated} Kommunen)"
+    else:
+        effect, p = meta.mean, meta_p(meta)
+        method = f"Meta-Analyse, {META_P}; nur {n_federated} Kommune mit Poolingstatistik"
+    label, reason = grade(effect, p, method, fisher, directions, meta.i2,
+                          (meta.pi_low, meta.pi_high))  # fmt: skip
+    return Grade(label, boot_p), reason
+
+
+def grade(
+    effect: float,
+    p_value: float,
+    p_method: str,
+    pretrend_p: float,
+    directions: list[str],
+    i2: float,
+    prediction: tuple[float, float],
+) -> tuple[str, str]:
+    """Grade and German reason of a pooled effect (rules 3 to 6 of the module docstring)."""
+    stated = f"{p_statement(p_value)} ({p_method})"
+    if p_value >= evidence.HINT_ALPHA:
+        return evidence.NO_EVIDENCE, f"{stated}: kein statistisch gesicherter Effekt"
+    problems = []
+    if p_value >= evidence.ALPHA:
+        problems.append("p zwischen 0,05 und 0,10")
+    if len(directions) != 1:
+        problems.append(
+            "die Kommunen erwarten unterschiedliche Richtungen ("
+            + " bzw. ".join(directions or ["keine Angabe"])
+            + "): keine gemeinsame Richtung prüfbar"
+        )
+    elif math.copysign(1, effect) != (1 if directions[0] == "steigt" else -1):
+        problems.append(f"Effekt entgegen der erwarteten Richtung ({directions[0]})")
+    if math.isnan(pretrend_p):
+        problems.append("Vortrend in keiner Kommune prüfbar")
+    elif pretrend_p < evidence.PRETREND_ALPHA:
+        problems.append(f"Vortrendtests (Fisher-Kombination) verletzt ({p_statement(pretrend_p)})")
+    if problems:
+        return evidence.HINT, f"{stated}; " + "; ".join(problems)
+    trend = f"Vortrendtests (Fisher-Kombination) unauffällig ({p_statement(pretrend_p)})"
+    low, high = prediction
+    if i2 >= HETEROGENEITY_I2 and not (low > 0 or high < 0):
+        interval = (
+            "ist mit so wenigen Kommunen nicht bestimmbar"
+            if math.isnan(low) or math.isnan(high)
+            else f"({decimal(low)} bis {decimal(high)}) schließt 0 ein"
+        )
+        return HETEROGENEOUS, (
+            f"{stated}; {trend}; aber die Effekte der Kommunen streuen stark (I² = "
+            f"{decimal(100 * i2)} %) und das Vorhersageintervall {interval}: in einer "
+            "einzelnen Kommune kann die Wirkung ausbleiben"
+        )
+    return evidence.RELIABLE, f"{stated}; {trend}"
