@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: run test lint dev bench montecarlo sample install browser print-check land land-sample clean
+.PHONY: run test lint dev bench montecarlo montecarlo-land sample install browser print-check land land-sample clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -35,6 +35,9 @@ bench: install  ## every benchmark script under benchmarks/ (helpers start with 
 
 montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), writes simulations/monte_carlo_report.md
 	$(UV) run python simulations/monte_carlo.py
+
+montecarlo-land: install  ## Monte Carlo study of pooling effects across 18 municipalities (~4 min), writes simulations/pooling_monte_carlo_report.md
+	$(UV) run python simulations/pooling_monte_carlo.py
 
 LAND_SAMPLE := var/land-beispiel
 

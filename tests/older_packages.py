@@ -1,8 +1,9 @@
 """Packages of an older format, made from a real export, for the Land that must still take them.
 
 Package format 1 is format 2 without the column ``massnahmentyp`` of the table ``massnahmen``
-(``indicators/land/format.py``). ``as_format_1`` copies a package of format 2, removes that
-column from the table, its Excel copy and ``datapackage.json``, sets ``paketformat`` to 1 and
+and without the tables of the pooling statistics (``indicators/land/format.py``).
+``as_format_1`` copies a package of format 2, removes that column from the table, its Excel
+copy and ``datapackage.json``, the two tables and their copies, sets ``paketformat`` to 1 and
 computes the checksums of the manifest anew, as a municipality still on an older version of
 kekiz would have sent it. The workbook and the report keep the column: the Land reads neither.
 """
@@ -20,6 +21,7 @@ from indicators.ingest.archive import sha256_of
 
 ADDED_IN_2 = ("massnahmen", "massnahmentyp")
 """(table, column) that format 2 added."""
+TABLES_ADDED_IN_2 = ("wirkung_summen", "wirkung_gebiete")
 DIALECTS = {"": ("utf-8", ",", "\n"), "excel/": ("utf-8-sig", ";", "\r\n")}
 """Encoding, delimiter and line end of the package's CSV files and of its Excel copies."""
 
@@ -32,8 +34,14 @@ def as_format_1(package: Path, target: Path) -> Path:
     table, column = ADDED_IN_2
     for folder, dialect in DIALECTS.items():
         _drop_column(target / f"{folder}{table}.csv", column, *dialect)
+    for name in TABLES_ADDED_IN_2:
+        for folder in DIALECTS:
+            (target / f"{folder}{name}.csv").unlink()
     descriptor_path = target / "datapackage.json"
     descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    descriptor["resources"] = [
+        r for r in descriptor["resources"] if r["name"] not in TABLES_ADDED_IN_2
+    ]
     [resource] = [r for r in descriptor["resources"] if r["name"] == table]
     fields = resource["schema"]["fields"]
     resource["schema"]["fields"] = [f for f in fields if f["name"] != column]
@@ -42,7 +50,9 @@ def as_format_1(package: Path, target: Path) -> Path:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert manifest["paketformat"] == 2, "made from a package of format 2"
     manifest["paketformat"] = 1
-    manifest["dateien"] = {name: sha256_of(target / name) for name in manifest["dateien"]}
+    manifest["dateien"] = {
+        name: sha256_of(target / name) for name in manifest["dateien"] if (target / name).exists()
+    }
     manifest[HASH_KEY] = manifest_hash(manifest)
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
     return target

@@ -3,14 +3,13 @@ the view of every export table even when no package holds it yet."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from older_packages import TABLES_ADDED_IN_2, as_format_1
 
 from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.land.format import VERSION_1, VERSION_2, package_files, table_schemas
@@ -18,45 +17,13 @@ from indicators.land.partitions import FIELD_TYPES, write_partition
 from indicators.land.verify import verify_package
 from indicators.land.warehouse import DATA, build_land_warehouse
 
-NEW_TABLES = ("wirkung_summen", "wirkung_gebiete")
-
-
-def writable_copy(folder: Path, target: Path) -> Path:
-    shutil.copytree(folder, target)
-    for path in [target, *target.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return target
-
-
-def as_format_1(package: Path) -> None:
-    """The package as a city pipeline of format 1 wrote it: without the two tables of format
-    2 and their copies, manifest and checksums written anew."""
-    for name in NEW_TABLES:
-        (package / f"{name}.csv").unlink()
-        (package / VERSION_1.copies / f"{name}.csv").unlink()
-    path = package / "datapackage.json"
-    descriptor = json.loads(path.read_text(encoding="utf-8"))
-    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] not in NEW_TABLES]
-    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
-    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
-    manifest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    manifest["paketformat"] = 1
-    manifest["dateien"] = {
-        p.relative_to(package).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(package.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
-    text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    manifest["manifest_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    (package / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+NEW_TABLES = TABLES_ADDED_IN_2
 
 
 @pytest.fixture(scope="module")
 def format_1(sample_export, tmp_path_factory) -> Path:
     _, folder, _ = sample_export
-    package = writable_copy(folder, tmp_path_factory.mktemp("format1") / folder.name)
-    as_format_1(package)
-    return package
+    return as_format_1(folder, tmp_path_factory.mktemp("format1") / folder.name)
 
 
 def threshold_of(package: Path) -> int:
@@ -64,10 +31,14 @@ def threshold_of(package: Path) -> int:
     return manifest["geheimhaltungsschwelle"]
 
 
-def test_format_2_is_format_1_with_the_pooling_tables():
+def test_format_2_is_format_1_with_measure_types_and_the_pooling_tables():
     assert PACKAGE_FORMAT == 2
     assert set(VERSION_2.tables) - set(VERSION_1.tables) == set(NEW_TABLES)
-    assert all(VERSION_2.tables[t] == s for t, s in VERSION_1.tables.items())
+    changed = {t for t, s in VERSION_1.tables.items() if VERSION_2.tables[t] != s}
+    assert changed == {"massnahmen"}
+    v1, v2 = VERSION_1.tables["massnahmen"], VERSION_2.tables["massnahmen"]
+    added = set(v2.columns) - set(v1.columns)
+    assert added == {"massnahmentyp"}
     assert package_files(2) - package_files(1) == {
         f"{folder}{name}.csv" for name in NEW_TABLES for folder in ("", "excel/")
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import statistics
@@ -15,7 +14,6 @@ import pytest
 from older_packages import as_format_1
 
 from indicators.compute.rates import Z_95
-from indicators.export.manifest import MANIFEST
 from indicators.land.comments import land_docs
 from indicators.land.format import NEWEST_FORMAT, VERSION_1, table_schemas
 from indicators.land.partitions import write_partition
@@ -503,11 +501,10 @@ def test_packages_without_measure_types_or_statistics_give_empty_pooled_marts(
 ):
     """Packages of format 1 name no measure type and hold no pooling statistics: the marts of
     the pooled effects are there, with every column, and empty."""
-    packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
-    for package in packages.values():
-        path = package / MANIFEST
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        path.write_text(json.dumps({**manifest, "paketformat": 1}), encoding="utf-8")
+    packages = {
+        ags: as_format_1(package, tmp_path / "pakete" / ags)
+        for ags, package in land.packages.items()
+    }
     database, _ = build(tmp_path / "land", packages)
     for table, columns in TABLE_COLUMNS.items():
         frame = query(database, f"SELECT * FROM mart.{table}")

@@ -17,8 +17,8 @@ The p-value is a wild cluster bootstrap over all areas (Webb weights) of the
 jackknife-transformed scores sqrt((G−1)/G)·(τ̂₋g − mean), whose bootstrap variance is the
 jackknife variance, as in the WCU_S bootstrap of MacKinnon, Nielsen and Webb (2023, "Fast and
 reliable jackknife and bootstrap methods for cluster-robust inference", JAE). Flipping the
-plain scores ψ instead rejected a true null in 12 % of the replications of the Monte Carlo
-study (``simulations/pooling_monte_carlo.py``): the imputation residuals of treated
+plain scores ψ instead rejected a true null in 9–12 % of the replications of the Monte Carlo
+study (``simulations/pooling_monte_carlo_report.md``): the imputation residuals of treated
 area-years are centred on their municipality's mean at the same event time, which with few
 treated areas per municipality shrinks them.
 
