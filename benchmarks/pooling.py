@@ -89,12 +89,13 @@ def main() -> None:
     began = time.perf_counter()
     tables, common = package_tables(np.random.default_rng(1))
     names = {ags: f"Kommune {ags}" for ags in common["ags"].unique()}
-    clusters = tables["wirkung_gebiete"].query("effekt == 'gesamt'").groupby(
-        ["massnahme_id", "indikator_id"]).size().groupby(level=1).sum()  # fmt: skip
+    overall = tables["wirkung_gebiete"].query("effekt == 'gesamt'")
+    typed = overall.merge(tables["massnahmen"], on=["ags", "massnahme_id"])
+    clusters = typed.groupby(["massnahmentyp", "indikator_id"]).size()
     print(
         f"statistics of {len(tables['massnahmen_wirkung'])} municipality estimates ready in "
-        f"{time.perf_counter() - began:.0f} s; areas per type × outcome: {int(clusters.min())}"
-        f"–{int(clusters.max())} (divided among {len(TYPES)} types)"
+        f"{time.perf_counter() - began:.0f} s; areas (clusters) per type × outcome: "
+        f"{int(clusters.min())}–{int(clusters.max())}"
     )
     start = time.perf_counter()
     result = pooled_effects(tables, common, names, {kind: kind for kind in TYPES})
