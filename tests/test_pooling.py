@@ -131,3 +131,27 @@ def test_the_pooled_estimate_is_the_weighted_mean_of_the_municipalities():
     means = [imputation(p).estimate[0] for p in panels]
     assert overall.estimate == pytest.approx(np.dot(cells, means) / sum(cells), abs=1e-12)
     assert overall.n_treated_areas == sum(len(np.unique(p.unit[p.treated])) for p in panels)
+
+
+def test_the_statistics_give_hidden_cell_values_back():
+    """Why the export withholds them for an outcome with suppressed cells: they are linear in
+    every cell value, so with the published values and the public estimator an attacker solves
+    for hidden ones, here four of the treated quarter-years, the cells the effect is about
+    (``indicators/export/disclosure.py: withheld_links``)."""
+    panel = city(np.random.default_rng(4), 12, range(2010, 2020), 3, lambda k: 2.0, noise=2.0)
+    rng = np.random.default_rng(5)
+    hidden = rng.choice(np.flatnonzero(panel.treated), 4, replace=False)
+
+    def published_statistics(y: np.ndarray) -> np.ndarray:
+        summen, gebiete = exported(panel.with_outcome(y), "05000000")
+        values = [summen["effekt_pp"], gebiete["einfluss"], gebiete["effekt_ohne_gebiet"]]
+        return np.concatenate([v.to_numpy(float) for v in values])
+
+    observed = published_statistics(panel.y)
+    known = np.where(np.isin(np.arange(len(panel.y)), hidden), 0.0, panel.y)
+    unit = np.eye(len(panel.y))
+    columns = np.column_stack([published_statistics(unit[j]) for j in hidden])
+    usable = ~np.isnan(observed)
+    rhs = observed - published_statistics(known)
+    solved = np.linalg.lstsq(columns[usable], rhs[usable], rcond=None)[0]
+    np.testing.assert_allclose(solved, panel.y[hidden], atol=1e-6)

@@ -216,7 +216,8 @@ def forest_chart(cities: pd.DataFrame, federated: dict | None, meta: dict | None
     ax.set_xlabel("Effekt in Prozentpunkten mit 95-%-Intervall", fontsize=8)
     ax.set_title(title, fontsize=9, pad=30)
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
     return data_uri(fig)
 
 

@@ -447,7 +447,7 @@ class Grade:
 def _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps, seed):
     if n_estimated < MIN_MUNICIPALITIES:
         return Grade(evidence.NOT_ESTIMABLE), (
-            f"nur {n_estimated} Kommune mit geschätztem Effekt: für einen Vergleich über "
+            f"{_municipalities(n_estimated)} mit geschätztem Effekt: für einen Vergleich über "
             f"Kommunen hinweg sind mindestens {MIN_MUNICIPALITIES} nötig"
         )
     boot_p = None
@@ -459,10 +459,15 @@ def _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps, 
         method = f"föderierte Schätzung, {FEDERATED_P} ({n_federated} Kommunen)"
     else:
         effect, p = meta.mean, meta_p(meta)
-        method = f"Meta-Analyse, {META_P}; nur {n_federated} Kommune mit Poolingstatistik"
+        method = f"Meta-Analyse, {META_P}; {_municipalities(n_federated)} mit Poolingstatistik"
     label, reason = grade(effect, p, method, fisher, directions, meta.i2,
                           (meta.pi_low, meta.pi_high))  # fmt: skip
     return Grade(label, boot_p), reason
+
+
+def _municipalities(n: int) -> str:
+    """ "keine Kommune", "nur 1 Kommune", "nur 3 Kommunen"."""
+    return "keine Kommune" if n == 0 else f"nur {n} Kommune{'' if n == 1 else 'n'}"
 
 
 def grade(
