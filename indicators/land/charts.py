@@ -9,6 +9,7 @@ figure is made once and only the lines of each indicator are replaced (:class:`P
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -214,7 +215,7 @@ def forest_chart(cities: pd.DataFrame, federated: dict | None, meta: dict | None
     ax.xaxis.set_major_formatter(DECIMAL_COMMA)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("Effekt in Prozentpunkten mit 95-%-Intervall", fontsize=8)
-    ax.set_title(title, fontsize=9, pad=30)
+    ax.set_title(_wrapped(title), fontsize=9, pad=30)
     ax.grid(alpha=0.3, axis="x")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1), ncol=3, frameon=False)
@@ -238,7 +239,12 @@ def course_chart(course: pd.DataFrame, title: str) -> str:
     ax.tick_params(labelsize=7)
     ax.set_xlabel("Jahre seit Beginn (plus Verzögerung)", fontsize=8)
     ax.set_ylabel("Effekt (Prozentpunkte)", fontsize=8)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(_wrapped(title), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     return data_uri(fig)
+
+
+def _wrapped(title: str) -> str:
+    """A long chart title on lines that fit the figure's width."""
+    return "\n".join(textwrap.wrap(title, 90))
