@@ -84,8 +84,12 @@ def kommunenpakete(context: dg.AssetExecutionContext, land: LandFolders) -> dg.M
         "Die Land-DuckDB-Datei: Sichten über die Parquet-Partitionen aller Kommunen und die "
         "Vergleichs-Marts (Kommunen, Indikatoren je Kommune mit Rang und Medianen, "
         "Landeswerte nur aus ungesperrten Stadtwerten, Datenqualität, Abdeckung, "
-        "Maßnahmenregister), neu gebaut nach jeder geänderten Partition und als nur lesbare "
-        "Kopie veröffentlicht."
+        "Maßnahmenregister) und die Wirkung je Maßnahmentyp und Wirkindikator über alle "
+        "Kommunen: föderiert gepoolt (wie eine gemeinsame Schätzung auf allen Quartieren, "
+        "Cluster-Jackknife, Wild-Cluster-Bootstrap mit 9 999 Wiederholungen) und als "
+        "Meta-Analyse (REML, Hartung-Knapp-Sidik-Jonkman, I², Vorhersageintervall), mit "
+        "Bewertung. Neu gebaut nach jeder geänderten Partition und als nur lesbare Kopie "
+        "veröffentlicht."
     ),
 )
 def landesvergleich(context: dg.AssetExecutionContext, land: LandFolders) -> dg.MaterializeResult:
@@ -112,8 +116,9 @@ def landesvergleich(context: dg.AssetExecutionContext, land: LandFolders) -> dg.
     description=(
         "Der Landesbericht `berichte/bericht_land.html` (offline lesbar: Kleine Vielfache je "
         "Indikator mit Intervallen und Landeswert, ein Profil je Kommune, die "
-        "Abdeckungsmatrix) und die Arbeitsmappe `berichte/landesauswertung.xlsx` für die "
-        "Koordinierungsstelle."
+        "Abdeckungsmatrix, Forest-Plot und Ereignisstudie der gepoolten Wirkung je "
+        "Maßnahmentyp und Wirkindikator) und die Arbeitsmappe "
+        "`berichte/landesauswertung.xlsx` für die Koordinierungsstelle."
     ),
 )
 def landesbericht(context: dg.AssetExecutionContext, land: LandFolders) -> dg.MaterializeResult:

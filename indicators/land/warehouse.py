@@ -55,7 +55,7 @@ MUNICIPALITY_LISTING = """
 """
 """What the Dagster UI lists of every municipality after a build."""
 POOLED_LISTING = """
-    SELECT massnahmentyp_name AS "Maßnahmenart", indikator_name AS "Indikator",
+    SELECT massnahmentyp_name AS "Maßnahmentyp", indikator_name AS "Indikator",
            verfahren AS "Verfahren", round(effekt_pp, 2) AS "Effekt (pp)",
            round(ki_unten, 2) AS "KI unten", round(ki_oben, 2) AS "KI oben",
            round(p_wert, 4) AS "p", n_kommunen AS "Kommunen", bewertung AS "Bewertung"
