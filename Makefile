@@ -40,11 +40,12 @@ montecarlo-land: install  ## Monte Carlo study of pooling effects across 18 muni
 	$(UV) run python simulations/pooling_monte_carlo.py
 
 LAND_SAMPLE := var/land-beispiel
+PACKAGE_FORMAT = $(shell $(UV) run python -c "from indicators.export.manifest import PACKAGE_FORMAT as f; print(f)")
 
-land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each, ~4 min) into var/land-beispiel/, once
-	@test -f $(LAND_SAMPLE)/.fertig || { rm -rf $(LAND_SAMPLE) && \
+land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each, ~4 min) into var/land-beispiel/, once per package format
+	@test "$$(cat $(LAND_SAMPLE)/.fertig 2>/dev/null)" = "$(PACKAGE_FORMAT)" || { rm -rf $(LAND_SAMPLE) && \
 	  $(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18 && \
-	  touch $(LAND_SAMPLE)/.fertig; }
+	  echo "$(PACKAGE_FORMAT)" > $(LAND_SAMPLE)/.fertig; }
 
 land: land-sample  ## the state-level evaluation on those packages: intake, partitions, comparison marts, Land report under land/
 	$(UV) run kekiz land import $(LAND_SAMPLE)/*/
