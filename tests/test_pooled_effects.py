@@ -12,16 +12,11 @@ from scipy import stats
 from test_pooling import city, exported
 
 from indicators.effects.did import imputation, jackknife_se, leave_one_out
-from indicators.effects.estimation import WEIGHTINGS
+from indicators.effects.estimation import POOLABLE_WEIGHTING, WEIGHTINGS
 from indicators.effects.inference import score_bootstrap_p
 from indicators.land.meta_analysis import random_effects
-from indicators.land.pooled_effects import (
-    FEDERATED,
-    HETEROGENEOUS,
-    META,
-    TABLE_COLUMNS,
-    pooled_effects,
-)
+from indicators.land.pooled_effects import FEDERATED, META, TABLE_COLUMNS, pooled_effects
+from indicators.land.pooled_grades import HETEROGENEOUS
 from indicators.land.pooling import pool
 from indicators.land.warehouse import measure_type_names, write_pooled_effects
 
@@ -59,7 +54,7 @@ def packages(panels, directions=None, pretrend=None, without_statistics=(), lag=
             "ki_unten": estimate - 2 * se, "ki_oben": estimate + 2 * se,
             "p_wert": 0.01, "pretrend_p": 0.5 if pretrend is None else pretrend[c],
             "n_behandelt": len(np.unique(panel.unit[panel.treated])),
-            "gewichtung": WEIGHTINGS["gebiete"],
+            "gewichtung": POOLABLE_WEIGHTING,
             "erwartete_richtung": "steigt" if directions is None else directions[c],
             "verzoegerung_jahre": lag, "bewertung": "belastbar",
         })  # fmt: skip
@@ -263,3 +258,47 @@ def test_the_warehouse_reads_the_current_packages_and_writes_the_marts():
             frame.reset_index(drop=True).astype(object).where(frame.notna(), None),
             check_dtype=False,
         )
+
+
+def test_a_missing_statistic_leaves_the_municipality_out_and_never_grades_robust():
+    panels = simulate((2.0, 2.2, 1.8, 2.1, 1.9))
+    tables, common = packages(panels)
+    summen = tables["wirkung_summen"].copy()
+    broken = (summen["ags"] == "05000001") & (summen["effekt"] == "gesamt")
+    summen.loc[broken, "effekt_pp"] = np.nan
+    result = run({**tables, "wirkung_summen": summen}, common)
+    federated = row(result, FEDERATED)
+    assert federated["n_kommunen"] == 4
+    assert "05000001 (Poolingstatistik unvollständig" in federated["kommunen_ohne_statistik"]
+    kept = summen["ags"] != "05000001"
+    areas = tables["wirkung_gebiete"]
+    expected = pool(summen[kept], areas[areas["ags"] != "05000001"])[0]
+    assert federated["effekt_pp"] == pytest.approx(expected.estimate)
+
+    gebiete = areas.assign(einfluss=np.nan)  # every municipality's statistics are broken
+    result = run({**tables, "wirkung_gebiete": gebiete}, common)
+    assert row(result, FEDERATED)["n_kommunen"] == 0
+    assert row(result, FEDERATED)["bewertung"] == row(result, META)["bewertung"]
+    assert pd.isna(row(result, FEDERATED)["effekt_pp"])
+
+
+def test_two_measures_of_the_type_in_one_municipality_are_one_study():
+    panels = simulate((2.0, 2.2, 1.8, 2.1, 1.9))
+    tables, common = packages(panels)
+    effects = tables["massnahmen_wirkung"]
+    twin = effects[effects["ags"] == "05000000"].assign(
+        massnahme_id="M2", effekt_pp=9.0, n_behandelt=1
+    )
+    measures = tables["massnahmen"]
+    tables = {
+        **tables,
+        "massnahmen": pd.concat([measures, measures.iloc[:1].assign(massnahme_id="M2")]),
+        "massnahmen_wirkung": pd.concat([effects, twin]),
+    }
+    result = run(tables, common)
+    meta = row(result, META)
+    assert meta["n_kommunen"] == meta["n_schaetzungen"] == 5
+    single = random_effects(effects["effekt_pp"], effects["se"] ** 2, hksj_adhoc=True)
+    assert meta["effekt_pp"] == pytest.approx(single.mean)  # the twin with 9 pp is not a study
+    cities = result.cities.set_index(["ags", "massnahme_id"])
+    assert pd.isna(cities.loc[("05000000", "M2"), "gewicht_meta"])

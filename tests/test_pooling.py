@@ -40,13 +40,13 @@ def city(rng, areas: int, years: range, treated: int, effect, noise: float, weig
     return panel.subset(identified(panel))
 
 
-def exported(panel: Panel, ags: str):
-    """What the municipality exports: its totals and per-area statistics."""
+def exported(panel: Panel, ags: str, measure: str = "M1"):
+    """What the municipality exports for one measure: its totals and per-area statistics."""
     imp = imputation(panel)
     draws, totals = leave_one_out(panel, imp.names)
     areas = np.array([f"{ags}-{g:03d}" for g in range(panel.n_units)])
     summen, gebiete = pooling_statistics(imp, draws, totals, areas)
-    keys = {"ags": ags, "massnahme_id": "M1"}
+    keys = {"ags": ags, "massnahme_id": measure}
     return summen.assign(**keys), gebiete.assign(**keys)
 
 
@@ -97,6 +97,48 @@ def test_federated_pooling_equals_the_stacked_estimator(weighted):
     assert score_bootstrap_p(
         overall.jackknife_scores, overall.estimate, 999, np.random.default_rng(5)
     ) == score_bootstrap_p(deviations, imp.estimate[0], 999, np.random.default_rng(5))
+
+
+def test_two_measures_of_a_type_in_one_municipality_share_their_areas_as_clusters():
+    """The stacked reference holds the municipality's panel once per measure, each with its
+    own unit and year effects, and clusters by the physical area: leaving an area out drops
+    it from both."""
+    panels = land(13, lambda k: 1.5, noise=1.5)
+    rng = np.random.default_rng(21)
+    twin = panels[1]  # 27 areas: a second measure in other (and one shared) areas
+    starts = np.full(twin.n_units, np.inf)
+    chosen = rng.choice(twin.n_units, 5, replace=False)
+    starts[chosen] = rng.integers(2011, 2019, size=5)
+    second = twin.with_start(starts[twin.unit])
+    second = second.subset(identified(second))
+    assert second.n_units == twin.n_units
+    strata = [(p, f"05{c:06d}", "M1") for c, p in enumerate(panels)]
+    strata.append((second, "05000001", "M2"))
+    parts = [exported(p, ags, m) for p, ags, m in strata]
+    pooled = pool(pd.concat([s for s, _ in parts]), pd.concat([a for _, a in parts]))
+
+    reference = stacked([p for p, _, _ in strata])
+    offsets = np.cumsum([0] + [p.n_units for p, _, _ in strata[:-1]])
+    physical = np.concatenate([o + np.arange(p.n_units) for (p, _, _), o in
+                               zip(strata, offsets, strict=True)])  # fmt: skip
+    physical[offsets[-1] :] = offsets[1] + np.arange(second.n_units)  # the twin's own areas
+    _, physical = np.unique(physical, return_inverse=True)
+    imp = imputation(reference)
+    scores = np.zeros((physical.max() + 1, len(imp.names)))
+    np.add.at(scores, physical, cluster_scores(imp))
+    draws = np.full((physical.max() + 1, len(imp.names)), np.nan)
+    for area in range(physical.max() + 1):
+        sub = reference.subset(physical[reference.unit] != area)
+        estimate = imputation(sub.subset(identified(sub)))
+        found = dict(zip(estimate.names, estimate.estimate, strict=True))
+        draws[area] = [found.get(name, np.nan) for name in imp.names]
+    se = jackknife_se(draws)
+    G = physical.max() + 1
+    for k, p in enumerate(pooled):
+        assert p.n_clusters == G
+        assert p.estimate == pytest.approx(imp.estimate[k], abs=1e-9)
+        assert p.se == pytest.approx(se[k], abs=1e-9)
+        np.testing.assert_allclose(p.scores, scores[:, k], atol=1e-9)
 
 
 def test_event_times_that_only_some_municipalities_have_pool_over_those():

@@ -253,6 +253,15 @@ def leave_one_out(panel: Panel, names: list) -> tuple[np.ndarray, np.ndarray]:
     return draws, totals
 
 
+def jackknife_scores(draws: np.ndarray) -> np.ndarray:
+    """sqrt((n−1)/n)·(draw − mean) per area and estimate, 0 where an area has no draw: the
+    squares sum to the jackknife variance."""
+    n = np.sum(~np.isnan(draws), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deviation = draws - np.nanmean(draws, axis=0)
+        return np.nan_to_num(np.sqrt((n - 1) / n) * deviation)
+
+
 def jackknife_se(draws: np.ndarray) -> np.ndarray:
     """Cluster jackknife (CV3) standard errors from the leave-one-area-out estimates.
 
@@ -260,7 +269,5 @@ def jackknife_se(draws: np.ndarray) -> np.ndarray:
     variance (MacKinnon, Nielsen and Webb 2023). Areas without an estimate are left out of
     their estimate's sum.
     """
-    n = np.sum(~np.isnan(draws), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spread = np.nansum((draws - np.nanmean(draws, axis=0)) ** 2, axis=0)
-        return np.sqrt((n - 1) / n * spread)
+    se = np.sqrt(np.sum(jackknife_scores(draws) ** 2, axis=0))
+    return np.where(np.sum(~np.isnan(draws), axis=0) > 0, se, np.nan)

@@ -29,6 +29,9 @@ from indicators.effects.sufficient import AREA_COLUMNS, TOTAL_COLUMNS, pooling_s
 ESTIMATOR = "Imputation (Borusyak/Jaravel/Spiess), Punktschätzer wie did2s"
 CI_METHOD = "Cluster-Jackknife-SE (CV3), t-Verteilung mit G−1 Freiheitsgraden"
 WEIGHTINGS = {"gebiete": "jedes Sozialquartier gleich", "kinder": "nach Nenner (Kinderzahl)"}
+POOLABLE_WEIGHTING = WEIGHTINGS["gebiete"]
+"""The weighting whose pooling statistics hold no counts of children: the only one exported
+and pooled across municipalities (with ``kinder`` the weight totals would be children)."""
 EFFECT_COLUMNS = [
     "massnahme_id", "indikator_id", "schaetzer", "erwartete_richtung", "verzoegerung_jahre",
     "gewichtung", "schaetzgroesse", "n_behandelt", "n_vergleich", "n_beobachtungen",

@@ -55,9 +55,15 @@ def not_estimable_reason(
 
 
 def grade(
-    effect: float, p_value: float, p_method: str, pretrend_p: float, expected_direction: str
+    effect: float,
+    p_value: float,
+    p_method: str,
+    pretrend_p: float,
+    expected_direction: str,
+    pretrend_test: str = "Vortrendtest",
 ) -> tuple[str, str]:
-    """Grade and German reason for an estimated effect."""
+    """Grade and German reason for an estimated effect; ``pretrend_test`` names the pre-trend
+    test in the reason."""
     stated = f"{p_statement(p_value)} ({p_method})"
     if p_value >= HINT_ALPHA:
         return NO_EVIDENCE, f"{stated}: kein statistisch gesicherter Effekt"
@@ -70,7 +76,7 @@ def grade(
     if math.isnan(pretrend_p):
         problems.append("Vortrend nicht prüfbar")
     elif pretrend_p < PRETREND_ALPHA:
-        problems.append(f"Vortrendtest verletzt ({p_statement(pretrend_p)})")
+        problems.append(f"{pretrend_test} verletzt ({p_statement(pretrend_p)})")
     if problems:
         return HINT, f"{stated}; " + "; ".join(problems)
-    return RELIABLE, f"{stated}; Vortrendtest unauffällig ({p_statement(pretrend_p)})"
+    return RELIABLE, f"{stated}; {pretrend_test} unauffällig ({p_statement(pretrend_p)})"

@@ -19,12 +19,10 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from indicators.effects.estimation import LINK, WEIGHTINGS
+from indicators.effects.estimation import LINK, POOLABLE_WEIGHTING
 from indicators.export.spec import is_finest
 from indicators.export.threshold import DEFAULT_THRESHOLD
 
-POOLED_WEIGHTING = WEIGHTINGS["gebiete"]
-"""The only weighting whose pooling statistics are exported: every quarter-year weighs 1."""
 WITHHELD_COLUMNS = [*LINK, "grund"]
 
 
@@ -143,9 +141,9 @@ def withheld_links(
     rows = []
     for (measure, outcome), weights in zip(links.itertuples(index=False), weighting, strict=True):
         reasons = []
-        if weights != POOLED_WEIGHTING:
+        if weights != POOLABLE_WEIGHTING:
             reasons.append(
-                f"Gewichtung „{weights}“ statt „{POOLED_WEIGHTING}“: die Gewichte wären "
+                f"Gewichtung „{weights}“ statt „{POOLABLE_WEIGHTING}“: die Gewichte wären "
                 "Kinderzahlen (Nenner der Quartiere)"
             )
         if suppressed.get(outcome, 0):

@@ -22,67 +22,47 @@ outcome two estimates answer two questions:
   narrow in the Monte Carlo study (SE/SD 0.86–0.91, 7 % rejections of a true null;
   ``simulations/pooling_monte_carlo_report.md``).
 
-Grade of a type × outcome (the same in both rows), checked in this order:
-
-1. **nicht schätzbar**: fewer than 2 municipalities have an estimate. No number is reported.
-2. The primary p-value is the federated bootstrap p-value when at least 2 municipalities
-   delivered statistics, else the HKSJ t-test p-value of the meta-analysis; the primary effect
-   is the estimate of the same method.
-3. **kein Nachweis**: the primary p-value is 0.10 or more.
-4. **belastbar** needs all of: p below 0.05; all municipalities expect the same direction
-   (``erwartete_richtung`` of their links) and the effect goes that way; the pre-trend tests
-   of the municipalities combined by Fisher's method (−2 Σ ln p, χ² with 2k degrees of
-   freedom) give p ≥ 0.10.
-5. **wirkt im Mittel, aber sehr unterschiedlich**: would be "belastbar", but the effects
-   differ strongly between municipalities: I² ≥ 50 % and the prediction interval includes 0.
-6. **Hinweis**: everything else (p below 0.10, but a condition of "belastbar" fails); the
-   reason names which. If the municipalities expect different directions, the reason says so.
-
-The thresholds are those of the city grades (``indicators/effects/evidence.py``).
+One estimate per municipality enters the meta-analysis and the combination of the pre-trend
+tests: where a municipality runs two measures of the type, the one with more treated areas.
+The federated estimate takes all of them, each area one cluster. Statistics with a missing or
+non-finite value leave their stratum out of the federated estimate, named with the reason.
+The grades are in ``indicators/land/pooled_grades.py``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from indicators.display.german import decimal, p_statement, whole
 from indicators.effects import evidence
-from indicators.effects.estimation import WEIGHTINGS, EffectOptions
-from indicators.effects.inference import score_bootstrap_p
+from indicators.effects.estimation import POOLABLE_WEIGHTING
 from indicators.effects.sufficient import AREA_COLUMNS, OVERALL, TOTAL_COLUMNS
 from indicators.land.meta_analysis import random_effects
+from indicators.land.pooled_grades import (
+    BOOTSTRAP_REPS,
+    FEDERATED_P,
+    META_P,
+    MIN_MUNICIPALITIES,
+    SEED,
+    fisher_p,
+    grade_pooled,
+    meta_p,
+)
 from indicators.land.pooling import STRATUM, pool
 
 FEDERATED = "föderiert (gestapelte Imputation)"
 META = "Meta-Analyse (zufällige Effekte)"
 METHODS = (FEDERATED, META)
-HETEROGENEOUS = "wirkt im Mittel, aber sehr unterschiedlich"
-GRADES = (*evidence.GRADES, HETEROGENEOUS)
-WEIGHTING = WEIGHTINGS["gebiete"]
-"""The only weighting the statistics exist for and the pooled effects use."""
-MIN_MUNICIPALITIES = 2
-HETEROGENEITY_I2 = 0.5
-"""I² (share of the variance between municipalities) from which effects differ strongly."""
-BOOTSTRAP_REPS = EffectOptions().bootstrap_reps
-SEED = EffectOptions().seed
 FEDERATED_CI = (
     "Cluster-Jackknife-SE (CV3) der gepoolten Schätzung, t-Verteilung mit G−1 Freiheitsgraden"
-)
-FEDERATED_P = (
-    "Wild-Cluster-Bootstrap über alle Gebiete (Jackknife-Scores, Webb-Gewichte), "
-    f"{whole(BOOTSTRAP_REPS)} Wiederholungen"
 )
 META_CI = (
     "REML, Hartung-Knapp-Sidik-Jonkman-SE (mindestens der übliche SE), t-Verteilung mit k−1 "
     "Freiheitsgraden"
 )
-META_P = "t-Test nach Hartung-Knapp-Sidik-Jonkman (k−1 Freiheitsgrade)"
 EFFECT_KEY = ["ags", "massnahme_id", "indikator_id"]
 GROUP = ["massnahmentyp", "indikator_id"]
 
@@ -200,7 +180,7 @@ def pooled_effects(
 def _effects(measures: pd.DataFrame, effects: pd.DataFrame, common: pd.DataFrame) -> pd.DataFrame:
     """City effects that take part: typed measure, equal weighting, common definition."""
     typed = measures[measures["massnahmentyp"].notna()][["ags", "massnahme_id", "massnahmentyp"]]
-    chosen = effects[effects["gewichtung"] == WEIGHTING]
+    chosen = effects[effects["gewichtung"] == POOLABLE_WEIGHTING]
     chosen = chosen.merge(typed, on=["ags", "massnahme_id"]).merge(
         common[["ags", "indikator_id", "indikator_name"]], on=["ags", "indikator_id"]
     )
@@ -223,31 +203,31 @@ def _type_outcome(
     seed: int,
 ) -> _Result:
     """Both estimates, the grade and the rows per municipality of one type × outcome."""
-    estimated = links[links["effekt_pp"].notna() & (links["se"] > 0)]
-    strata = estimated[STRATUM]
-    overall = totals[totals["effekt"] == OVERALL][STRATUM].drop_duplicates()
-    delivered_areas = areas[areas["effekt"] == OVERALL][STRATUM].drop_duplicates()
-    with_stats = strata.merge(overall).merge(delivered_areas)
+    with_estimate = links[np.isfinite(links["effekt_pp"].astype(float))]
+    estimated = _one_per_municipality(with_estimate[with_estimate["se"] > 0])
+    complete = _complete_statistics(totals, areas)
+    with_stats = with_estimate[STRATUM].merge(complete)
     in_federated = set(map(tuple, with_stats.to_numpy()))
-    n_estimated = estimated["ags"].nunique()
+    n_estimated = len(estimated)
     n_federated = with_stats["ags"].nunique()
-    directions = sorted(set(estimated["erwartete_richtung"].dropna()))
+    directions = sorted(set(with_estimate["erwartete_richtung"].dropna()))
     fisher = fisher_p(estimated["pretrend_p"])
-    left_out = _left_out(links, in_federated)
+    delivered = set(map(tuple, totals[STRATUM].to_numpy()))
+    left_out = _left_out(links, in_federated, delivered)
 
     federated = meta = None
     pooled: list = []
     if n_estimated >= MIN_MUNICIPALITIES:
         if n_federated:
-            keep = totals.merge(with_stats)
-            pooled = pool(keep, areas.merge(with_stats))
+            pooled = pool(totals.merge(with_stats), areas.merge(with_stats))
             federated = pooled[0]
         meta = random_effects(
             estimated["effekt_pp"].to_numpy(float), estimated["se"].to_numpy(float) ** 2,
             method="reml", hksj_adhoc=True,
         )  # fmt: skip
-    graded, reason = _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps,
-                            seed)  # fmt: skip
+    graded = grade_pooled(federated, meta, n_estimated, n_federated, directions, fisher, reps,
+                          seed)  # fmt: skip
+    reason = graded.reason
     lags = _lags(estimated if len(estimated) else links)
     common = {
         "erwartete_richtung": directions[0] if len(directions) == 1 else None,
@@ -300,6 +280,37 @@ def _type_outcome(
 # --- the two estimates -----------------------------------------------------------------------
 
 
+def _one_per_municipality(estimated: pd.DataFrame) -> pd.DataFrame:
+    """Per municipality the estimate of its measure with the most treated areas: two measures
+    of one type in one municipality share areas and data, so they are not two studies."""
+    ordered = estimated.sort_values(["ags", "n_behandelt", "massnahme_id"],
+                                    ascending=[True, False, True])  # fmt: skip
+    return ordered.drop_duplicates("ags").sort_values(EFFECT_KEY)
+
+
+def _complete_statistics(totals: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """The strata (``STRATUM``) whose statistics are all there and finite: a positive weight
+    total and estimate per effect, per area a score and treated weight, and an estimate
+    without the area wherever its weight is positive."""
+    bad_totals = ~np.isfinite(totals["effekt_pp"].astype(float)) | ~(
+        totals["gewichte_summe"].astype(float) > 0
+    )
+    without = areas["gewichte_ohne_gebiet"].astype(float)
+    bad_areas = (
+        ~np.isfinite(areas["einfluss"].astype(float))
+        | ~np.isfinite(areas["behandelte_zellen"].astype(float))
+        | ~(without >= 0)
+        | ((without > 0) & ~np.isfinite(areas["effekt_ohne_gebiet"].astype(float)))
+    )
+    delivered = totals.loc[totals["effekt"] == OVERALL, STRATUM].merge(
+        areas.loc[areas["effekt"] == OVERALL, STRATUM].drop_duplicates()
+    )
+    broken = pd.concat([totals.loc[bad_totals, STRATUM], areas.loc[bad_areas, STRATUM]])
+    return delivered.merge(broken.drop_duplicates(), how="left", indicator=True).query(
+        "_merge == 'left_only'"
+    )[STRATUM]
+
+
 def _federated_row(federated, p_value, with_stats: pd.DataFrame, lags: str) -> dict:
     n = with_stats["ags"].nunique()
     row = {
@@ -328,14 +339,6 @@ def _federated_row(federated, p_value, with_stats: pd.DataFrame, lags: str) -> d
         "n_gebiete": federated.n_clusters,
         "n_behandelt": federated.n_treated_areas,
     }
-
-
-def meta_p(meta) -> float:
-    """Two-sided t-test of the mean with the HKSJ standard error and k − 1 degrees of freedom
-    (the test that belongs to the HKSJ interval)."""
-    if not meta.se_hksj > 0:
-        return 1.0 if meta.mean == 0 else 0.0
-    return float(2 * stats.t.sf(abs(meta.mean / meta.se_hksj), meta.k - 1))
 
 
 def _meta_row(meta, estimated: pd.DataFrame, lags: str) -> dict:
@@ -407,7 +410,7 @@ def _years(n: int) -> str:
     return f"{n} Jahr" if n == 1 else f"{n} Jahre"
 
 
-def _left_out(links: pd.DataFrame, in_federated: set) -> str | None:
+def _left_out(links: pd.DataFrame, in_federated: set, delivered: set) -> str | None:
     """AGS of the municipalities not in the federated estimate, with the reason."""
     out = []
     for ags, rows in links.groupby("ags", sort=True):
@@ -415,102 +418,11 @@ def _left_out(links: pd.DataFrame, in_federated: set) -> str | None:
             continue
         if rows["effekt_pp"].isna().all():
             out.append(f"{ags} (in der Kommune nicht schätzbar)")
+        elif any((ags, m) in delivered for m in rows["massnahme_id"]):
+            out.append(f"{ags} (Poolingstatistik unvollständig: fehlende oder ungültige Werte)")
         else:
             out.append(
                 f"{ags} (keine Poolingstatistik im Paket: Paketformat 1 oder gesperrte "
                 "Zellen des Indikators)"
             )
     return "; ".join(out) or None
-
-
-def fisher_p(p_values: pd.Series) -> float:
-    """Fisher's combination of independent p-values: χ² = −2 Σ ln p with 2k degrees of freedom;
-    NaN without any p-value."""
-    p = p_values.dropna().to_numpy(float)
-    if len(p) == 0:
-        return float("nan")
-    with np.errstate(divide="ignore"):
-        statistic = -2 * np.log(p).sum()
-    return float(stats.chi2.sf(statistic, 2 * len(p)))
-
-
-# --- grade -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Grade:
-    label: str
-    p: float | None = None
-    """The federated bootstrap p-value (also where it is not primary)."""
-
-
-def _grade(federated, meta, n_estimated, n_federated, directions, fisher, reps, seed):
-    if n_estimated < MIN_MUNICIPALITIES:
-        return Grade(evidence.NOT_ESTIMABLE), (
-            f"{_municipalities(n_estimated)} mit geschätztem Effekt: für einen Vergleich über "
-            f"Kommunen hinweg sind mindestens {MIN_MUNICIPALITIES} nötig"
-        )
-    boot_p = None
-    if federated is not None:
-        boot_p = score_bootstrap_p(federated.jackknife_scores, federated.estimate, reps,
-                                   np.random.default_rng(seed))  # fmt: skip
-    if n_federated >= MIN_MUNICIPALITIES:
-        effect, p = federated.estimate, boot_p
-        method = f"föderierte Schätzung, {FEDERATED_P} ({n_federated} Kommunen)"
-    else:
-        effect, p = meta.mean, meta_p(meta)
-        method = f"Meta-Analyse, {META_P}; {_municipalities(n_federated)} mit Poolingstatistik"
-    label, reason = grade(effect, p, method, fisher, directions, meta.i2,
-                          (meta.pi_low, meta.pi_high))  # fmt: skip
-    return Grade(label, boot_p), reason
-
-
-def _municipalities(n: int) -> str:
-    """ "keine Kommune", "nur 1 Kommune", "nur 3 Kommunen"."""
-    return "keine Kommune" if n == 0 else f"nur {n} Kommune{'' if n == 1 else 'n'}"
-
-
-def grade(
-    effect: float,
-    p_value: float,
-    p_method: str,
-    pretrend_p: float,
-    directions: list[str],
-    i2: float,
-    prediction: tuple[float, float],
-) -> tuple[str, str]:
-    """Grade and German reason of a pooled effect (rules 3 to 6 of the module docstring)."""
-    stated = f"{p_statement(p_value)} ({p_method})"
-    if p_value >= evidence.HINT_ALPHA:
-        return evidence.NO_EVIDENCE, f"{stated}: kein statistisch gesicherter Effekt"
-    problems = []
-    if p_value >= evidence.ALPHA:
-        problems.append("p zwischen 0,05 und 0,10")
-    if len(directions) != 1:
-        problems.append(
-            "die Kommunen erwarten unterschiedliche Richtungen ("
-            + " bzw. ".join(directions or ["keine Angabe"])
-            + "): keine gemeinsame Richtung prüfbar"
-        )
-    elif math.copysign(1, effect) != (1 if directions[0] == "steigt" else -1):
-        problems.append(f"Effekt entgegen der erwarteten Richtung ({directions[0]})")
-    if math.isnan(pretrend_p):
-        problems.append("Vortrend in keiner Kommune prüfbar")
-    elif pretrend_p < evidence.PRETREND_ALPHA:
-        problems.append(f"Vortrendtests (Fisher-Kombination) verletzt ({p_statement(pretrend_p)})")
-    if problems:
-        return evidence.HINT, f"{stated}; " + "; ".join(problems)
-    trend = f"Vortrendtests (Fisher-Kombination) unauffällig ({p_statement(pretrend_p)})"
-    low, high = prediction
-    if i2 >= HETEROGENEITY_I2 and not (low > 0 or high < 0):
-        interval = (
-            "ist mit so wenigen Kommunen nicht bestimmbar"
-            if math.isnan(low) or math.isnan(high)
-            else f"({decimal(low)} bis {decimal(high)}) schließt 0 ein"
-        )
-        return HETEROGENEOUS, (
-            f"{stated}; {trend}; aber die Effekte der Kommunen streuen stark (I² = "
-            f"{decimal(100 * i2)} %) und das Vorhersageintervall {interval}: in einer "
-            "einzelnen Kommune kann die Wirkung ausbleiben"
-        )
-    return evidence.RELIABLE, f"{stated}; {trend}"

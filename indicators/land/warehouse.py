@@ -30,13 +30,8 @@ from indicators.land.partitions import (
     MANIFEST_TABLE,
     PARTITION_FILE,
 )
-from indicators.land.pooled_effects import (
-    BOOTSTRAP_REPS,
-    INPUT_COLUMNS,
-    SEED,
-    TABLE_COLUMNS,
-    pooled_effects,
-)
+from indicators.land.pooled_effects import INPUT_COLUMNS, TABLE_COLUMNS, pooled_effects
+from indicators.land.pooled_grades import BOOTSTRAP_REPS, SEED
 from indicators.store.comments import declared_comments
 from indicators.store.connection import MEMORY_LIMIT, sql_literal, transaction
 from indicators.store.publishing import publish
