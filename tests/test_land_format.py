@@ -94,3 +94,22 @@ def test_a_land_of_a_format_2_package_holds_its_pooling_tables(sample_export, tm
     pd.testing.assert_frame_equal(
         stored.reset_index(drop=True), exported.reset_index(drop=True), check_dtype=False
     )
+
+
+def test_a_format_1_package_after_a_format_2_one_removes_the_pooling_partitions(
+    sample_export, format_1, tmp_path
+):
+    _, folder, _ = sample_export
+    data = tmp_path / DATA
+    write_partition(folder, data)
+    for name in NEW_TABLES:
+        assert (data / name / "ags=05119000" / "data.parquet").is_file()
+    write_partition(format_1, data)
+    for name in NEW_TABLES:
+        assert not (data / name / "ags=05119000").exists()
+    assert not (data / ".neu").exists()
+    database = tmp_path / "land.duckdb"
+    build_land_warehouse(tmp_path, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in NEW_TABLES:
+            assert con.execute(f"SELECT count(*) FROM pakete.{name}").fetchall() == [(0,)]

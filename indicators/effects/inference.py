@@ -5,9 +5,10 @@ every bootstrap replication is a matrix product: no Python loop per replication.
 
 * p-value: restricted wild cluster bootstrap (WCR, the null of no effect imposed: the outcome
   is refitted with unit and year effects only), bootstrap-t with Webb's six-point weights.
-* score bootstrap: the wild cluster bootstrap of a linear estimate's cluster scores (Kline and
-  Santos 2012), for estimates whose cluster scores are all there is (the pooled estimate of
-  several municipalities, ``indicators/land/pooling.py``).
+* score bootstrap: a wild bootstrap of given per-cluster scores of a linear estimate (Kline
+  and Santos 2012), for estimates whose per-cluster scores are all there is (the pooled
+  estimate of several municipalities, ``indicators/land/pooling.py``, passes its
+  jackknife-transformed scores).
 * randomization inference: adoption dates are permuted across areas and the ATT recomputed;
   the p-value is the share of permutations with an effect at least as large in absolute value.
 """
@@ -54,9 +55,10 @@ def score_bootstrap_p(
 ) -> float:
     """Wild bootstrap (Webb weights) p-value of a linear estimate against 0 from its scores.
 
-    A replication flips the cluster scores with the cluster weights: the estimate's deviation
-    is Σ_g w_g ψ_g. The p-value is (1 + k)/(1 + reps), k the replications at least as far from
-    0 as the estimate. Replications are drawn in blocks to bound the memory.
+    A replication flips the given per-cluster scores s_g with the cluster weights: the
+    estimate's deviation is Σ_g w_g s_g. The p-value is (1 + k)/(1 + reps), k the
+    replications at least as far from 0 as the estimate. Replications are drawn in blocks to
+    bound the memory.
     """
     exceed, block = 0, max(1, 2_000_000 // max(len(scores), 1))
     for done in range(0, reps, block):

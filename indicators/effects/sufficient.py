@@ -11,9 +11,10 @@ quantity is then a function of each municipality's own:
 * leaving one area out changes only its municipality's estimate, to ``effekt_ohne_gebiet``
   with weight ``gewichte_ohne_gebiet``.
 
-So the pooled estimate, its cluster-robust and jackknife standard errors and a wild bootstrap
-of its scores equal those of the estimator run on the stacked panels, without any cell value
-leaving the municipality (``indicators/land/pooling.py``).
+So the pooled estimate and its cluster-robust standard error (from the scores ψ) equal those
+of the estimator run on the stacked panels, and so do its jackknife standard error and the
+wild cluster bootstrap of the jackknife-transformed scores (from the leave-one-out values),
+without any cell value leaving the municipality (``indicators/land/pooling.py``).
 """
 
 from __future__ import annotations

@@ -75,9 +75,10 @@ POOLING_NOTES = [
      "dass ein Quartierswert die Kommune verlässt: der gepoolte Schätzwert ist das mit W "
      "gewichtete Mittel der Schätzwerte der Kommunen; der Cluster-Score eines Gebiets im "
      "gepoolten Schätzwert ist sein Einfluss mal dem Anteil seiner Kommune an der Summe der W "
-     "(cluster-robuster Standardfehler und Wild-Cluster-Bootstrap über alle Gebiete); lässt man "
-     "ein Gebiet weg, ändert sich nur der Schätzwert seiner Kommune, zu effekt_ohne_gebiet mit "
-     "dem Gewicht gewichte_ohne_gebiet (Cluster-Jackknife über alle Gebiete des Landes)."),
+     "(daraus der cluster-robuste Standardfehler); lässt man ein Gebiet weg, ändert sich nur der "
+     "Schätzwert seiner Kommune, zu effekt_ohne_gebiet mit dem Gewicht gewichte_ohne_gebiet "
+     "(daraus Jackknife-Standardfehler und Intervall über alle Gebiete des Landes sowie der "
+     "p-Wert aus dem Wild-Cluster-Bootstrap der Jackknife-Scores, Webb-Gewichte)."),
     ("Poolingstatistik und Geheimhaltung",
      "Die beiden Tabellen enthalten keine Fallzahlen von Personen, nur stetige Aggregate "
      "(Effekte in Prozentpunkten und Summen von Gewichten, die bei der Gewichtung „jedes "

@@ -4,7 +4,9 @@ Each table of the package becomes ``<data>/<table>/ags=<AGS>/data.parquet``, typ
 official schema of its package format (``indicators/land/format.py``, never the package's own
 ``datapackage.json``) and read by DuckDB, with the municipality's key ``ags`` as first column
 and the package name ``paket``; the manifest becomes one row of table ``manifeste``. A new
-package replaces the partition of its municipality and leaves every other one untouched.
+package replaces the partition of its municipality and leaves every other one untouched; the
+partitions of its municipality in the tables it lacks (a package of an older format after one
+of a newer format) are removed, so no view shows rows of the package it replaced.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from indicators.export.manifest import MANIFEST
-from indicators.land.format import DATETIME_FORMAT, table_schemas
+from indicators.land.format import DATETIME_FORMAT, NEWEST_FORMAT, table_schemas
 from indicators.store.connection import MEMORY_LIMIT, sql_literal
 
 FIRST_FORMAT = 1
@@ -29,6 +31,9 @@ PARTITION_FILE = "data.parquet"
 STAGING = ".neu"
 """Folder of the data root where partitions are written before they are renamed into place;
 outside the pattern ``<table>/*/*.parquet`` the warehouse reads."""
+STALE = ".alt"
+"""Folder of a staging folder where partitions the new package lacks are moved before they
+are deleted with it."""
 FIELD_TYPES = {
     "integer": "BIGINT",
     "number": "DOUBLE",
@@ -58,7 +63,9 @@ def write_partition(package: Path, data_root: Path) -> dict[str, int]:
     """Write every table of ``package`` as the partition of its municipality; rows per table.
 
     The package is assumed verified. AGS and name come from the manifest (package format 1),
-    from ``kommune.csv`` for a package written before it.
+    from ``kommune.csv`` for a package written before it. The partitions of the municipality
+    in the tables of the newest format that the package lacks are removed; the partition of
+    the manifest is replaced last.
     """
     manifest = json.loads((package / MANIFEST).read_text(encoding="utf-8"))
     schemas = table_schemas(manifest.get("paketformat", FIRST_FORMAT))
@@ -83,8 +90,11 @@ def write_partition(package: Path, data_root: Path) -> dict[str, int]:
             rows[MANIFEST_TABLE] = _write(
                 con, "SELECT * FROM manifest", staging / MANIFEST_TABLE / PARTITION_FILE
             )
-            for table in rows:
+            for table in tables:
                 _swap_in(staging / table, partition_folder(data_root, table, ags))
+            for table in table_schemas(NEWEST_FORMAT).keys() - tables.keys():
+                _swap_out(partition_folder(data_root, table, ags), staging / STALE / table)
+            _swap_in(staging / MANIFEST_TABLE, partition_folder(data_root, MANIFEST_TABLE, ags))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             with suppress(OSError):  # another package is being written beside
@@ -141,3 +151,14 @@ def _swap_in(new: Path, current: Path) -> None:
     partition or the new one, never a part of either."""
     current.mkdir(parents=True, exist_ok=True)
     os.replace(new / PARTITION_FILE, current / PARTITION_FILE)
+
+
+def _swap_out(current: Path, retired: Path) -> None:
+    """Rename the partition file in ``current`` away to ``retired`` and remove the emptied
+    folder: a reader sees the old partition or none, never a part of it."""
+    if not (current / PARTITION_FILE).exists():
+        return
+    retired.mkdir(parents=True)
+    os.replace(current / PARTITION_FILE, retired / PARTITION_FILE)
+    with suppress(OSError):  # something besides the partition file is left in the folder
+        current.rmdir()

@@ -41,6 +41,7 @@ DATA = "data"
 """Folder of the Land folder holding the partitions (``indicators/land/partitions.py``)."""
 MARTS_DIR = LAND_WAREHOUSE_DIR / "marts"
 CHECK_TABLE = "mart.indikatoren_land"
+"""The table read from the published copy to prove it opens."""
 MUNICIPALITY_LISTING = """
     SELECT k.ags AS "AGS", k.kommune AS "Kommune", k.art AS "Art",
            k.erstes_jahr || '–' || k.letztes_jahr AS "Jahre", k.paket AS "Paket",
@@ -58,7 +59,6 @@ POOLED_LISTING = """
     ORDER BY massnahmentyp, indikator_id, verfahren
 """
 """What the Dagster UI lists of the pooled effects after a build."""
-"""The vocabulary of measure types: their German names."""
 
 
 class LandWarehouseError(RuntimeError):
