@@ -2,7 +2,8 @@
 stress case of 396 (every NRW municipality), against a plain DuckDB load of the same CSVs.
 
 Packages: 18 real export packages from ``raw_data/generate_land.py`` (the city pipeline and
-the export run on each synthetic municipality; kept under ``var/bench/land/`` between runs),
+the export run on each synthetic municipality; kept under ``var/bench/land/`` between runs and
+made again when the package format changed),
 copied under new keys and names to N municipalities by ``_land_packages.py`` (copies, not
 exports: see there). For each N the installed
 command ``kekiz land import`` takes the N packages into an empty Land folder with its own
@@ -11,10 +12,12 @@ the comparison marts with the Land report. Its wall time and peak memory (the su
 the command and its worker processes, sampled every 0.1 s) are compared in the same run with
 a plain DuckDB ``read_csv`` + ``INSERT`` of every table CSV of the same packages into one
 database file. The exponent b of time ≈ a·N^b is fitted over the sizes.
+``KEKIZ_BENCH_LAND_SIZES=40`` runs one size.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -28,12 +31,13 @@ from pathlib import Path
 import psutil
 from _land_packages import land_packages
 
+from indicators.export.manifest import MANIFEST, PACKAGE_FORMAT
 from raw_data.generate_land import generate_packages
 
 KEKIZ = str(Path(sys.executable).parent / "kekiz")
 BASE = Path(__file__).resolve().parents[1] / "var" / "bench" / "land"
 BASE_COUNT = 18
-SIZES = (40, 132, 396)
+SIZES = [int(n) for n in os.environ.get("KEKIZ_BENCH_LAND_SIZES", "40,132,396").split(",")]
 TARGET_SECONDS = {40: 120, 396: 900}
 TARGET_MIB = 2048
 BASELINE = """
@@ -96,10 +100,15 @@ def fitted_exponent(points: list[tuple[int, float]]) -> float:
     )
 
 
+def _format(package: Path) -> int | None:
+    """The package format a kept package was exported in."""
+    return json.loads((package / MANIFEST).read_text(encoding="utf-8")).get("paketformat")
+
+
 def main() -> int:
     started = time.perf_counter()
-    base = sorted(p for p in BASE.glob("*/") if (p / "manifest.json").exists())
-    if len(base) < BASE_COUNT:
+    base = sorted(p for p in BASE.glob("*/") if (p / MANIFEST).exists())
+    if len(base) < BASE_COUNT or any(_format(p) != PACKAGE_FORMAT for p in base):
         shutil.rmtree(BASE, ignore_errors=True)
         base = generate_packages(BASE, count=BASE_COUNT, workers=2)
     print(f"{len(base)} real packages ready in {time.perf_counter() - started:.0f} s", flush=True)
