@@ -143,7 +143,8 @@ def main() -> int:
                 failed = True
             points.append((n, seconds))
             failed |= peak > TARGET_MIB or seconds > TARGET_SECONDS.get(n, math.inf)
-    print(f"fitted exponent b (time ≈ a·N^b): {fitted_exponent(points):.2f}")
+    if len(points) > 1:
+        print(f"fitted exponent b (time ≈ a·N^b): {fitted_exponent(points):.2f}")
     print("targets: 40 in < 120 s, 396 in < 900 s, peak < 2048 MiB, b ≤ 1")
     return 1 if failed else 0
 
