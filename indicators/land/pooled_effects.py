@@ -215,11 +215,12 @@ def _type_outcome(
     delivered = set(map(tuple, totals[STRATUM].to_numpy()))
     left_out = _left_out(links, in_federated, delivered)
 
+    kept = totals.merge(with_stats)
     federated = meta = None
     pooled: list = []
     if n_estimated >= MIN_MUNICIPALITIES:
         if n_federated:
-            pooled = pool(totals.merge(with_stats), areas.merge(with_stats))
+            pooled = pool(kept, areas.merge(with_stats))
             federated = pooled[0]
         meta = random_effects(
             estimated["effekt_pp"].to_numpy(float), estimated["se"].to_numpy(float) ** 2,
@@ -227,12 +228,11 @@ def _type_outcome(
         )  # fmt: skip
     graded = grade_pooled(federated, meta, n_estimated, n_federated, directions, fisher, reps,
                           seed)  # fmt: skip
-    reason = graded.reason
     lags = _lags(estimated if len(estimated) else links)
     common = {
         "erwartete_richtung": directions[0] if len(directions) == 1 else None,
         "vortrend_p": fisher,
-        "begruendung": reason,
+        "begruendung": graded.reason,
         "kommunen_ohne_statistik": left_out,
     }
     rows = [
@@ -244,14 +244,14 @@ def _type_outcome(
             for column in ("effekt_pp", "se", "ki_unten", "ki_oben", "p_wert", "tau2", "i2",
                            "pi_unten", "pi_oben"):  # fmt: skip
                 row[column] = None
-    course = [] if graded.label == evidence.NOT_ESTIMABLE else _course(pooled, totals, with_stats)
+    course = [] if graded.label == evidence.NOT_ESTIMABLE else _course(pooled, kept)
     weights = _meta_weights(meta, estimated)
     shares = (
         {}
         if federated is None
         else {
             (r.ags, r.massnahme_id): r.gewichte_summe / federated.weight_total
-            for r in totals.merge(with_stats).itertuples()
+            for r in kept.itertuples()
             if r.effekt == OVERALL
         }
     )
@@ -379,8 +379,8 @@ def _meta_weights(meta, estimated: pd.DataFrame) -> dict:
     return dict(zip(keys, meta.weights.tolist(), strict=True))
 
 
-def _course(pooled: list, totals: pd.DataFrame, with_stats: pd.DataFrame) -> list[dict]:
-    having = totals.merge(with_stats)
+def _course(pooled: list, kept: pd.DataFrame) -> list[dict]:
+    """The federated event study; ``kept``: the totals of the strata in the estimate."""
     return [
         {
             "jahre_seit_start": int(p.effekt),
@@ -388,7 +388,7 @@ def _course(pooled: list, totals: pd.DataFrame, with_stats: pd.DataFrame) -> lis
             "se": p.se,
             "ki_unten": p.ci_low,
             "ki_oben": p.ci_high,
-            "n_kommunen": having.loc[having["effekt"] == p.effekt, "ags"].nunique(),
+            "n_kommunen": kept.loc[kept["effekt"] == p.effekt, "ags"].nunique(),
             "n_behandelt": p.n_treated_areas,
         }
         for p in pooled[1:]

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from indicators.effects.did import jackknife_scores
+from indicators.effects.did import jackknife_scores, jackknife_se
 from indicators.effects.sufficient import OVERALL
 
 STRATUM = ["ags", "massnahme_id"]
@@ -128,8 +128,7 @@ def _pool_one(
         draws = np.where(
             remaining > 0, (W * estimate - per_area["lost_sum"].to_numpy()) / remaining, np.nan
         )
-    jackknife = jackknife_scores(draws[:, None])[:, 0]
-    se = float(np.sqrt(np.sum(jackknife**2)))
+    se = float(jackknife_se(draws[:, None])[0])
 
     G = len(clusters)
     df = G - 1
@@ -148,5 +147,5 @@ def _pool_one(
         n_treated_areas=int(np.sum(per_area["treated"].to_numpy() > 0)),
         weight_total=float(W),
         scores=scores,
-        jackknife_scores=jackknife,
+        jackknife_scores=jackknife_scores(draws[:, None])[:, 0],
     )
