@@ -148,6 +148,12 @@ def _load_file(
     stored: Stored,
 ) -> Outcome:
     try:
+        if areas.empty:
+            raise GeometryRejected(
+                f"{path.name}: die Gebietsreferenz (Quelle gebiete) ist noch nicht geladen; "
+                "ohne sie lassen sich die Gebietsschlüssel nicht prüfen. Bitte zuerst die "
+                "Gebietsreferenz liefern."
+            )
         delivered = read_geometry_file(path, mapping)
     except GeometryRejected as exc:
         outcome = Outcome(path.name, sha, STATUS_REJECTED, message=str(exc))
