@@ -337,6 +337,14 @@ def test_lonlat_declared_as_utm_is_refused(wh):
     rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:25832", "nicht im Gebiet"])
 
 
+def test_utm_geojson_without_crs_member_is_refused(wh):
+    """GeoJSON without a 'crs' member means longitude/latitude (RFC 7946); UTM metres are no
+    longitudes."""
+    path = write_layer(wh.data / "ohne_crs" / "q.geojson", features(grid()), crs=None)
+    assert '"crs"' not in path.read_text(encoding="utf-8")
+    rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:4326", "nicht im Gebiet"])
+
+
 def test_shapefile_without_prj_is_refused(wh):
     path = zipped_shapefile(wh.data.parent / "ohne_prj", "quartiere", features(grid()), prj=False)
     rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
