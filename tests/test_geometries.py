@@ -362,6 +362,21 @@ def test_file_without_id_column_is_refused(wh):
     rejected_but_recorded(wh, path, ["keine Spalte für den Gebietsschlüssel", "FID"])
 
 
+def test_keys_saved_as_numbers_get_their_leading_zeros_back(tmp_path):
+    areas = [(f"0{a[0]}" if a[2] == "Sozialquartier" else a[0], *a[1:]) for a in AREAS]
+    wh = Warehouse(tmp_path, areas)
+    path = wh.data / "geometrien" / "q.gpkg"
+    path.parent.mkdir(parents=True)
+    wkb = np.array([shapely.to_wkb(g) for g in grid().values()], dtype=object)
+    numbers = np.array([int(k) for k in CELLS], dtype="int32")
+    pyogrio.raw.write(path, wkb, [numbers], ["Gebietsschlüssel"], geometry_type="Polygon",
+                      crs="EPSG:25832", driver="GPKG")  # fmt: skip
+    result = wh.load(path)
+    assert sorted(g for g in wh.shapes() if len(g) == 5) == sorted(f"0{k}" for k in CELLS)
+    [note] = result.warnings
+    assert "4 Gebietsschlüssel ohne führende Nullen" in note and "1101 als 01101" in note
+
+
 def test_an_office_mapping_names_its_own_id_column(wh):
     (wh.data / "mappings").mkdir()
     (wh.data / "mappings" / "geometrien.yaml").write_text(
