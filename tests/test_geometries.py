@@ -28,7 +28,7 @@ from indicators.ingest.geometries import GEOMETRY_SUFFIXES
 from indicators.store.geometries import NO_GEOMETRIES, area_check, load_geometries
 from indicators.store.loading import load_deliveries
 from pipelines.definitions import build_definitions
-from schemas.profile import DEFAULT_PROFILE, Profile, load_profile
+from schemas.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile, parse_profile
 
 X0, Y0 = 350_000.0, 5_707_000.0
 AREAS = [
@@ -484,3 +484,10 @@ def test_generated_municipalities_deliver_polygons_in_three_formats(tmp_path):
         ).fetchall()
         assert top == pytest.approx(total, rel=1e-3)  # the parts make up the whole
         assert area_check(con).passed
+
+
+def test_the_tolerance_in_the_profile_is_a_percentage():
+    assert parse_profile({"geometrie_toleranz_prozent": 2.5}).geometry_tolerance_percent == 2.5
+    assert parse_profile({}).geometry_tolerance_percent == 1.0
+    with pytest.raises(ProfileError, match="geometrie_toleranz_prozent"):
+        parse_profile({"geometrie_toleranz_prozent": "viel"})

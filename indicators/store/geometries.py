@@ -34,7 +34,7 @@ from indicators.ingest.geometries import (
     read_geometry_file,
 )
 from indicators.ingest.landing import duplicate_note, ready_marker, reject, rejection_note
-from indicators.ingest.mapping import MappingError, load_mapping
+from indicators.ingest.mapping import load_mapping
 from indicators.store.connection import insert_frame, transaction
 from indicators.store.schema import ensure_schema
 from schemas.profile import DEFAULT_PROFILE, Profile
@@ -489,6 +489,3 @@ def _result(
         )
     status = STATUS_REJECTED if rejected else STATUS_PARTIAL if partial else None
     return StepResult(summary, warnings, failure=failure, status=status)
-
-
-__all__ = ["MappingError", "area_check", "load_geometries", "reference_date"]
