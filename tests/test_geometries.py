@@ -22,7 +22,7 @@ from pyproj import Geod, Transformer
 
 from assets.keys import GEOMETRY_KEY, staging_key
 from conftest import CATALOGUE, SAMPLE, temporary_settings, write_csv
-from indicators.compute.geometry import decode_shapes
+from indicators.compute.geometry import decode_shapes, dissolve
 from indicators.ingest.delivery import delivered_files
 from indicators.ingest.geometries import GEOMETRY_SUFFIXES
 from indicators.store.geometries import NO_GEOMETRIES, area_check, load_geometries
@@ -415,6 +415,21 @@ def test_sample_polygons_load_and_agree_with_the_delivered_areas(tmp_path):
     city = con.execute("SELECT flaeche_km2 FROM core.gebiet_geometrie WHERE gebiet_id = "
                        "'05119000'").fetchall()[0][0]  # fmt: skip
     assert city == pytest.approx(sum(truth.values()), rel=0.005)
+    shapes = decode_shapes(con.execute("SELECT * FROM mart.gebiet_geometrie").df())
+    parents = shapes[shapes["ebene"] != "Sozialquartier"]
+    holes = [len(p.interiors) for g in parents["geometry"] for p in shapely.get_parts(g)]
+    assert sum(holes) == 0  # the rounded coordinates leave slivers between quarters: filled
+
+
+def test_dissolve_fills_slivers_and_keeps_a_real_hole():
+    left = shapely.box(0, 0, 1000, 1000)
+    right = shapely.box(1000.01, 0, 2000, 1000)  # a 1 cm sliver, closed at both ends below
+    right = shapely.union(right, shapely.box(1000, 0, 1000.01, 1))
+    right = shapely.union(right, shapely.box(1000, 999, 1000.01, 1000))
+    lake = shapely.box(400, 400, 600, 600)  # 40,000 m²: a real hole
+    parents = dissolve({"a": left.difference(lake), "b": right}, {"a": "p", "b": "p", "p": None})
+    rings = [shapely.Polygon(r).area for r in parents["p"].interiors]
+    assert rings == [pytest.approx(40_000)]
 
 
 def test_asset_without_geometries_succeeds_with_a_note(tmp_path, data_dir):

@@ -23,6 +23,11 @@ SIMPLIFY_METRES = 5.0
 neighbours stay plausible at every zoom a city map uses."""
 DECIMALS = 6
 """Decimal places of lon/lat in GeoJSON (about 0.1 m)."""
+SLIVER_SHARE = 1e-5
+"""A hole in a dissolved parent smaller than this share of the parent's area is a sliver where
+neighbouring children do not quite meet (rounded coordinates, digitising), not a real gap: it is
+filled. A real hole (a lake that belongs to no area) is far larger; the gap check of the
+delivery reports holes above the profile's tolerance either way."""
 
 
 def decode_shapes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,9 +86,23 @@ def dissolve(
             for parent, children in groups.items()
             if parent not in parents
         }
-        current = {p: polygonal(g) for p, g in current.items()}
+        current = {p: without_slivers(polygonal(g)) for p, g in current.items()}
         parents.update(current)
     return parents
+
+
+def without_slivers(geometry: shapely.Geometry) -> shapely.Geometry:
+    """``geometry`` with its holes below SLIVER_SHARE of its area filled."""
+    limit = SLIVER_SHARE * geometry.area
+
+    def filled(polygon: shapely.Polygon) -> shapely.Polygon:
+        holes = [r for r in polygon.interiors if shapely.Polygon(r).area >= limit]
+        return shapely.Polygon(polygon.exterior, holes)
+
+    polygons = [filled(p) for p in shapely.get_parts(geometry)]
+    if not polygons:
+        return geometry
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
 
 
 def polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
