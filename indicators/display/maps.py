@@ -310,3 +310,46 @@ def choropleth(shapes: pd.DataFrame, values: pd.Series, **kwargs) -> bytes:
 def choropleth_uri(shapes: pd.DataFrame, values: pd.Series, **kwargs) -> str:
     """:func:`choropleth` as a PNG data URI, for Dagster metadata and HTML reports."""
     return bytes_uri(choropleth(shapes, values, **kwargs))
+
+
+def level_map(
+    geometries: pd.DataFrame,
+    values: pd.DataFrame,
+    *,
+    title: str,
+    unit: str,
+    breaks: Sequence[float] | None = None,
+    suppressed: Collection[str] = (),
+    source: str | None = None,
+) -> str:
+    """The map of the areas in ``values`` as a PNG data URI, the level above outlined.
+
+    ``geometries``: rows of ``mart.gebiet_geometrie`` decoded (gebiet_id, ebene_rang,
+    uebergeordnet_id, geometry); ``values``: gebiet_id, wert, ki_unten, ki_oben of one
+    indicator and year at one level (suppressed cells empty). Areas with a geometry but no row
+    are drawn as "kein Wert". Classes: ``breaks`` or quantiles of the values shown.
+    """
+    ids = set(values["gebiet_id"].map(str))
+    geometries = geometries.assign(gebiet_id=geometries["gebiet_id"].map(str))
+    shown = geometries[geometries["gebiet_id"].isin(ids)]
+    rank = int(shown["ebene_rang"].max())
+    shapes = geometries[geometries["ebene_rang"] == rank]
+    parent_ids = set(shapes["uebergeordnet_id"].dropna().map(str))
+    parents = geometries[geometries["gebiet_id"].isin(parent_ids)]
+    rows = values.assign(gebiet_id=values["gebiet_id"].map(str)).set_index("gebiet_id")
+    hidden = set(map(str, suppressed))
+    visible = rows[~rows.index.isin(hidden)]
+    classes = map_classes(visible["wert"], breaks=breaks, unit=unit)
+    note = wide_interval_note(visible["wert"], visible["ki_unten"], visible["ki_oben"], classes)
+    kind = "feste Klassengrenzen" if breaks is not None else "Klassen nach Quantilen der Werte"
+    source = f"{source}; {kind}." if source else f"{kind[0].upper()}{kind[1:]}."
+    return choropleth_uri(
+        shapes[["gebiet_id", "geometry"]],
+        rows["wert"],
+        title=title,
+        classes=classes,
+        suppressed=hidden,
+        parents=None if parents.empty else parents,
+        note=note,
+        source=source,
+    )
