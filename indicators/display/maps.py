@@ -179,13 +179,15 @@ def choropleth_figure(
     parents: pd.DataFrame | None = None,
     note: str | None = None,
     source: str | None = None,
+    counted: str = "Gebiete",
 ) -> plt.Figure:
     """The map as an open figure (callers close it).
 
     ``shapes``: gebiet_id and geometry (shapely, metric CRS, metres); ``values``: the value per
     gebiet_id (NaN or absent: no value); ``suppressed``: areas whose value is withheld (drawn
     hatched, whatever ``values`` says); ``parents``: gebiet_id and geometry of the level above,
-    whose boundaries are drawn on top; ``note`` and ``source``: lines under the map.
+    whose boundaries are drawn on top; ``note`` and ``source``: lines under the map;
+    ``counted``: what the legend counts per class ("Gebiete", "Kommunen").
     """
     bounds = np.array([g.bounds for g in shapes["geometry"]])
     x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
@@ -254,7 +256,7 @@ def choropleth_figure(
         bbox_to_anchor=((map_width + 0.35) / width, (bottom + map_height) / height),
         frameon=False,
         fontsize=9,
-        title="Klassen (Anzahl Gebiete)",
+        title=f"Klassen (Anzahl {counted})",
         title_fontsize=9,
         handlelength=2.2,
         handleheight=1.4,
