@@ -199,3 +199,17 @@ def test_png_bytes_are_a_valid_image():
     assert width > 6 * DPI and height > 4 * DPI
     # an area's colour is in the picture: class 0's colour at the centre of Q00
     assert image.std() > 0.05
+
+
+def test_a_warehouse_without_geometries_gets_no_maps(tmp_path):
+    import duckdb
+
+    from indicators.compute.catalogue import load_catalogue
+    from indicators.store.indicator_facts import indicator_maps
+    from indicators.store.schema import ensure_schema
+
+    catalogue = load_catalogue()
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        ensure_schema(con, catalogue)
+        assert con.execute("SELECT count(*) FROM mart.gebiet_geometrie").fetchall() == [(0,)]
+        assert indicator_maps(con, catalogue) == {}

@@ -39,6 +39,9 @@ UNKNOWN_FILL = "#f2f2f2"
 PARENT_EDGE = "#1a1a1a"
 SCALE_SHARE = 0.25
 """The scale bar is the longest round length up to this share of the map's width."""
+SLIVER = 0.001
+"""Holes in a parent below this share of its area are slivers between its dissolved children,
+not boundaries: they are not drawn."""
 MAP_INCHES = 6.2
 LEGEND_INCHES = 3.4
 NOTE_WIDTH = 95
@@ -158,13 +161,16 @@ def wide_interval_note(
 # --- drawing ---------------------------------------------------------------------------------
 
 
-def _path(geometry) -> Path:
+def _path(geometry, min_hole: float = 0.0) -> Path:
     """A matplotlib path of a (Multi)Polygon, holes included (exterior counter-clockwise,
-    holes clockwise, so any fill rule leaves them open)."""
+    holes clockwise, so any fill rule leaves them open); holes smaller than ``min_hole`` times
+    their polygon's area are left out."""
     paths = []
     for polygon in getattr(geometry, "geoms", [geometry]):
         polygon = shapely.geometry.polygon.orient(polygon, 1.0)
-        for ring in (polygon.exterior, *polygon.interiors):
+        holes = [r for r in polygon.interiors
+                 if shapely.Polygon(r).area >= min_hole * polygon.area]  # fmt: skip
+        for ring in (polygon.exterior, *holes):
             paths.append(Path(np.asarray(ring.coords)[:, :2], closed=True))
     return Path.make_compound_path(*paths)
 
@@ -232,7 +238,7 @@ def choropleth_figure(
         ax.add_patch(PathPatch(path, edgecolor=EDGE, linewidth=0.5, **style))
     if parents is not None:
         for geometry in parents["geometry"]:
-            ax.add_patch(PathPatch(_path(geometry), facecolor="none", edgecolor=PARENT_EDGE,
+            ax.add_patch(PathPatch(_path(geometry, SLIVER), facecolor="none", edgecolor=PARENT_EDGE,
                                    linewidth=1.6, gid="grenze_uebergeordnet"))  # fmt: skip
 
     _north_arrow(ax)

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from indicators.compute.catalogue import load_catalogue
+from indicators.compute.geometry import decode_shapes
 from indicators.compute.sozialindex import sozialindex
 from indicators.display.charts import event_study_chart
 from indicators.display.german import decimal, p_value
@@ -331,6 +333,18 @@ class MapData:
     """The finest areas' exported rows of the indicator in ``year`` (suppressed values empty)."""
     suppressed: frozenset[str]
     """gebiet_id of the areas whose value the exported table suppresses."""
+
+
+def read_geometries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """``mart.gebiet_geometrie`` of the published copy, decoded; None where the copy has no
+    such view (published before geometries existed) or no rows."""
+    views = con.execute(
+        "SELECT 1 FROM duckdb_views() WHERE schema_name = 'mart' AND view_name = 'gebiet_geometrie'"
+    ).fetchall()
+    if not views:
+        return None
+    frame = con.execute("SELECT * FROM mart.gebiet_geometrie").df()
+    return None if frame.empty else decode_shapes(frame)
 
 
 def map_data(tables: ExportTables) -> list[MapData]:
