@@ -44,6 +44,7 @@ SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
 AREA_OF_USE_MARGIN = 2.0
 """Degrees around a CRS's area of use that still count as inside (border municipalities)."""
 POLYGONS = ("Polygon", "MultiPolygon")
+DBF_NAME_BYTES = 10
 ID_FIELD = "gebiet_id"
 NAME_FIELD = "gebiet_name"
 
@@ -187,6 +188,11 @@ def _check_area_of_use(path: Path, crs: CRS, bounds: tuple[float, float, float, 
     return float(lon[-1])
 
 
+def _dbf_name(title: str) -> str:
+    """A (normalised) title as a Shapefile stores it: its first 10 bytes."""
+    return title.encode("utf-8")[:DBF_NAME_BYTES].decode("utf-8", "ignore")
+
+
 def _de(value: float) -> str:
     """A coordinate in German notation: 350.123 or 7,21."""
     if abs(value) >= 1000:
@@ -216,8 +222,12 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
             path,
             f"die Datei lässt sich nicht als GeoJSON, GeoPackage oder Shapefile lesen ({exc}).",
         ) from exc
+    if wkb is None or len(wkb) == 0:
+        raise _reject(path, "die Datei ist leer: sie enthält keine Objekte (keine Gebiete).")
     columns = list(meta["fields"])
     by_title = mapping.canonical_by_title()
+    if source.startswith("/vsizip/"):  # dBASE cuts column names to 10 bytes
+        by_title = {_dbf_name(title): name for title, name in by_title.items()} | by_title
     found = {by_title[normalise_title(c)]: i for i, c in enumerate(columns)
              if normalise_title(c) in by_title}  # fmt: skip
     if ID_FIELD not in found:
@@ -228,8 +238,6 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
             f"die Datei hat: {', '.join(columns) or 'keine Spalten'}). Eine abweichende "
             "Überschrift trägt die Kommune in mappings/geometrien.yaml ein.",
         )
-    if wkb is None or len(wkb) == 0:
-        raise _reject(path, "die Datei enthält keine Objekte (keine Gebiete).")
     crs = _declared_crs(path, meta.get("crs") or info.get("crs"))
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
     present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
