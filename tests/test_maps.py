@@ -74,6 +74,12 @@ def test_few_or_equal_values_get_fewer_classes():
     assert few.breaks == pytest.approx((4.6,))
     assert few.labels == ("3,0 bis unter 4,6 %", "4,6 bis 7,0 %")
     assert map_classes([5, 5, 5], unit="%").labels == ("5,0 %",)
+    # 1, 2, 3, 4: quantiles 1.6, 2.2, 2.8, 3.4; no value in [2.2, 2.8): it joins [2.8, 3.4)
+    four = map_classes([1, 2, 3, 4])
+    assert four.breaks == pytest.approx((1.6, 2.2, 3.4))
+    assert four.labels == ("1,0 bis unter 1,6", "1,6 bis unter 2,2", "2,2 bis unter 3,4",
+                           "3,4 bis 4,0")  # fmt: skip
+    assert list(four.classify([1, 2, 3, 4])) == [0, 1, 2, 3]
     assert map_classes([np.nan]).labels == ()
 
 

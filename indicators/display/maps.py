@@ -77,11 +77,13 @@ def map_classes(
 
     Without ``breaks``: ``k`` classes at the quantiles of the values, the limits rounded to
     ``digits`` decimals (what the legend shows is what is classified). Equal quantiles give one
-    limit, so few or equal values get fewer classes; all values equal give one class, no values
-    none. The lowest class starts at the smallest value, the highest ends at the largest
-    ("8,2 bis 10,0 %"). With ``breaks`` (the inner limits, e.g. ``[10, 20, 30]`` from the
-    catalogue): fixed classes "unter 10,0 %", "10,0 bis unter 20,0 %", …, "30,0 % und mehr",
-    the same on every map and in every year.
+    limit and a class without values joins the class above, so few or equal values get fewer
+    classes, never an empty one; all values equal give one class, no values none. The lowest
+    class starts at the smallest value, the highest ends at the largest ("8,2 bis 10,0 %").
+
+    With ``breaks`` (the inner limits, e.g. ``[10, 20, 30]`` from the catalogue): fixed
+    classes "unter 10,0 %", "10,0 bis unter 20,0 %", …, "30,0 % und mehr", the same on every
+    map and in every year (a class may be empty).
     """
     shown = np.asarray(values, dtype=float)
     shown = shown[~np.isnan(shown)]
@@ -106,7 +108,12 @@ def map_classes(
     low, high = float(shown.min()), float(shown.max())
     quantiles = np.quantile(shown, np.linspace(0, 1, k + 1)[1:-1])
     limits = tuple(sorted({round(float(q), digits) for q in quantiles}))
-    limits = tuple(b for b in limits if low < b <= high)
+    kept: list[float] = []
+    for limit in (b for b in limits if low < b <= high):
+        lower = kept[-1] if kept else low
+        if ((shown >= lower) & (shown < limit)).any():
+            kept.append(limit)  # else the empty class [lower, limit) joins the one above
+    limits = tuple(kept)
     if not limits:
         only = (
             f"{number(low)}{suffix}" if low == high else f"{number(low)} bis {number(high)}{suffix}"
@@ -139,10 +146,15 @@ def scale_length(width_m: float) -> float:
 
 
 def wide_interval_note(
-    values: pd.Series, lower: pd.Series, upper: pd.Series, classes: MapClasses
+    values: pd.Series,
+    lower: pd.Series,
+    upper: pd.Series,
+    classes: MapClasses,
+    counted: str = "Gebieten",
 ) -> str | None:
     """A German sentence when areas' 95 % intervals are wider than the class they fall in
-    (their colour could as well be a neighbouring one); None when no interval is."""
+    (their colour could as well be a neighbouring one); None when no interval is.
+    ``counted``: what the areas are, in the dative plural ("Gebieten", "Kommunen")."""
     known = values.notna() & lower.notna() & upper.notna()
     if not known.any() or not classes.widths:
         return None
@@ -152,8 +164,8 @@ def wide_interval_note(
     if wide == 0:
         return None
     return (
-        f"Hinweis: Bei {wide} von {int(known.sum())} Gebieten ist das 95-%-Konfidenzintervall "
-        "breiter als die Klasse, in der das Gebiet liegt; seine Farbe ist unsicher, der "
+        f"Hinweis: Bei {wide} von {int(known.sum())} {counted} ist das 95-%-Konfidenzintervall "
+        "breiter als die Klasse, in der der Wert liegt; die Farbe ist dort unsicher, der "
         "Unterschied zu Nachbarklassen nicht gesichert."
     )
 

@@ -272,7 +272,9 @@ def municipality_map(
         title=title,
         classes=classes,
         suppressed=set(rows.index[hidden]),
-        note=wide_interval_note(visible["wert"], visible["ki_unten"], visible["ki_oben"], classes),
+        note=wide_interval_note(
+            visible["wert"], visible["ki_unten"], visible["ki_oben"], classes, "Kommunen"
+        ),
         source=f"Werte der Kommunen insgesamt aus ihren Auswertungspaketen; {kind}.",
         counted="Kommunen",
     )

@@ -107,7 +107,7 @@ def indicator_maps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict
             continue
         title = f"{indicator.label} {int(values['jahr'].iloc[0])}: feinste Ebene"
         uri = level_map(shapes, values, title=title, unit=indicator.unit,
-                        breaks=indicator.map_breaks, source="intern, ohne Sperrung")  # fmt: skip
+                        breaks=indicator.map_breaks, source="Intern, ohne Sperrung")  # fmt: skip
         maps[f"karte_{indicator.id}"] = Chart(
             uri, title, "Klassen wie in der Legende; schraffiert: kein Wert; dicke Linien: "
             "übergeordnete Ebene. Ungesperrte Werte, nur für den internen Gebrauch."
