@@ -211,11 +211,26 @@ def test_a_warehouse_without_geometries_gets_no_maps(tmp_path):
     import duckdb
 
     from indicators.compute.catalogue import load_catalogue
-    from indicators.store.indicator_facts import indicator_maps
+    from indicators.store.indicator_facts import NO_GEOMETRIES, indicator_maps
     from indicators.store.schema import ensure_schema
 
     catalogue = load_catalogue()
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         ensure_schema(con, catalogue)
         assert con.execute("SELECT count(*) FROM mart.gebiet_geometrie").fetchall() == [(0,)]
-        assert indicator_maps(con, catalogue) == {}
+        assert indicator_maps(con, catalogue) == {"karten": NO_GEOMETRIES}
+
+
+def test_level_map_draws_nothing_for_areas_without_geometry():
+    from indicators.display.maps import level_map
+
+    shapes, parents = grid()
+    geometries = pd.concat([
+        shapes.assign(ebene_rang=2, uebergeordnet_id=[f"B{i // 3}" for i in range(9)]),
+        parents.assign(ebene_rang=1, uebergeordnet_id="S"),
+    ])  # fmt: skip
+    values = pd.DataFrame({"gebiet_id": ["Q00", "Q11"], "wert": [1.0, 2.0],
+                           "ki_unten": [0.5, 1.5], "ki_oben": [1.5, 2.5]})  # fmt: skip
+    assert level_map(geometries, values, title="T", unit="%").startswith("data:image/png;base64,")
+    elsewhere = values.assign(gebiet_id=["X1", "X2"])
+    assert level_map(geometries, elsewhere, title="T", unit="%") is None

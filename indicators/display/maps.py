@@ -341,8 +341,9 @@ def level_map(
     breaks: Sequence[float] | None = None,
     suppressed: Collection[str] = (),
     source: str | None = None,
-) -> str:
-    """The map of the areas in ``values`` as a PNG data URI, the level above outlined.
+) -> str | None:
+    """The map of the areas in ``values`` as a PNG data URI, the level above outlined; None
+    when none of them has a geometry.
 
     ``geometries``: rows of ``mart.gebiet_geometrie`` decoded (gebiet_id, ebene_rang,
     uebergeordnet_id, geometry); ``values``: gebiet_id, wert, ki_unten, ki_oben of one
@@ -352,6 +353,8 @@ def level_map(
     ids = set(values["gebiet_id"].map(str))
     geometries = geometries.assign(gebiet_id=geometries["gebiet_id"].map(str))
     shown = geometries[geometries["gebiet_id"].isin(ids)]
+    if shown.empty:
+        return None
     rank = int(shown["ebene_rang"].max())
     shapes = geometries[geometries["ebene_rang"] == rank]
     parent_ids = set(shapes["uebergeordnet_id"].dropna().map(str))

@@ -393,7 +393,8 @@ def _maps(tables: ExportTables, geometries: pd.DataFrame | None) -> dict:
             suppressed=data.suppressed,
             source="Werte und Sperrungen wie in indikatoren.csv",
         )
-        charts.append(Chart(uri, title))
+        if uri is not None:
+            charts.append(Chart(uri, title))
     note = None
     if not charts:
         note = f"Keine Karten: keine Geometrien für die Gebiete der Ebene {level}."

@@ -33,6 +33,7 @@ NO_GEOMETRIES = (
     "keine Karten: mart.gebiet_geometrie ist leer (keine Gebietsgeometrien geliefert, Quelle "
     "geometrien)"
 )
+NO_MATCH = "keine Karten: kein Gebiet der feinsten Ebene mit Wert hat eine Geometrie"
 FINEST_VALUES = """
     SELECT indikator_id, jahr, gebiet_id, wert, ki_unten, ki_oben
     FROM mart.indikatoren
@@ -87,18 +88,18 @@ def write_indicator_values(
             "werte_kleiner_nenner": int(values["kleiner_nenner"].sum()),
             "stadt_aktuell": full_listing(latest),
             "stadt_verlauf": Chart(trend_chart(trends, TREND_TITLE), TREND_TITLE),
-            **(maps or {"karten": NO_GEOMETRIES}),
+            **maps,
         }
     )
 
 
-def indicator_maps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, Chart]:
+def indicator_maps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, Chart | str]:
     """Maps of the finest areas of the catalogue's map indicators (``karte: true``) in their
-    latest fully surveyed year, keyed ``karte_<indicator>``; empty without geometries. For the
-    people running the pipeline: values are not suppressed, small denominators not marked."""
+    latest fully surveyed year, keyed ``karte_<indicator>``; without any, ``karten``: why not.
+    For the people running the pipeline: values are not suppressed."""
     geometries = con.execute("SELECT * FROM mart.gebiet_geometrie").df()
     if geometries.empty:
-        return {}
+        return {"karten": NO_GEOMETRIES}
     shapes = decode_shapes(geometries)
     maps = {}
     for indicator in catalogue.mapped:
@@ -108,11 +109,13 @@ def indicator_maps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict
         title = f"{indicator.label} {int(values['jahr'].iloc[0])}: feinste Ebene"
         uri = level_map(shapes, values, title=title, unit=indicator.unit,
                         breaks=indicator.map_breaks, source="Intern, ohne Sperrung")  # fmt: skip
+        if uri is None:
+            continue
         maps[f"karte_{indicator.id}"] = Chart(
             uri, title, "Klassen wie in der Legende; schraffiert: kein Wert; dicke Linien: "
             "übergeordnete Ebene. Ungesperrte Werte, nur für den internen Gebrauch."
         )  # fmt: skip
-    return maps
+    return maps or {"karten": NO_MATCH}
 
 
 def write_sozialindex(
