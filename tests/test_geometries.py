@@ -337,6 +337,14 @@ def test_lonlat_declared_as_utm_is_refused(wh):
     rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:25832", "nicht im Gebiet"])
 
 
+def test_utm_geojson_without_crs_member_is_refused(wh):
+    """GeoJSON without a 'crs' member means longitude/latitude (RFC 7946); UTM metres are no
+    longitudes."""
+    path = write_layer(wh.data / "ohne_crs" / "q.geojson", features(grid()), crs=None)
+    assert '"crs"' not in path.read_text(encoding="utf-8")
+    rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:4326", "nicht im Gebiet"])
+
+
 def test_shapefile_without_prj_is_refused(wh):
     path = zipped_shapefile(wh.data.parent / "ohne_prj", "quartiere", features(grid()), prj=False)
     rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
@@ -434,3 +442,30 @@ def test_incoming_sensor_loads_a_geometry_file_and_takes_it_out_of_incoming(tmp_
             "SELECT status, rows_staged FROM raw.deliveries WHERE source = 'geometrien'"
         ).fetchall()
     assert (status, staged) == ("teilweise geladen", 2)  # the data_dir areas know 1101, 1102
+
+
+def test_generated_municipalities_deliver_polygons_in_three_formats(tmp_path):
+    from raw_data.generate_municipalities import generate
+
+    generate(tmp_path / "kommunen")
+    expected = {"grossstadt": ".gpkg", "zweiebenen": ".geojson", "kreis": ".zip"}
+    for name, suffix in expected.items():
+        folder = tmp_path / "kommunen" / name
+        [path] = delivered_files(folder / "geometrien", GEOMETRY_SUFFIXES)
+        assert path.suffix == suffix
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        profile = load_profile(folder)
+        sources = ("gebiete", "sozialstrukturatlas") if name == "grossstadt" else ("gebiete",)
+        for source in sources:  # only the Großstadt's atlas delivers flaeche_km2
+            load_deliveries(con, source, delivered_files(folder / source), tmp_path / "a",
+                            CATALOGUE, profile=profile, data_dir=folder)  # fmt: skip
+        result = load_geometries(con, [path], tmp_path / "a", CATALOGUE, profile=profile,
+                                 data_dir=folder)  # fmt: skip
+        assert result.failure is None and not result.warnings, (name, result.warnings)
+        [(top, total)] = con.execute(
+            "SELECT max(flaeche_km2) FILTER (WHERE ebene_rang = 0), "
+            "sum(flaeche_km2) FILTER (WHERE ebene = ?) FROM mart.gebiet_geometrie",
+            [profile.levels[1]],
+        ).fetchall()
+        assert top == pytest.approx(total, rel=1e-3)  # the parts make up the whole
+        assert area_check(con).passed
