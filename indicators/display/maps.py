@@ -42,6 +42,8 @@ SCALE_SHARE = 0.25
 SLIVER = 0.001
 """Holes in a parent below this share of its area are slivers between its dissolved children,
 not boundaries: they are not drawn."""
+MANY_PARENTS = 15
+"""Above this many parents their boundaries are drawn thinner, so the map stays readable."""
 MAP_INCHES = 6.2
 LEGEND_INCHES = 3.4
 NOTE_WIDTH = 95
@@ -248,10 +250,11 @@ def choropleth_figure(
             style = dict(facecolor=colours[index], gid=f"klasse{index}:{area}")
             counts["classes"][index] += 1
         ax.add_patch(PathPatch(path, edgecolor=EDGE, linewidth=0.5, **style))
+    parent_width = 1.6 if parents is None or len(parents) <= MANY_PARENTS else 1.1
     if parents is not None:
         for geometry in parents["geometry"]:
             ax.add_patch(PathPatch(_path(geometry, SLIVER), facecolor="none", edgecolor=PARENT_EDGE,
-                                   linewidth=1.6, gid="grenze_uebergeordnet"))  # fmt: skip
+                                   linewidth=parent_width, gid="grenze_uebergeordnet"))  # fmt: skip
 
     _north_arrow(ax)
     _scale_bar(ax, x0, y0, x1, y1)
@@ -266,7 +269,7 @@ def choropleth_figure(
         handles.append(_swatch(UNKNOWN_LABEL, counts["unknown"], facecolor=UNKNOWN_FILL,
                                hatch=UNKNOWN_HATCH))  # fmt: skip
     if parents is not None:
-        handles.append(plt.Line2D([], [], color=PARENT_EDGE, linewidth=1.6,
+        handles.append(plt.Line2D([], [], color=PARENT_EDGE, linewidth=parent_width,
                                   label="Grenze der übergeordneten Ebene"))  # fmt: skip
     legend = fig.legend(
         handles=handles,
