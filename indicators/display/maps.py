@@ -39,9 +39,6 @@ UNKNOWN_FILL = "#f2f2f2"
 PARENT_EDGE = "#1a1a1a"
 SCALE_SHARE = 0.25
 """The scale bar is the longest round length up to this share of the map's width."""
-SLIVER = 0.001
-"""Holes in a parent below this share of its area are slivers between its dissolved children,
-not boundaries: they are not drawn."""
 MANY_PARENTS = 15
 """Above this many parents their boundaries are drawn thinner, so the map stays readable."""
 MAP_INCHES = 6.2
@@ -175,16 +172,13 @@ def wide_interval_note(
 # --- drawing ---------------------------------------------------------------------------------
 
 
-def _path(geometry, min_hole: float = 0.0) -> Path:
+def _path(geometry) -> Path:
     """A matplotlib path of a (Multi)Polygon, holes included (exterior counter-clockwise,
-    holes clockwise, so any fill rule leaves them open); holes smaller than ``min_hole`` times
-    their polygon's area are left out."""
+    holes clockwise, so any fill rule leaves them open)."""
     paths = []
     for polygon in getattr(geometry, "geoms", [geometry]):
         polygon = shapely.geometry.polygon.orient(polygon, 1.0)
-        holes = [r for r in polygon.interiors
-                 if shapely.Polygon(r).area >= min_hole * polygon.area]  # fmt: skip
-        for ring in (polygon.exterior, *holes):
+        for ring in (polygon.exterior, *polygon.interiors):
             paths.append(Path(np.asarray(ring.coords)[:, :2], closed=True))
     return Path.make_compound_path(*paths)
 
@@ -253,7 +247,7 @@ def choropleth_figure(
     parent_width = 1.6 if parents is None or len(parents) <= MANY_PARENTS else 1.1
     if parents is not None:
         for geometry in parents["geometry"]:
-            ax.add_patch(PathPatch(_path(geometry, SLIVER), facecolor="none", edgecolor=PARENT_EDGE,
+            ax.add_patch(PathPatch(_path(geometry), facecolor="none", edgecolor=PARENT_EDGE,
                                    linewidth=parent_width, gid="grenze_uebergeordnet"))  # fmt: skip
 
     _north_arrow(ax)
