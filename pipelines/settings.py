@@ -30,6 +30,8 @@ class Settings:
     (KEKIZ_REJECTED_DIR)."""
     export_dir: Path = PROJECT_ROOT / "exports"
     """Evaluation export packages, one immutable folder each (KEKIZ_EXPORT_DIR)."""
+    atlas_dir: Path = PROJECT_ROOT / "atlas"
+    """The offline Sozialatlas sites, one folder per municipality and day (KEKIZ_ATLAS_DIR)."""
     suppression_threshold: int = DEFAULT_THRESHOLD
     """Counts from 1 to this minus 1 are suppressed in exports (KEKIZ_SUPPRESSION_THRESHOLD)."""
 
@@ -51,6 +53,7 @@ class Settings:
             incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
             rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
             export_dir=pick("export_dir", "KEKIZ_EXPORT_DIR", cls.export_dir),
+            atlas_dir=pick("atlas_dir", "KEKIZ_ATLAS_DIR", cls.atlas_dir),
             suppression_threshold=_threshold(
                 overrides.get("suppression_threshold")
                 or os.environ.get("KEKIZ_SUPPRESSION_THRESHOLD")
@@ -68,6 +71,7 @@ class Settings:
             "KEKIZ_INCOMING_DIR": str(self.incoming_dir),
             "KEKIZ_REJECTED_DIR": str(self.rejected_dir),
             "KEKIZ_EXPORT_DIR": str(self.export_dir),
+            "KEKIZ_ATLAS_DIR": str(self.atlas_dir),
             "KEKIZ_SUPPRESSION_THRESHOLD": str(self.suppression_threshold),
         }
 
