@@ -367,7 +367,8 @@ def _value_table(data: AtlasData, cells: dict, years: list[int], unit: str, titl
             name = f'<a href="{area_href(area.gebiet_id, "../")}">{name}</a>'
         tds = "".join(f"<td>{_table_cell(by_year.get(str(y)))}</td>" for y in years)
         body.append(
-            f'<tr class="rang-{int(area.ebene_rang)}"><th scope="row">{name} '
+            f'<tr class="rang-{int(area.ebene_rang)}" data-gebiet="{escape(area.gebiet_id)}">'
+            f'<th scope="row">{name} '
             f'<span class="ebene">{escape(str(area.ebene))}</span></th>{tds}</tr>'
         )
     return (
