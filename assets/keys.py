@@ -27,6 +27,9 @@ def staging_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", source])
 
 
+GEOMETRY_SOURCE = "geometrien"
+"""The optional delivered source of the finest areas' polygons."""
+GEOMETRY_KEY = dg.AssetKey(["core", "gebiet_geometrie"])
 VALUES_KEY = dg.AssetKey(["core", "indikatorwerte"])
 SOZIALINDEX_KEY = dg.AssetKey(["core", "sozialindex"])
 OUTPUT_KEY = dg.AssetKey(["core", "massnahmen_output"])

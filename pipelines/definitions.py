@@ -8,6 +8,7 @@ from assets.atlas import sozialatlas
 from assets.deliveries import staging_assets
 from assets.delivery_checks import delivery_checks
 from assets.export import auswertungspaket
+from assets.geometries import GEOMETRY_CHECKS, geometry_asset
 from assets.indicator_facts import indicator_assets, indicator_checks
 from assets.measures import measure_assets
 from assets.publishing import published_copy_asset
@@ -27,12 +28,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     catalogue = load_catalogue()
     derived = [*indicator_assets(catalogue), *measure_assets(catalogue)]
     published = published_copy_asset([key for a in derived for key in a.keys])
-    assets = follow_deliveries(
-        [*staging_assets(catalogue), *derived, published, sozialatlas, auswertungspaket]
-    )
+    deliveries = [*staging_assets(catalogue), geometry_asset(catalogue)]
+    assets = follow_deliveries([*deliveries, *derived, published, sozialatlas, auswertungspaket])
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*delivery_checks(catalogue), *indicator_checks(catalogue)],
+        asset_checks=[
+            *delivery_checks(catalogue),
+            *GEOMETRY_CHECKS,
+            *indicator_checks(catalogue),
+        ],
         jobs=[
             dg.define_asset_job(
                 ALL_ASSETS_JOB,

@@ -11,14 +11,18 @@ while files of that source are still in ``incoming/``, so references load first.
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 
 from assets.deliveries import incoming_run_config
-from assets.keys import DELIVERY_TAG, staging_key
+from assets.geometries import incoming_geometry_config
+from assets.keys import DELIVERY_TAG, GEOMETRY_KEY, GEOMETRY_SOURCE, staging_key
 from assets.resources import DeliveryFolders
 from indicators.ingest.archive import sha256_of
-from indicators.ingest.delivery import STATUS_REJECTED
+from indicators.ingest.delivery import DELIVERY_SUFFIXES, STATUS_REJECTED
+from indicators.ingest.geometries import GEOMETRY_SUFFIXES, TITLE
 from indicators.ingest.landing import complete_files, duplicate_note, observe, reject
 from schemas.registry import SOURCES
 from schemas.source import SourceSchema
@@ -48,12 +52,50 @@ def took_its_file(run: dg.DagsterRun) -> bool:
     return run.status == dg.DagsterRunStatus.SUCCESS or rejected
 
 
+@dataclass(frozen=True)
+class Watched:
+    """A source whose landing folder ``incoming/<name>/`` a sensor watches."""
+
+    name: str
+    title: str
+    key: dg.AssetKey
+    run_config: Callable[[str], dg.RunConfig]
+    """The run configuration that loads one file name."""
+    depends_on: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = DELIVERY_SUFFIXES
+
+
 def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
+    return watching_sensor(
+        Watched(
+            source.name,
+            source.title,
+            staging_key(source.name),
+            lambda name: incoming_run_config(source.name, name),
+            tuple(source.depends_on),
+        )
+    )
+
+
+def geometry_sensor() -> dg.SensorDefinition:
+    return watching_sensor(
+        Watched(
+            GEOMETRY_SOURCE,
+            TITLE,
+            GEOMETRY_KEY,
+            incoming_geometry_config,
+            ("gebiete",),
+            GEOMETRY_SUFFIXES,
+        )
+    )
+
+
+def watching_sensor(source: Watched) -> dg.SensorDefinition:
     @dg.sensor(
         name=sensor_name(source.name),
         job=dg.define_asset_job(
             f"lieferung_{source.name}",
-            selection=[staging_key(source.name)],
+            selection=[source.key],
             description=f"Lädt eine gelieferte Datei ({source.title}) aus dem Eingangsordner.",
         ),
         minimum_interval_seconds=INTERVAL_SECONDS,
@@ -67,7 +109,7 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
     def _watch(context: dg.SensorEvaluationContext, folders: DeliveryFolders) -> dg.SensorResult:
         folder = folders.incoming(source.name)
         folder.mkdir(parents=True, exist_ok=True)
-        now = observe(folder)
+        now = observe(folder, source.suffixes)
         cursor = json.dumps(now)
         waiting_for = [name for name in source.depends_on if observe(folders.incoming(name))]
         if waiting_for:
@@ -85,7 +127,7 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
             if run is None and sha not in requests:
                 requests[sha] = dg.RunRequest(
                     run_key=sha,
-                    run_config=incoming_run_config(source.name, path.name),
+                    run_config=source.run_config(path.name),
                     tags={SOURCE_TAG: source.name, SHA_TAG: sha, FILE_TAG: path.name},
                 )
             elif run is not None and took_its_file(run):
@@ -105,4 +147,4 @@ def delivery_sensor(source: SourceSchema) -> dg.SensorDefinition:
 
 
 def delivery_sensors() -> list[dg.SensorDefinition]:
-    return [delivery_sensor(source) for source in SOURCES.values()]
+    return [*(delivery_sensor(source) for source in SOURCES.values()), geometry_sensor()]

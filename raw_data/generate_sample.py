@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from raw_data.geometry_sample import geojson_text, tessellate
+
 # openpyxl writes different (equally valid) XML when lxml is installed; the stdlib writer keeps
 # the sample byte-identical on every machine. Must be set before openpyxl is imported.
 os.environ["OPENPYXL_LXML"] = "False"
@@ -35,6 +37,10 @@ from openpyxl import Workbook
 from indicators.export.xlsx import save_xlsx
 
 SEED = 20121016
+GEOMETRY_SEED = 20260611
+"""The polygons draw from a generator of their own, so that they leave every other file as is."""
+CITY_CENTRE_25832 = (350_000.0, 5_707_000.0)
+"""Where the synthetic city lies in ETRS89 / UTM 32N (EPSG:25832), about Oberhausen."""
 DEFAULT_OUT = Path(__file__).resolve().parent / "sample"
 
 YEARS = list(range(2008, 2024))  # delivered years
@@ -46,6 +52,7 @@ ORIGIN = "synthetisch (Beispieldaten kekiz)"
 TOTAL = "Stadt insgesamt"
 OWNED_DIRS = (
     "gebiete",
+    "geometrien",
     "sozialstrukturatlas",
     "schuleingang",
     "schulwechsel",
@@ -759,6 +766,20 @@ def write_csv(path: Path, header, rows, encoding: str = "utf-8") -> None:
         writer.writerows(rows)
 
 
+def write_geometries(out: Path, quarters) -> None:
+    """The quarters' polygons (seeded, sized like their delivered flaeche_km2) as GeoJSON in
+    EPSG:25832; Sozialräume, Stadtbezirke and the city are dissolved from them on loading."""
+    parent_of = {CITY[0]: None} | {bid: CITY[0] for bid, _ in BEZIRKE}
+    parent_of |= {sid: parent for sid, _, parent in SOZIALRAEUME}
+    parent_of |= {q.id: q.id[:2] for q in quarters}
+    rng = np.random.default_rng(GEOMETRY_SEED)
+    shapes = tessellate(rng, CITY_CENTRE_25832, {q.id: q.area for q in quarters}, parent_of)
+    features = [({"Gebietsschlüssel": q.id, "Gebietsname": q.name}, shapes[q.id]) for q in quarters]
+    target = out / "geometrien" / "sozialquartiere.geojson"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(geojson_text(features, 25832, "sozialquartiere"), encoding="utf-8")
+
+
 def write_gebiete(out: Path, quarters) -> None:
     rows = [[CITY[0], CITY[1], "Stadt", ""]]
     rows += [[bid, name, "Stadtbezirk", CITY[0]] for bid, name in BEZIRKE]
@@ -918,6 +939,7 @@ def main(out_dir: Path = DEFAULT_OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
     clear_owned(out)
     write_gebiete(out, quarters)
+    write_geometries(out, quarters)
     write_atlas(out, quarters, atlas)
     write_seu(out, quarters, seu)
     write_yearly_table(out / "schulwechsel" / "uebergaenge_2008-2023.csv", TRANSITION_HEADER,

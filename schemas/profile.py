@@ -22,7 +22,9 @@ MIN_LEVELS, MAX_LEVELS = 2, 6
 OFFICIAL_KEY = r"[0-9]{8}|[0-9]{5}"
 """Amtlicher Gemeindeschlüssel (8 digits) or Kreisschlüssel (5 digits)."""
 _DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
-_KEYS = {"ags", "name", "art", "ebenen", "quellen"}
+_KEYS = {"ags", "name", "art", "ebenen", "quellen", "geometrie_toleranz_prozent"}
+DEFAULT_GEOMETRY_TOLERANCE = 1.0
+"""Percent of the smaller area up to which overlaps and gaps between area polygons pass."""
 
 
 class ProfileError(ValueError):
@@ -40,6 +42,9 @@ class Profile:
     """The sources this municipality delivers; None: every source."""
     reference_days: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Source -> (month, day) of its reference date, where it differs from the default."""
+    geometry_tolerance_percent: float = DEFAULT_GEOMETRY_TOLERANCE
+    """Overlaps and gaps between the polygons of neighbouring areas up to this percentage of
+    the smaller area are not reported (``geometrie_toleranz_prozent``)."""
 
     @property
     def finest(self) -> str:
@@ -108,7 +113,19 @@ def parse_profile(
             for source, options in sources.items()
             if "stichtag" in options
         },
+        geometry_tolerance_percent=_tolerance(raw.get("geometrie_toleranz_prozent"), name),
     )
+
+
+def _tolerance(value: object, name: str) -> float:
+    if value is None:
+        return DEFAULT_GEOMETRY_TOLERANCE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 50:
+        raise ProfileError(
+            f"{name}: 'geometrie_toleranz_prozent' muss eine Zahl von 0 bis 50 sein (Prozent der "
+            f"kleineren Fläche, z. B. 1), nicht {value!r}."
+        )
+    return float(value)
 
 
 def _levels(levels: object, name: str) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ import pytest
 
 from assets.deliveries import staging_assets
 from assets.keys import DELIVERIES as GROUP
-from assets.keys import staging_key
+from assets.keys import GEOMETRY_KEY, staging_key
 from conftest import CATALOGUE
 from pipelines.automation import (
     DOWNSTREAM,
@@ -58,7 +58,8 @@ def test_project_definitions_leave_ingestion_to_the_sensors(tmp_path):
     ingestion = [s for s in specs if s.group_name == GROUP]
     exports = [s for s in specs if is_yearly_export(s)]
     derived = [s for s in specs if s.group_name != GROUP and not is_yearly_export(s)]
-    assert len(ingestion) == len(INGESTION_ASSETS) and derived and exports
+    delivered = {a.key for a in INGESTION_ASSETS} | {GEOMETRY_KEY}
+    assert {s.key for s in ingestion} == delivered and derived and exports
     assert all(s.automation_condition is None for s in ingestion + exports)
     assert all(s.automation_condition == DOWNSTREAM for s in derived)
 

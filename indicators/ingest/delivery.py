@@ -264,9 +264,9 @@ def check_delivery(
     return check
 
 
-def delivered_files(folder: Path) -> list[Path]:
+def delivered_files(folder: Path, suffixes: Collection[str] = DELIVERY_SUFFIXES) -> list[Path]:
     """Delivery files in a source folder, in the order they are loaded (by name); a link that
-    leads outside the folder is no delivery."""
+    leads outside the folder is no delivery. ``suffixes``: the file types of the source."""
     if not folder.is_dir():
         return []
     inside = folder.resolve()
@@ -274,7 +274,7 @@ def delivered_files(folder: Path) -> list[Path]:
         p
         for p in folder.iterdir()
         if p.is_file()
-        and p.suffix.lower() in DELIVERY_SUFFIXES
+        and p.suffix.lower() in suffixes
         and not p.name.startswith(".")
         and p.resolve().parent == inside
     )

@@ -9,10 +9,15 @@ or a repeated delivery moves to ``rejected/`` with a German ``<file>.fehler.txt`
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from indicators.ingest.delivery import LoadedDelivery, delivered_files, report
+from indicators.ingest.delivery import (
+    DELIVERY_SUFFIXES,
+    LoadedDelivery,
+    delivered_files,
+    report,
+)
 
 READY_SUFFIX = ".ready"
 REPORT_SUFFIX = ".fehler.txt"
@@ -21,9 +26,9 @@ Observation = tuple[int, int]
 """Size in bytes and modification time in nanoseconds of one file."""
 
 
-def observe(folder: Path) -> dict[str, Observation]:
+def observe(folder: Path, suffixes: Collection[str] = DELIVERY_SUFFIXES) -> dict[str, Observation]:
     """Size and modification time of every delivery file in a folder, by file name."""
-    stats = {path.name: path.stat() for path in delivered_files(folder)}
+    stats = {path.name: path.stat() for path in delivered_files(folder, suffixes)}
     return {name: (st.st_size, st.st_mtime_ns) for name, st in stats.items()}
 
 

@@ -1,0 +1,384 @@
+"""The optional source ``geometrien``: area polygons read, checked, stored and dissolved.
+
+Fixtures are tiny: four 1 km squares (two Sozialräume in two districts) built with shapely and
+written with pyogrio or zipfile in the formats offices deliver. Areas are checked against
+values computed here independently (geodesic areas with pyproj.Geod, not the code's EPSG:3035).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+
+from assets.keys import GEOMETRY_KEY, staging_key
+from conftest import CATALOGUE, SAMPLE, temporary_settings, write_csv
+from indicators.compute.geometry import decode_shapes
+from indicators.ingest.delivery import delivered_files
+from indicators.ingest.geometries import GEOMETRY_SUFFIXES
+from indicators.store.geometries import NO_GEOMETRIES, area_check, load_geometries
+from indicators.store.loading import load_deliveries
+from pipelines.definitions import build_definitions
+from schemas.profile import DEFAULT_PROFILE, Profile, load_profile
+
+X0, Y0 = 350_000.0, 5_707_000.0
+AREAS = [
+    ("05119000", "Teststadt", "Stadt", ""),
+    ("1", "Nord", "Stadtbezirk", "05119000"),
+    ("2", "Süd", "Stadtbezirk", "05119000"),
+    ("11", "Nord-Mitte", "Sozialraum", "1"),
+    ("21", "Süd-Mitte", "Sozialraum", "2"),
+    ("1101", "Altstadt", "Sozialquartier", "11"),
+    ("1102", "Hafen", "Sozialquartier", "11"),
+    ("2101", "Heide", "Sozialquartier", "21"),
+    ("2102", "Mühle", "Sozialquartier", "21"),
+]
+CELLS = {"1101": (0, 1), "1102": (1, 1), "2101": (0, 0), "2102": (1, 0)}
+GEOD = Geod(ellps="GRS80")
+TO_LONLAT = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+
+
+def square(gid: str, size: float = 1000.0) -> shapely.Polygon:
+    col, row = CELLS[gid]
+    return shapely.box(
+        X0 + col * size, Y0 + row * size, X0 + (col + 1) * size, Y0 + (row + 1) * size
+    )
+
+
+def grid() -> dict[str, shapely.Geometry]:
+    return {gid: square(gid) for gid in CELLS}
+
+
+def geodesic_km2(geometry: shapely.Geometry, crs: str = "EPSG:25832") -> float:
+    """True area on the GRS80 ellipsoid, independent of the code under test."""
+    t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lonlat = shapely.transform(
+        geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+    )
+    area, _ = GEOD.geometry_area_perimeter(lonlat)
+    return abs(area) / 1e6
+
+
+def reproject(geometry: shapely.Geometry, crs: str) -> shapely.Geometry:
+    t = Transformer.from_crs("EPSG:25832", crs, always_xy=True)
+    return shapely.transform(geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def write_layer(path: Path, features: list[tuple[str, shapely.Geometry | None]],
+                crs: str | None = "EPSG:25832", driver: str = "GeoJSON",
+                id_title: str = "Gebietsschlüssel") -> Path:  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wkb = np.array([None if g is None else shapely.to_wkb(g) for _, g in features], dtype=object)
+    pyogrio.raw.write(
+        path, wkb, [np.array([gid for gid, _ in features], dtype=object)], [id_title],
+        geometry_type="Unknown", crs=crs, driver=driver,
+    )  # fmt: skip
+    return path
+
+
+def zipped_shapefile(folder: Path, name: str, features, crs="EPSG:25832", prj=True) -> Path:
+    parts = folder / "parts"
+    write_layer(parts / f"{name}.shp", features, crs=crs, driver="ESRI Shapefile")
+    target = folder / "geometrien" / f"{name}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for suffix in (".shp", ".shx", ".dbf", *((".prj",) if prj else ())):
+            archive.write(parts / f"{name}{suffix}", f"{name}{suffix}")
+    return target
+
+
+class Warehouse:
+    """A warehouse with the four-square area reference loaded."""
+
+    def __init__(self, tmp: Path):
+        self.data = tmp / "lieferungen"
+        names = ["gebiet_id", "gebiet_name", "ebene", "uebergeordnet_id", "gueltig_ab",
+                 "gueltig_bis"]  # fmt: skip
+        rows = [dict(zip(names, (*area, "01.01.2000", ""), strict=True)) for area in AREAS]
+        write_csv(self.data / "gebiete" / "gebiete.csv", "gebiete", rows)
+        self.archive = tmp / "archiv"
+        self.rejected = tmp / "rejected"
+        self.con = duckdb.connect(str(tmp / "wh.duckdb"))
+        load_deliveries(self.con, "gebiete", [self.data / "gebiete" / "gebiete.csv"],
+                        self.archive, CATALOGUE, data_dir=self.data)  # fmt: skip
+
+    def load(self, *files: Path, profile: Profile = DEFAULT_PROFILE, landing: bool = False):
+        return load_geometries(
+            self.con, list(files), self.archive, CATALOGUE,
+            rejected_dir=self.rejected if landing else None, profile=profile, data_dir=self.data,
+        )  # fmt: skip
+
+    def file(self, name: str, features, **kwargs) -> Path:
+        return write_layer(self.data / "geometrien" / name, features, **kwargs)
+
+    def rows(self) -> list[tuple]:
+        return self.con.execute(
+            "SELECT gebiet_id, ebene, geliefert, crs, geometrie_wkb, flaeche_km2 "
+            "FROM core.gebiet_geometrie ORDER BY gebiet_id"
+        ).fetchall()
+
+    def shapes(self) -> dict[str, shapely.Geometry]:
+        frame = decode_shapes(self.con.execute("SELECT * FROM mart.gebiet_geometrie").df())
+        return dict(zip(frame["gebiet_id"], frame["geometry"], strict=True))
+
+    def delivery(self, file_name: str) -> tuple:
+        return self.con.execute(
+            "SELECT status, rows_read, rows_staged, rows_quarantined, message, archive_path "
+            "FROM raw.deliveries WHERE source = 'geometrien' AND file_name = ?",
+            [file_name],
+        ).fetchall()[0]
+
+    def quarantine(self) -> list[tuple]:
+        return self.con.execute(
+            "SELECT source_row, gebiet_id, grund FROM quarantine.geometrien ORDER BY source_row"
+        ).fetchall()
+
+    def findings(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT rule FROM quarantine.findings WHERE source = 'geometrien'"
+        ).fetchall()
+        return [r for (r,) in rows]
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path)
+
+
+def features(shapes: dict[str, shapely.Geometry]) -> list[tuple[str, shapely.Geometry]]:
+    return list(shapes.items())
+
+
+@pytest.mark.parametrize(
+    ("kind", "crs"),
+    [("geojson", "EPSG:25832"), ("gpkg", "EPSG:31466"), ("zip", "EPSG:4326"),
+     ("geojson", "EPSG:32632")],
+)  # fmt: skip
+def test_formats_and_crs_load_with_parents_dissolved_to_the_sum_of_children(wh, kind, crs):
+    delivered = {gid: reproject(g, crs) for gid, g in grid().items()}
+    if kind == "zip":
+        path = zipped_shapefile(wh.data, "quartiere", features(delivered), crs=crs)
+    else:
+        driver = "GPKG" if kind == "gpkg" else "GeoJSON"
+        path = wh.file(f"quartiere.{kind}", features(delivered), crs=crs, driver=driver)
+    result = wh.load(path)
+    assert result.failure is None and not result.warnings, result.warnings
+    stored = {r[0]: r for r in wh.rows()}
+    assert set(stored) == {a[0] for a in AREAS}
+    assert {r[3] for r in stored.values()} == {"EPSG:25832" if crs == "EPSG:4326" else crs}
+    assert [gid for gid, r in stored.items() if r[2]] == sorted(CELLS)
+    truth = {gid: geodesic_km2(square(gid)) for gid in CELLS}
+    for gid, km2 in truth.items():
+        assert stored[gid][5] == pytest.approx(km2, rel=1e-3)
+    for parent, children in [("11", ["1101", "1102"]), ("21", ["2101", "2102"]),
+                             ("1", ["1101", "1102"]), ("05119000", list(CELLS))]:  # fmt: skip
+        assert stored[parent][5] == pytest.approx(sum(truth[c] for c in children), rel=1e-3)
+    shapes = wh.shapes()
+    outline = reproject(shapely.box(X0, Y0, X0 + 2000, Y0 + 2000), stored["1"][3])
+    assert shapes["05119000"].symmetric_difference(outline).area < 1e-5 * outline.area
+    geo = json.loads(wh.con.execute(
+        "SELECT geojson_wgs84 FROM core.gebiet_geometrie WHERE gebiet_id = '1101'"
+    ).fetchall()[0][0])  # fmt: skip
+    lon, lat = TO_LONLAT.transform(X0 + 500, Y0 + 1500)
+    assert shapely.geometry.shape(geo).contains(shapely.Point(lon, lat))
+    assert wh.delivery(path.name)[:4] == ("geladen", 4, 4, 0)
+    assert Path(wh.delivery(path.name)[5]).is_file()
+
+
+def test_bow_tie_is_repaired_and_reported(wh):
+    shapes = grid()
+    x, y = X0 + 1000, Y0 + 1000
+    shapes["1102"] = shapely.Polygon([(x, y), (x + 1000, y + 1000), (x + 1000, y), (x, y + 1000)])
+    assert not shapes["1102"].is_valid
+    path = wh.file("quartiere.geojson", features(shapes))
+    result = wh.load(path)
+    repaired = [w for w in result.warnings if "repariert" in w]
+    assert len(repaired) == 1
+    assert "quartiere.geojson" in repaired[0] and "Objekt Nr. 2" in repaired[0]
+    assert "1102" in repaired[0]
+    stored = wh.shapes()["1102"]
+    assert stored.is_valid and stored.area == pytest.approx(500_000, rel=1e-6)
+    assert wh.delivery(path.name)[0] == "geladen"
+    assert any("repariert" in f for f in wh.findings())
+
+
+def test_non_polygon_and_irreparable_features_are_quarantined_and_missing_named(wh):
+    shapes = grid()
+    point = shapely.Point(X0 + 1500, Y0 + 500)
+    flat = shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 20, Y0), (X0, Y0)])
+    items = [("1101", shapes["1101"]), ("1102", shapes["1102"]), ("2101", flat), ("2102", point)]
+    path = wh.file("quartiere.geojson", items)
+    result = wh.load(path)
+    quarantined = wh.quarantine()
+    assert [(r[0], r[1]) for r in quarantined] == [(3, "2101"), (4, "2102")]
+    assert "nicht reparierbar" in quarantined[0][2] or "keine Fläche" in quarantined[0][2]
+    assert "Point" in quarantined[1][2] and "kein Polygon" in quarantined[1][2]
+    status, read, staged, held, message, _ = wh.delivery(path.name)
+    assert (status, read, staged, held) == ("teilweise geladen", 4, 2, 2)
+    missing = [w for w in result.warnings if "fehlt ein Polygon" in w]
+    assert len(missing) == 1 and "2101 Heide" in missing[0] and "2102 Mühle" in missing[0]
+    assert "fehlt ein Polygon" in message
+    assert sorted(wh.shapes()) == ["05119000", "1", "11", "1101", "1102"]
+
+
+def test_unknown_parent_and_duplicate_ids_are_quarantined_with_reasons(wh):
+    shapes = grid()
+    items = [*features(shapes), ("9999", square("1101")), ("11", shapes["1101"]),
+             ("2102", shapes["2102"])]  # fmt: skip
+    path = wh.file("quartiere.geojson", items)
+    wh.load(path)
+    reasons = {row[0]: row[2] for row in wh.quarantine()}
+    assert set(reasons) == {4, 5, 6, 7}
+    assert "9999" in reasons[5] and "nicht in der Gebietsreferenz" in reasons[5]
+    assert "Ebene Sozialraum" in reasons[6] and "zusammengesetzt" in reasons[6]
+    assert "mehrfach" in reasons[4] and "4, 7" in reasons[4] and reasons[7] == reasons[4]
+    assert all("Gebietsschlüssel" in r for r in reasons.values())
+    assert "2102" not in wh.shapes()
+    assert wh.delivery(path.name)[:4] == ("teilweise geladen", 7, 3, 4)
+
+
+def test_overlapping_neighbours_are_named_within_the_profiles_tolerance(wh):
+    shapes = grid()
+    shapes["1102"] = shapely.box(X0 + 800, Y0 + 1000, X0 + 2000, Y0 + 2000)  # 200 m into 1101
+    path = wh.file("quartiere.geojson", features(shapes))
+    result = wh.load(path)
+    overlap = [w for w in result.warnings if "überlappen" in w]
+    assert len(overlap) == 1
+    assert "1101 Altstadt" in overlap[0] and "1102 Hafen" in overlap[0]
+    assert "0,200 km²" in overlap[0] and "20,0 %" in overlap[0]
+    tolerant = Warehouse(wh.data.parent / "zweiter")
+    again = write_layer(tolerant.data / "geometrien" / "q.geojson", features(shapes))
+    assert not tolerant.load(again, profile=Profile(geometry_tolerance_percent=25)).warnings
+
+
+def test_a_gap_inside_the_outline_is_named_with_its_neighbours(wh):
+    hole = shapely.box(X0 + 900, Y0 + 900, X0 + 1100, Y0 + 1100)  # 0.04 km², 4 % of each
+    shapes = {gid: g.difference(hole) for gid, g in grid().items()}
+    path = wh.file("quartiere.geojson", features(shapes))
+    result = wh.load(path)
+    gaps = [w for w in result.warnings if "Lücke" in w]
+    assert len(gaps) == 1 and "0,040 km²" in gaps[0]
+    assert all(f"{gid} " in gaps[0] for gid in CELLS)
+    assert not [w for w in result.warnings if "überlappen" in w]
+
+
+def test_replacing_some_areas_keeps_the_others_and_rebuilds_parents(wh):
+    wh.load(wh.file("a.geojson", features(grid())))
+    smaller = shapely.box(X0, Y0 + 1000, X0 + 1000, Y0 + 1900)
+    wh.load(wh.file("b.geojson", [("1101", smaller)]))
+    shapes = wh.shapes()
+    assert shapes["1101"].equals(smaller) and shapes["2102"].equals(square("2102"))
+    rows = {r[0]: r for r in wh.rows()}
+    expected = geodesic_km2(smaller) + geodesic_km2(square("1102"))
+    assert rows["11"][5] == pytest.approx(expected, rel=1e-3)
+
+
+def rejected_but_recorded(wh: Warehouse, path: Path, words: list[str]) -> str:
+    """Load a good file first, then ``path``: it is refused, recorded, archived and moved to
+    rejected/ with its report, and the warehouse keeps the good polygons."""
+    wh.load(wh.file("gut.geojson", features(grid())))
+    before = wh.rows()
+    incoming = wh.data.parent / "incoming"
+    incoming.mkdir(exist_ok=True)
+    moved = incoming / path.name
+    path.replace(moved)
+    result = wh.load(moved, landing=True)
+    assert result.failure is not None and result.status == "abgelehnt"
+    status, read, staged, held, message, archived = wh.delivery(path.name)
+    assert (status, read, staged, held) == ("abgelehnt", 0, 0, 0)
+    assert message.startswith(f"{path.name}: ")
+    for word in words:
+        assert word in message, message
+    assert Path(archived).is_file()
+    assert message in wh.findings()
+    assert wh.rows() == before
+    assert not moved.exists() and (wh.rejected / path.name).is_file()
+    report = (wh.rejected / f"{path.name}.fehler.txt").read_text(encoding="utf-8-sig")
+    assert message in report
+    return message
+
+
+def test_lonlat_declared_as_utm_is_refused(wh):
+    lonlat = {gid: reproject(g, "EPSG:4326") for gid, g in grid().items()}
+    path = write_layer(wh.data / "falsch" / "quartiere.geojson", features(lonlat),
+                       crs="EPSG:25832")  # fmt: skip
+    rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:25832", "nicht im Gebiet"])
+
+
+def test_shapefile_without_prj_is_refused(wh):
+    path = zipped_shapefile(wh.data.parent / "ohne_prj", "quartiere", features(grid()), prj=False)
+    rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
+
+
+def test_empty_file_is_refused(wh):
+    path = wh.data.parent / "leer" / "leer.geojson"
+    path.parent.mkdir()
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    rejected_but_recorded(wh, path, ["leer", "keine Objekte"])
+
+
+def test_file_without_id_column_is_refused(wh):
+    path = write_layer(wh.data.parent / "ohne" / "q.geojson", features(grid()), id_title="FID")
+    rejected_but_recorded(wh, path, ["keine Spalte für den Gebietsschlüssel", "FID"])
+
+
+def test_an_office_mapping_names_its_own_id_column(wh):
+    (wh.data / "mappings").mkdir()
+    (wh.data / "mappings" / "geometrien.yaml").write_text(
+        'source: geometrien\ncolumns:\n  gebiet_id: ["SQ_NR"]\n', encoding="utf-8"
+    )
+    path = wh.file("q.geojson", features(grid()), id_title="sq_nr")
+    assert wh.load(path).failure is None
+    assert wh.delivery("q.geojson")[:3] == ("geladen", 4, 4)
+
+
+def test_sample_polygons_load_and_agree_with_the_delivered_areas(tmp_path):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    profile = load_profile(SAMPLE)
+    for source in ("gebiete", "sozialstrukturatlas"):
+        load_deliveries(con, source, delivered_files(SAMPLE / source), tmp_path / "a", CATALOGUE,
+                        profile=profile, data_dir=SAMPLE)  # fmt: skip
+    files = delivered_files(SAMPLE / "geometrien", GEOMETRY_SUFFIXES)
+    result = load_geometries(con, files, tmp_path / "a", CATALOGUE, profile=profile,
+                             data_dir=SAMPLE)  # fmt: skip
+    assert result.failure is None and not result.warnings, result.warnings
+    levels = dict(con.execute("SELECT ebene, count(*) FROM mart.gebiet_geometrie GROUP BY ebene"
+                              ).fetchall())  # fmt: skip
+    assert levels == {"Sozialquartier": 27, "Sozialraum": 6, "Stadtbezirk": 3, "Stadt": 1}
+    delivered = pd.read_csv(SAMPLE / "sozialstrukturatlas" / "sozialstrukturatlas_2023.csv",
+                            sep=";", decimal=",", dtype={0: str})  # fmt: skip
+    quarters = delivered[delivered.iloc[:, 0].str.len() == 4]
+    truth = dict(zip(quarters.iloc[:, 0], quarters.iloc[:, 3], strict=True))
+    assert len(truth) == 27
+    layer = json.loads(files[0].read_text(encoding="utf-8"))
+    assert layer["crs"]["properties"]["name"].endswith("EPSG::25832")
+    for feature in layer["features"]:
+        gid = feature["properties"]["Gebietsschlüssel"]
+        km2 = geodesic_km2(shapely.geometry.shape(feature["geometry"]))
+        assert km2 == pytest.approx(truth[gid], rel=0.01), gid
+    assert area_check(con).passed
+    city = con.execute("SELECT flaeche_km2 FROM core.gebiet_geometrie WHERE gebiet_id = "
+                       "'05119000'").fetchall()[0][0]  # fmt: skip
+    assert city == pytest.approx(sum(truth.values()), rel=0.005)
+
+
+def test_asset_without_geometries_succeeds_with_a_note(tmp_path, data_dir):
+    defs = build_definitions(temporary_settings(tmp_path, data_dir))
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(
+            instance=instance, asset_selection=[staging_key("gebiete"), GEOMETRY_KEY]
+        )
+        assert result.success
+        [event] = [e for e in result.get_asset_materialization_events()
+                   if e.asset_key == GEOMETRY_KEY]  # fmt: skip
+        assert event.materialization.metadata["hinweis"].value == NO_GEOMETRIES
