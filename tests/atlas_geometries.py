@@ -1,7 +1,7 @@
 """Synthetic area geometries for the atlas tests: the finest areas of a published copy as a
 grid of squares (WGS84, near Oberhausen), every parent as the union of its children, written
-into ``core.gebiet_geometrie`` with the view ``mart.gebiet_geometrie`` of the shared
-interface."""
+into ``core.gebiet_geometrie`` in place of the delivered ones (the view
+``mart.gebiet_geometrie`` of the warehouse shows them)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def grid_shapes(finest: list[str], parent_of: dict[str, str]) -> dict[str, shape
 
 def with_geometries(published: Path, target: Path, leave_out: int = 0) -> Path:
     """A copy of ``published`` with grid geometries for every area (the last ``leave_out``
-    finest areas without one)."""
+    finest areas without one); ``leave_out=-1``: no geometries at all."""
     shutil.copyfile(published, target)
     with duckdb.connect(str(target)) as con:
         rows = con.execute(
@@ -47,14 +47,19 @@ def with_geometries(published: Path, target: Path, leave_out: int = 0) -> Path:
         ).fetchall()
         finest = [a for a, _, leaf in rows if leaf]
         shapes = grid_shapes(finest, {a: p for a, p, _ in rows if p})
-        for area in finest[len(finest) - leave_out :] if leave_out else []:
+        for area in finest[len(finest) - leave_out :] if leave_out > 0 else []:
             del shapes[area]
+        if leave_out < 0:
+            shapes = {}
         con.execute(
             "CREATE TABLE IF NOT EXISTS core.gebiet_geometrie (gebiet_id VARCHAR PRIMARY KEY, "
             "ebene VARCHAR NOT NULL, geliefert BOOLEAN NOT NULL, crs VARCHAR NOT NULL, "
             "geometrie_wkb BLOB NOT NULL, geojson_wgs84 VARCHAR NOT NULL, "
             "flaeche_km2 DOUBLE NOT NULL, delivery_sha256 VARCHAR)"
         )
+        con.execute("DELETE FROM core.gebiet_geometrie")
+        if not shapes:
+            return target
         levels = dict(con.execute("SELECT gebiet_id, ebene FROM mart.gebiete").fetchall())
         con.executemany(
             "INSERT INTO core.gebiet_geometrie VALUES (?, ?, ?, 'EPSG:4326', ?, ?, ?, NULL)",
@@ -64,9 +69,4 @@ def with_geometries(published: Path, target: Path, leave_out: int = 0) -> Path:
                 for area, shape in shapes.items()
             ],
         )  # fmt: skip
-        con.execute(
-            "CREATE OR REPLACE VIEW mart.gebiet_geometrie AS SELECT g.*, a.gebiet_name, "
-            "a.ebene_rang, a.uebergeordnet_id FROM core.gebiet_geometrie g "
-            "JOIN mart.gebiete a USING (gebiet_id)"
-        )
     return target

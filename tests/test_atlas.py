@@ -210,18 +210,29 @@ def test_profile_shows_parents_sozialindex_and_measures(atlas):
     assert "Statusindex" in page and 'class="hervorgehoben"' in page
 
 
-def test_without_geometries_the_atlas_says_why(sample_run):
+def test_the_main_job_writes_the_atlas_with_the_sample_geometries(sample_run):
     result, settings = sample_run
     [event] = [e for e in result.get_asset_materialization_events()
                if e.asset_key.to_user_string() == "sozialatlas"]  # fmt: skip
     metadata = event.materialization.metadata
     folder = Path(metadata["ordner"].value)
     assert folder.parent == settings.atlas_dir
-    pages = list(folder.rglob("*.html"))
-    assert metadata["seiten"].value == len(pages) > 2
-    page = next((folder / "indikatoren").glob("*.html")).read_text()
-    if metadata["karten"].value != "ja":
+    assert metadata["seiten"].value == len(list(folder.rglob("*.html"))) == 1 + 29 + 27
+    assert metadata["karten"].value == "ja"
+    page = (folder / "indikatoren" / "sgb2_quote.html").read_text()
+    assert page.count("data-gebiet=") >= 27
+
+
+def test_without_geometries_the_atlas_says_why(sample_run, tmp_path):
+    _, settings = sample_run
+    database = with_geometries(settings.published, tmp_path / "ohne.duckdb", leave_out=-1)
+    result = build_atlas(database, tmp_path / "atlas", threshold=5, created=datetime.now())
+    assert not result.has_map
+    for path in [*(result.folder / "indikatoren").glob("*.html"),
+                 *(result.folder / "gebiete").glob("*.html")]:  # fmt: skip
+        page = path.read_text()
         assert "Keine Karte: Für diese Kommune sind keine Gebietsgrenzen geliefert" in page
+        assert '<svg class="karte"' not in page
 
 
 def test_the_command_writes_the_atlas(sample_run, tmp_path):
@@ -239,8 +250,10 @@ def test_the_command_writes_the_atlas(sample_run, tmp_path):
 
 
 @pytest.mark.skipif(find_browser() is None, reason="kein Chromium installiert (make browser)")
-def test_the_browser_check_passes_offline(atlas, tmp_path):
-    folder, _ = atlas
+def test_the_browser_check_passes_offline(sample_run, tmp_path):
+    """On the atlas the main job wrote from the sample (its delivered geometries)."""
+    _, settings = sample_run
+    [folder] = settings.atlas_dir.iterdir()
     done = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "scripts" / "check_atlas.py"), str(folder),
          "--gebiete", "3", "--bildschirmfoto", str(tmp_path)],

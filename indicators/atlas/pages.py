@@ -26,6 +26,9 @@ from indicators.display.german import decimal
 PALETTE = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
 """Five sequential colours, light to dark (ColorBrewer PuBu)."""
 UNKNOWN_COLOUR = "#d4d4d4"
+LOCATOR_COLOUR = "#e9edf1"
+MIN_HOLE = 40.0
+"""Holes of a boundary under this many square pixels are slivers, not drawn."""
 HATCH = "url(#gesperrt-muster)"
 CSS = "atlas.css"
 SCRIPT = "atlas.js"
@@ -153,12 +156,13 @@ class MapBase:
         ranks = dict(zip(data.areas["gebiet_id"], data.areas["ebene_rang"], strict=True))
         boundaries = [a for a in shapes if ranks.get(a) in top_ranks]
         boundaries.sort(key=lambda a: -ranks[a])
-        paths = {a: plane.path(shapes[a]) for a in [*finest, *boundaries]}
+        paths = {a: plane.path(shapes[a]) for a in finest}
+        paths |= {a: plane.path(shapes[a], MIN_HOLE) for a in boundaries}
         return cls(plane, paths, finest, boundaries)
 
     def svg(self, fills: dict[str, str], titles: dict[str, str], label: str,
             links: dict[str, str] | None = None, highlight: str | None = None,
-            only_highlight: bool = False) -> str:  # fmt: skip
+            locator: bool = False) -> str:  # fmt: skip
         height = f"{self.plane.height:.0f}"
         out = [
             f'<svg class="karte" viewBox="0 0 640 {height}" role="img" aria-label="'
@@ -168,8 +172,10 @@ class MapBase:
             '<line x1="0" y1="0" x2="0" y2="6" stroke="#8a8a8a" stroke-width="2.2"/>'
             '</pattern></defs><g class="flaechen">'
         ]
-        for area in self.finest:
-            if only_highlight and area != highlight:
+        order = sorted(self.finest, key=lambda a: a == highlight) if locator else self.finest
+        for area in order:
+            if locator and area != highlight:
+                out.append(f'<path d="{self.paths[area]}" fill="{LOCATOR_COLOUR}"/>')
                 continue
             css = ' class="hervorgehoben"' if area == highlight else ""
             path = (
@@ -427,7 +433,7 @@ def profile_page(site: Site, data: AtlasData, area: pd.Series, parents: list[pd.
     else:
         fills = {area_id: "#c2410c"}
         parts.append(base.svg(fills, {area_id: name}, f"Lage von {name} in {site.city}",
-                              highlight=area_id, only_highlight=True))  # fmt: skip
+                              highlight=area_id, locator=True))  # fmt: skip
     parts.append("</section>")
     parts.append(_sozialindex(data, area_id))
     parts.append("</div>")
