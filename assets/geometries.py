@@ -62,7 +62,7 @@ def geometry_asset(catalogue: Catalogue) -> dg.AssetsDefinition:
             files = incoming or delivered_files(
                 folders.source_dir(GEOMETRY_SOURCE), GEOMETRY_SUFFIXES
             )
-            profile = load_profile(Path(folders.data_dir), [*SOURCES, GEOMETRY_SOURCE])
+            profile = load_profile(Path(folders.data_dir), SOURCES)
             with warehouse.connect() as con:
                 result = load_geometries(
                     con,

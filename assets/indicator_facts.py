@@ -2,7 +2,14 @@
 
 import dagster as dg
 
-from assets.keys import INDICATORS, POOL, SOZIALINDEX_KEY, VALUES_KEY, staging_key
+from assets.keys import (
+    GEOMETRY_KEY,
+    INDICATORS,
+    POOL,
+    SOZIALINDEX_KEY,
+    VALUES_KEY,
+    staging_key,
+)
 from assets.metadata import check_result
 from assets.steps import warehouse_asset
 from indicators.compute.catalogue import Catalogue
@@ -14,14 +21,15 @@ def indicator_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
     indikatorwerte = warehouse_asset(
         VALUES_KEY,
         INDICATORS,
-        [staging_key(s) for s in ("gebiete", *catalogue.sources)],
+        [*(staging_key(s) for s in ("gebiete", *catalogue.sources)), GEOMETRY_KEY],
         f"Alle {len(catalogue.indicators)} Indikatoren des Katalogs "
         "(indicators/catalogue.yaml) für jedes Jahr und jedes Gebiet: Sozialquartier, "
         "Sozialraum, Stadtbezirk, Stadt. Zähler und Nenner werden über die Gebietshierarchie "
         "summiert, dann geteilt; dazu das 95-%-Konfidenzintervall nach Wilson, ein Hinweis auf "
         "kleine Nenner und Teilerhebungen. Unbekannte Angaben und fehlende Jahre bleiben leer, "
         "mit Begründung. Schreibt core.gebiete, core.jahre, core.indikatoren und "
-        "core.indikatorwerte.",
+        "core.indikatorwerte. Zeigt die Karten der Indikatoren mit `karte: true` im Katalog "
+        "(feinste Ebene, neuestes Jahr; ohne Gebietsgeometrien ein Hinweis).",
         lambda con, run_id: write_indicator_values(con, catalogue, run_id),
     )
     sozialindex = warehouse_asset(

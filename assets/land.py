@@ -124,7 +124,7 @@ def landesvergleich(context: dg.AssetExecutionContext, land: LandFolders) -> dg.
 def landesbericht(context: dg.AssetExecutionContext, land: LandFolders) -> dg.MaterializeResult:
     layout = land.layout
     layout.reports.mkdir(parents=True, exist_ok=True)
-    summary = write_land_report(layout.published, layout.reports, datetime.now())
+    summary = write_land_report(layout.published, layout.reports, datetime.now(), layout.outlines)
     write_land_workbook(layout.published, layout.workbook)
     return dg.MaterializeResult(
         metadata={

@@ -26,7 +26,13 @@ municipality with its own temporary warehouse and archive; fewer bootstrap and p
 draws for the measure effects than in production), so every package is a real export. Several
 municipalities run at once in a process pool.
 
-Run: ``uv run python -m raw_data.generate_land --out DIR [--count N] [--workers N]``.
+With ``--umrisse FILE`` it also writes synthetic outlines of the planned municipalities for
+the maps of the Land report (``write_outlines``): a seeded Voronoi tessellation of an
+NRW-like extent in ETRS89 / UTM 32N (EPSG:25832), one polygon per municipality with the
+properties ``ags`` and ``name``, as GeoJSON; put it into the Land folder as ``umrisse.geojson``.
+
+Run: ``uv run python -m raw_data.generate_land --out DIR [--count N] [--workers N]
+[--umrisse FILE]``.
 """
 
 from __future__ import annotations
@@ -62,6 +68,14 @@ from raw_data.generate_municipalities import (
 )
 
 SEED = 20250301
+OUTLINE_SEED = SEED + 1
+"""The outlines draw from their own generator, so the plan stays what it was without them."""
+NRW_LIKE = ((300_000, 5_640_000), (330_000, 5_600_000), (380_000, 5_570_000),
+            (450_000, 5_590_000), (470_000, 5_620_000), (520_000, 5_650_000),
+            (530_000, 5_720_000), (510_000, 5_790_000), (460_000, 5_830_000),
+            (400_000, 5_790_000), (350_000, 5_770_000), (300_000, 5_760_000),
+            (285_000, 5_700_000))  # fmt: skip
+"""A rough, NRW-like outline of the Land in EPSG:25832 (metres)."""
 DEFAULT_COUNT = 18
 DEFAULT_WORKERS = 2
 GENERATOR = ("raw_data.generate_land", "--out DIR")
@@ -374,12 +388,45 @@ def generate_packages(
     return [packages[p.number] for p in plans]
 
 
+def write_outlines(plans: list[Plan], path: Path) -> Path:
+    """Synthetic outlines of ``plans`` (seeded, the same bytes on every run): the Voronoi
+    cells of one random point per municipality inside :data:`NRW_LIKE`, clipped to it."""
+    import pyogrio
+    import shapely
+
+    land = shapely.Polygon(NRW_LIKE)
+    rng = np.random.default_rng(OUTLINE_SEED)
+    (x0, y0, x1, y1), points = land.bounds, []
+    while len(points) < len(plans):
+        point = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        if land.contains(point):
+            points.append(point)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(points), extend_to=land, ordered=True)
+    outlines = [shapely.set_precision(cell.intersection(land), 1.0) for cell in cells.geoms]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    pyogrio.raw.write(
+        path,
+        np.array(shapely.to_wkb(outlines), dtype=object),
+        [np.array([p.spec.ags for p in plans], dtype=object),
+         np.array([p.spec.name for p in plans], dtype=object)],
+        fields=["ags", "name"],
+        crs="EPSG:25832",
+        driver="GeoJSON",
+        geometry_type="Unknown",
+    )  # fmt: skip
+    return path
+
+
 def _cli(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help="municipalities")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="parallel runs")
+    parser.add_argument("--umrisse", type=Path, help="also write synthetic outlines (GeoJSON)")
     args = parser.parse_args(argv)
+    if args.umrisse:
+        print(f"Umrisse: {write_outlines(plan(args.count), args.umrisse)}")
     generate_packages(args.out, args.count, args.workers)
 
 

@@ -23,6 +23,8 @@ OFFICIAL_KEY = r"[0-9]{8}|[0-9]{5}"
 """Amtlicher Gemeindeschlüssel (8 digits) or Kreisschlüssel (5 digits)."""
 _DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?$")
 _KEYS = {"ags", "name", "art", "ebenen", "quellen", "geometrie_toleranz_prozent"}
+UNTABULATED_SOURCES = ("geometrien",)
+"""Delivered sources without a row schema: the area polygons (indicators/ingest/geometries.py)."""
 DEFAULT_GEOMETRY_TOLERANCE = 1.0
 """Percent of the smaller area up to which overlaps and gaps between area polygons pass."""
 
@@ -94,7 +96,8 @@ def parse_profile(
             f"nicht {ags!r}."
         )
     sources = _sources(raw, name)
-    if known_sources and (unknown := sorted(set(sources) - set(known_sources))):
+    known = {*known_sources, *UNTABULATED_SOURCES}
+    if known_sources and (unknown := sorted(set(sources) - known)):
         raise ProfileError(
             f"{name}: unbekannte Quelle(n) unter 'quellen': {', '.join(unknown)} – bekannt sind "
             f"{', '.join(known_sources)}."

@@ -508,6 +508,46 @@ def test_each_outcome_chart_marks_the_start_of_its_measure(sample_export, monkey
     assert calls == [(calls[0][0], first)] and calls[0][0].startswith("M03: SOPESS Sprechen")
 
 
+def test_the_report_maps_hide_exactly_what_the_exported_table_hides(sample_export, monkeypatch):
+    """The maps are drawn from the published values: every area whose value indikatoren.csv
+    suppresses is passed as suppressed, every other area with its exported value."""
+    from indicators.compute.catalogue import load_catalogue
+
+    _, folder, settings = sample_export
+    page = (folder / "bericht.html").read_text(encoding="utf-8")
+    maps = page[page.index('<h2 id="karten">') : page.index('<h2 id="indikatoren">')]
+    mapped = load_catalogue().mapped
+    titles = re.findall(r'<img class="map" src="data:image/png;base64,[^"]+" alt="([^"]+)"', maps)
+    assert [t.split(" 20")[0] for t in titles] == [ind.label for ind in mapped]
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        tables = read_tables(con, THRESHOLD)
+        geometries = report_module.read_geometries(con)
+    calls = []
+    real = report_module.level_map
+
+    def recording(shapes, values, **kwargs):
+        calls.append((kwargs["title"], values, kwargs["suppressed"]))
+        return real(shapes, values, **kwargs)
+
+    monkeypatch.setattr(report_module, "level_map", recording)
+    report_module._maps(tables, geometries)
+    exported = pd.read_csv(folder / "indikatoren.csv", dtype={"gebiet_id": str})
+    finest = exported[exported["analyseeinheit"] & ~exported["teilerhebung"]]
+    assert [title for title, _, _ in calls] == titles
+    hidden_somewhere = 0
+    for indicator, (title, values, suppressed) in zip(mapped, calls, strict=True):
+        rows = finest[finest["indikator_id"] == indicator.id]
+        year = rows.loc[rows["wert"].notna(), "jahr"].max()
+        assert f" {year}, " in title
+        rows = rows[rows["jahr"] == year].set_index("gebiet_id")
+        assert set(suppressed) == set(rows.index[rows["gesperrt"] & rows["wert"].isna()])
+        shown = values.set_index("gebiet_id")["wert"]
+        assert shown.index.tolist() == rows.index.tolist()
+        pd.testing.assert_series_equal(shown, rows["wert"], check_names=False)
+        hidden_somewhere += len(suppressed)
+    assert hidden_somewhere > 0  # the sample hides some finest areas of the mapped indicators
+
+
 def test_the_report_keeps_rows_whole_and_repeats_headers_in_print(sample_export):
     _, folder, _ = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")

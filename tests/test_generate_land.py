@@ -187,3 +187,25 @@ def test_copies_carry_new_keys_names_and_valid_hashes(land_packages, tmp_path):
         before = rows(source / "indikatoren.csv")
         after = rows(copy / "indikatoren.csv")
         assert [r["wert"] for r in after] == [r["wert"] for r in before]
+
+
+def test_synthetic_outlines_tile_the_land_once_per_municipality(tmp_path):
+    import pyogrio
+    import shapely
+
+    from raw_data.generate_land import NRW_LIKE, write_outlines
+
+    plans = plan(12)
+    first = write_outlines(plans, tmp_path / "a" / "umrisse.geojson")
+    again = write_outlines(plans, tmp_path / "b" / "umrisse.geojson")
+    assert first.read_bytes() == again.read_bytes()
+    meta, _, wkb, fields = pyogrio.raw.read(first)
+    assert meta["crs"] == "EPSG:25832"
+    assert list(fields[list(meta["fields"]).index("ags")]) == [p.spec.ags for p in plans]
+    cells = shapely.from_wkb(wkb)
+    assert all(cell.is_valid and cell.area > 0 for cell in cells)
+    land = shapely.Polygon(NRW_LIKE)
+    # a tessellation: the cells cover the Land, and their areas add up to its area (no overlap;
+    # coordinates are rounded to whole metres)
+    assert sum(cell.area for cell in cells) == pytest.approx(land.area, rel=1e-5)
+    assert shapely.union_all(cells).symmetric_difference(land).area < 1e-5 * land.area

@@ -308,3 +308,79 @@ def test_every_sheet_holds_the_rows_of_its_mart_with_numbers_as_numbers(workbook
     kommunen = list(workbook["Kommunen"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in kommunen] == sorted(a for a, _, _ in FIXTURE.municipalities)
     assert kommunen[0][12] == datetime(2024, 3, 1, 10, 15)
+
+
+# --- maps ------------------------------------------------------------------------------------
+
+
+def write_outlines(path: Path, outlines: dict[str, object], crs: str) -> None:
+    """An outline file as an office would write it: features with the property ags."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    pyogrio.raw.write(
+        path,
+        np.array(shapely.to_wkb(list(outlines.values())), dtype=object),
+        [np.array(list(outlines), dtype=object)],
+        fields=["ags"],
+        crs=crs,
+        driver="GeoJSON",
+        geometry_type="Polygon",
+    )
+
+
+@pytest.fixture(scope="module")
+def with_maps(land, tmp_path_factory) -> tuple[dict, str]:
+    """The report with outlines (lon/lat squares) for every municipality but Eichwalde."""
+    from shapely.geometry import box
+
+    folder = tmp_path_factory.mktemp("karten")
+    outlines = {
+        ags: box(6.5 + 0.2 * i, 51.0, 6.7 + 0.2 * i, 51.15)
+        for i, (ags, _, _) in enumerate(FIXTURE.municipalities)
+        if ags != "05300008"
+    }
+    write_outlines(folder / "umrisse.geojson", outlines, "EPSG:4326")
+    summary = write_land_report(land[0], folder / "berichte", CREATED, folder / "umrisse.geojson")
+    return summary, (folder / "berichte" / "bericht_land.html").read_text(encoding="utf-8")
+
+
+def test_without_outlines_the_report_says_why_there_is_no_map(written):
+    _, html = written
+    part = html[html.index('id="karten"') : html.index('id="kommunen"')]
+    assert "Keine Karten: im Landesordner liegt keine Datei umrisse.geojson" in part
+    assert "<img" not in part
+
+
+def test_with_outlines_a_map_per_map_indicator(with_maps):
+    summary, html = with_maps
+    part = html[html.index('<h2 id="karten"') : html.index('<h2 id="kommunen"')]
+    maps = re.findall(r'<img class="karte" src="data:image/png;base64,[^"]+" alt="([^"]+)"', part)
+    # the fixture's three indicators are map indicators of the catalogue, in its order; 2023
+    # is the latest year with a Land value
+    assert maps == [
+        "Kinderarmut (SGB-II-Quote unter 15 Jahren) 2023: Kommunen",
+        "Sprachauffälligkeit 2023: Kommunen",
+        "Betreuungsquote unter 3 Jahren 2023: Kommunen",
+    ]
+    assert "Ohne Umriss in umrisse.geojson, daher nicht auf den Karten: Eichwalde." in part
+    assert summary["grafiken"] == 3 + 5 + 2 + 3
+
+
+def test_outlines_in_any_crs_are_read_in_metres(tmp_path):
+    from pyproj import Transformer
+    from shapely.geometry import box
+
+    from indicators.land.outlines import read_outlines
+
+    square = box(6.5, 51.0, 6.7, 51.15)
+    write_outlines(tmp_path / "umrisse.geojson", {"05100000": square}, "EPSG:4326")
+    [row] = read_outlines(tmp_path / "umrisse.geojson").itertuples()
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+    corner = to_utm.transform(6.5, 51.0)
+    assert row.ags == "05100000"
+    assert min(abs(x - corner[0]) + abs(y - corner[1])
+               for x, y in row.geometry.exterior.coords) < 0.01  # fmt: skip
+    # about 14 km × 16.7 km at 51° north
+    assert 200e6 < row.geometry.area < 260e6

@@ -177,3 +177,16 @@ def test_suppressed_cells_are_null_and_flagged(loaded):
     assert len(before_2016) == 8 * 27
     assert before_2016["sgb2_kinder_u15_ohne_anspruch"].isna().all()
     assert before_2016["gesperrte_felder"].str.contains("sgb2_kinder_u15_ohne_anspruch").all()
+
+
+def test_the_indicator_asset_shows_a_map_per_map_indicator(loaded):
+    from assets.keys import VALUES_KEY
+
+    result, _ = loaded
+    [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == VALUES_KEY]
+    metadata = event.materialization.metadata
+    for indicator in CATALOGUE.mapped:
+        text = metadata[f"karte_{indicator.id}"].value
+        assert f"**{indicator.label} 2023: feinste Ebene**" in text
+        assert "](data:image/png;base64," in text
+    assert "karten" not in metadata  # the sample has geometries: no note that maps are missing

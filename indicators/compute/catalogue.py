@@ -27,6 +27,9 @@ ENTRY_KEYS = {
     "source",
     "period",
 }
+OPTIONAL_KEYS = {"karte", "karte_grenzen"}
+"""``karte: true`` draws the indicator's map in the asset metadata and the report;
+``karte_grenzen``: fixed inner class limits of its maps (ascending), else quantile classes."""
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -51,6 +54,10 @@ class Indicator:
     life_phase: str
     source: str
     period: str
+    map: bool = False
+    """Drawn as a map (catalogue key ``karte``)."""
+    map_breaks: tuple[float, ...] | None = None
+    """Fixed inner class limits of its maps (``karte_grenzen``), None for quantile classes."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class Catalogue:
 
     def by_id(self) -> dict[str, Indicator]:
         return {ind.id: ind for ind in self.indicators}
+
+    @property
+    def mapped(self) -> list[Indicator]:
+        """The indicators drawn as maps (``karte: true``)."""
+        return [ind for ind in self.indicators if ind.map]
 
     def for_source(self, source: str) -> list[Indicator]:
         return [ind for ind in self.indicators if ind.source == source]
@@ -117,7 +129,7 @@ def _indicator(entry: dict, problems: list[str]) -> Indicator | None:
     before = len(problems)
     for key in sorted(ENTRY_KEYS - entry.keys()):
         problems.append(f"{where}: Angabe '{key}' fehlt")
-    for key in sorted(entry.keys() - ENTRY_KEYS):
+    for key in sorted(entry.keys() - ENTRY_KEYS - OPTIONAL_KEYS):
         problems.append(f"{where}: unbekannte Angabe '{key}'")
     if len(problems) > before:
         return None
@@ -144,6 +156,17 @@ def _indicator(entry: dict, problems: list[str]) -> Indicator | None:
         problems.append(f"{where}: 'higher_is_better' muss true, false oder null sein")
     if entry["life_phase"] not in (*LIFE_PHASES, CROSS_CUTTING):
         problems.append(f"{where}: unbekannte Lebensphase '{entry['life_phase']}'")
+    if entry.get("karte", False) not in (True, False):
+        problems.append(f"{where}: 'karte' muss true oder false sein")
+    breaks = entry.get("karte_grenzen")
+    if breaks is not None and not (
+        isinstance(breaks, list)
+        and breaks
+        and all(isinstance(b, int | float) for b in breaks)
+        and breaks == sorted(set(breaks))
+    ):
+        problems.append(f"{where}: 'karte_grenzen' muss eine aufsteigende Liste von Zahlen sein")
+        breaks = None
     return Indicator(
         id=str(name),
         label=entry["label"],
@@ -156,6 +179,8 @@ def _indicator(entry: dict, problems: list[str]) -> Indicator | None:
         life_phase=entry["life_phase"],
         source=source.name,
         period=entry["period"],
+        map=entry.get("karte") is True,
+        map_breaks=tuple(float(b) for b in breaks) if breaks is not None else None,
     )
 
 

@@ -33,10 +33,20 @@ def data_uri(fig: plt.Figure) -> str:
 def png_uri(fig: plt.Figure, tight: bool) -> str:
     """The figure as a base64 PNG data URI, left open. ``tight`` crops it to what is drawn,
     which draws it twice: a figure that sets its own margins saves half the time."""
+    return bytes_uri(png_bytes(fig, tight))
+
+
+def png_bytes(fig: plt.Figure, tight: bool) -> bytes:
+    """The figure as PNG bytes, left open (``tight`` as in :func:`png_uri`)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None,
                 metadata=PNG_METADATA)  # fmt: skip
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def bytes_uri(png: bytes) -> str:
+    """PNG bytes as a base64 data URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def trend_chart(series: pd.DataFrame, title: str) -> str:

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from indicators.export.contract import (
     ContractResult,
@@ -37,7 +38,7 @@ from indicators.export.files import (
 )
 from indicators.export.manifest import MANIFEST, build_manifest, files_of
 from indicators.export.notes import codebook, notes
-from indicators.export.report import report
+from indicators.export.report import read_geometries, report
 from indicators.export.spec import TABLES
 from indicators.export.tables import ExportTables, read_tables
 from indicators.export.workbook import write_workbook
@@ -124,6 +125,7 @@ def export_package(
     progress(STEPS[0])
     with duckdb.connect(str(database), read_only=True) as con:
         tables = read_tables(con, threshold)
+        geometries = read_geometries(con)
     city = tables.frames["kommune"].iloc[0]
     target = package_folder(export_dir, city["gebiet_id"], created, run_id)
     with _exclusive(export_dir):
@@ -134,7 +136,9 @@ def export_package(
         work = export_dir / f".{target.name}{UNFINISHED}"
         work.mkdir()
         try:
-            contract = _write(tables, work, threshold, created, progress, run_id, version)
+            contract = _write(
+                tables, geometries, work, threshold, created, progress, run_id, version
+            )
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -149,6 +153,7 @@ def export_package(
 
 def _write(
     tables: ExportTables,
+    geometries: pd.DataFrame | None,
     work: Path,
     threshold: int,
     created: datetime,
@@ -185,7 +190,8 @@ def _write(
         )
     progress(STEPS[3])
     stamp = created.strftime("%d.%m.%Y %H:%M")
-    (work / REPORT).write_text(report(tables, threshold, stamp), encoding="utf-8")
+    page = report(tables, threshold, stamp, geometries)
+    (work / REPORT).write_text(page, encoding="utf-8")
     progress(STEPS[4])
     manifest = build_manifest(
         work,

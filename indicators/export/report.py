@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
+from indicators.compute.catalogue import load_catalogue
+from indicators.compute.geometry import decode_shapes
 from indicators.compute.sozialindex import sozialindex
 from indicators.display.charts import event_study_chart
 from indicators.display.german import decimal, p_value
+from indicators.display.maps import level_map
 from indicators.display.report_charts import (
     ABOVE,
     BELOW,
@@ -63,7 +67,17 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def report(tables: ExportTables, threshold: int, created: str) -> str:
+NO_GEOMETRIES = (
+    "Keine Karten: für die Gebiete der Kommune wurden keine Geometrien geliefert (Quelle "
+    "geometrien)."
+)
+
+
+def report(
+    tables: ExportTables, threshold: int, created: str, geometries: pd.DataFrame | None = None
+) -> str:
+    """The page; ``geometries``: ``mart.gebiet_geometrie`` of the published copy, decoded
+    (gebiet_id, ebene_rang, uebergeordnet_id, geometry), None or empty for no maps."""
     city = tables.frames["kommune"].iloc[0]
     names = _indicator_names(tables)
     measures = [_measure(tables, m, names) for m in tables.frames["massnahmen"].itertuples()]
@@ -87,6 +101,7 @@ def report(tables: ExportTables, threshold: int, created: str) -> str:
         groups={"above": ABOVE, "below": BELOW, "near": NEAR},
         measures=measures,
         sozialindex=_sozialindex(tables),
+        maps=_maps(tables, geometries),
         indicators=indicators,
     )
 
@@ -305,6 +320,86 @@ def _sozialindex(tables: ExportTables) -> dict | None:
         "areas": finest["gebiet_id"].nunique(),
         "chart": Chart(sozialindex_chart(shown, title), title),
     }
+
+
+# --- maps ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapData:
+    indicator: str
+    year: int
+    rows: pd.DataFrame
+    """The finest areas' exported rows of the indicator in ``year`` (suppressed values empty)."""
+    suppressed: frozenset[str]
+    """gebiet_id of the areas whose value the exported table suppresses."""
+
+
+def read_geometries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """``mart.gebiet_geometrie`` of the published copy, decoded; None where the copy has no
+    such view (published before geometries existed) or no rows."""
+    views = con.execute(
+        "SELECT 1 FROM duckdb_views() WHERE schema_name = 'mart' AND view_name = 'gebiet_geometrie'"
+    ).fetchall()
+    if not views:
+        return None
+    frame = con.execute("SELECT * FROM mart.gebiet_geometrie").df()
+    return None if frame.empty else decode_shapes(frame)
+
+
+def map_data(tables: ExportTables) -> list[MapData]:
+    """What the maps show: per map indicator of the catalogue (``karte: true``) the finest
+    areas in the latest fully surveyed year with a published value, from the exported table
+    and its suppression mask (a publication never shows a raw value)."""
+    values = tables.frames["indikatoren"]
+    hidden = tables.suppressed["indikatoren"]["wert"].reindex(values.index, fill_value=False)
+    full = ~values["teilerhebung"].fillna(False).astype(bool)
+    finest = values[is_finest(values) & full].assign(gesperrt=hidden.astype(bool))
+    names = _indicator_names(tables)
+    out = []
+    for indicator in load_catalogue().mapped:
+        rows = finest[finest["indikator_id"] == indicator.id]
+        if indicator.id not in names or rows["wert"].isna().all():
+            continue
+        year = int(rows.loc[rows["wert"].notna(), "jahr"].max())
+        shown = rows[rows["jahr"] == year]
+        hidden_ids = frozenset(shown.loc[shown["gesperrt"], "gebiet_id"].map(str))
+        out.append(MapData(indicator.id, year, shown, hidden_ids))
+    return out
+
+
+def _maps(tables: ExportTables, geometries: pd.DataFrame | None) -> dict:
+    """The maps of :func:`map_data` over the delivered geometries."""
+    if geometries is None or geometries.empty:
+        return {"charts": [], "note": NO_GEOMETRIES}
+    names = _indicator_names(tables)
+    units = tables.frames["indikatorkatalog"].set_index("indikator_id")["einheit"]
+    breaks = {ind.id: ind.map_breaks for ind in load_catalogue().mapped}
+    level = tables.frames["kommune"].iloc[0]["analyseebene"]
+    drawn = set(geometries["gebiet_id"].map(str))
+    charts, missing = [], 0
+    for data in map_data(tables):
+        inside = data.rows["gebiet_id"].map(str).isin(drawn)
+        if not inside.any():
+            continue
+        missing = max(missing, int((~inside).sum()))
+        title = f"{names[data.indicator]} {data.year}, Ebene {level}"
+        uri = level_map(
+            geometries,
+            data.rows[["gebiet_id", "wert", "ki_unten", "ki_oben"]],
+            title=title,
+            unit=str(units[data.indicator]),
+            breaks=breaks[data.indicator],
+            suppressed=data.suppressed,
+            source="Werte und Sperrungen wie in indikatoren.csv",
+        )
+        charts.append(Chart(uri, title))
+    note = None
+    if not charts:
+        note = f"Keine Karten: keine Geometrien für die Gebiete der Ebene {level}."
+    elif missing:
+        note = f"{missing} Gebiete der Ebene {level} ohne Geometrie fehlen auf den Karten."
+    return {"charts": charts, "note": note}
 
 
 # --- indicators ------------------------------------------------------------------------------

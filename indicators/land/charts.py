@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from indicators.display.charts import data_uri, png_uri
+from indicators.display.maps import choropleth_uri, map_classes, wide_interval_note
 from indicators.display.report_charts import DECIMAL_COMMA, HEADROOM
 
 PANELS_PER_ROW = 5
@@ -248,3 +249,32 @@ def course_chart(course: pd.DataFrame, title: str) -> str:
 def _wrapped(title: str) -> str:
     """A long chart title on lines that fit the figure's width."""
     return "\n".join(textwrap.wrap(title, 90))
+
+
+def municipality_map(
+    outlines: pd.DataFrame,
+    values: pd.DataFrame,
+    title: str,
+    unit: str,
+    breaks: tuple[float, ...] | None,
+) -> str:
+    """A map of the municipalities' values (``values``: ags, wert, ki_unten, ki_oben,
+    gesperrt) over ``outlines`` (ags, geometry in EPSG:25832); outlines without a row are
+    drawn as "kein Wert", suppressed values hatched."""
+    rows = values.assign(ags=values["ags"].map(str)).set_index("ags")
+    hidden = rows["gesperrt"].fillna(False).astype(bool)
+    visible = rows[~hidden]
+    classes = map_classes(visible["wert"], breaks=breaks, unit=unit)
+    kind = "feste Klassengrenzen" if breaks is not None else "Klassen nach Quantilen der Werte"
+    return choropleth_uri(
+        outlines.rename(columns={"ags": "gebiet_id"})[["gebiet_id", "geometry"]],
+        rows["wert"],
+        title=title,
+        classes=classes,
+        suppressed=set(rows.index[hidden]),
+        note=wide_interval_note(
+            visible["wert"], visible["ki_unten"], visible["ki_oben"], classes, "Kommunen"
+        ),
+        source=f"Werte der Kommunen insgesamt aus ihren Auswertungspaketen; {kind}.",
+        counted="Kommunen",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from indicators.land.outlines import OUTLINES
 from indicators.land.report import REPORT
 from indicators.land.store import LandStore
 from indicators.land.warehouse import DATA
@@ -38,6 +39,11 @@ class LandLayout:
     def published(self) -> Path:
         """The read-only copy of the Land file for analysts."""
         return self.root / "published" / "land.duckdb"
+
+    @property
+    def outlines(self) -> Path:
+        """The municipalities' outlines for the maps of the Land report (optional)."""
+        return self.root / OUTLINES
 
     @property
     def reports(self) -> Path:

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from indicators.compute.catalogue import load_catalogue
 from indicators.display.german import MISSING, decimal, p_value, whole
 from indicators.display.summary import Chart
 from indicators.export.html import FOLDER, environment
 from indicators.export.report import SUPPRESSED, Table
 from indicators.land import charts
 from indicators.land.mart_frames import Marts, read_marts
+from indicators.land.outlines import OUTLINES, OutlineError, read_outlines
 from indicators.land.pooled_effects import FEDERATED, META
 
 REPORT = "bericht_land.html"
@@ -32,12 +34,16 @@ NOT_DELIVERED = "–"
 DIRECTIONS = {True: "höher ist besser", False: "höher ist schlechter"}
 
 
-def write_land_report(database: Path, folder: Path, created: datetime) -> dict:
+def write_land_report(
+    database: Path, folder: Path, created: datetime, outlines: Path | None = None
+) -> dict:
     """Write ``bericht_land.html`` into ``folder`` from the Land warehouse ``database``
-    (opened read-only); returns what the step reports."""
+    (opened read-only), with maps where the file ``outlines`` (``umrisse.geojson`` of the
+    Land folder) has the municipalities' outlines; returns what the step reports."""
     started = time.perf_counter()
     marts = read_marts(database)
-    html, chart_count = land_report(marts, created)
+    shapes, problem = _outlines(outlines)
+    html, chart_count = land_report(marts, created, shapes, problem)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / REPORT
     temporary = path.with_name(f".{REPORT}.tmp")
@@ -52,8 +58,14 @@ def write_land_report(database: Path, folder: Path, created: datetime) -> dict:
     }
 
 
-def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
-    """The page and the number of charts on it."""
+def land_report(
+    marts: Marts,
+    created: datetime,
+    outlines: pd.DataFrame | None = None,
+    no_outlines: str | None = None,
+) -> tuple[str, int]:
+    """The page and the number of charts on it; ``outlines`` (ags, geometry) for the maps,
+    ``no_outlines`` the German reason there are none."""
     municipalities = marts.frames["kommunen"].sort_values(["kommune", "ags"])
     values = marts.frames["indikatoren_kommunen"]
     land = marts.frames["indikatoren_land"]
@@ -63,11 +75,13 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
         indicators = [_indicator(i, values, land, municipalities, grid) for i in catalogue]
     profiles = [_profile(m, catalogue, values, land, marts) for m in municipalities.itertuples()]
     effects = _pooled_effects(marts)
+    maps = _maps(values, land, municipalities, outlines, no_outlines)
     html = TEMPLATES.get_template("bericht_land.html").render(
         title="Landesauswertung Präventionsketten",
         created=created.strftime("%d.%m.%Y %H:%M"),
         overview=_overview(marts, municipalities, years, len(catalogue)),
         indicators=indicators,
+        maps=maps,
         profiles=profiles,
         effects=effects,
         federated=FEDERATED,
@@ -80,7 +94,7 @@ def land_report(marts: Marts, created: datetime) -> tuple[str, int]:
         not_delivered=NOT_DELIVERED,
     )
     charts_of_effects = sum(1 + (e["course"] is not None) for e in effects)
-    return html, len(indicators) + len(profiles) + charts_of_effects
+    return html, len(indicators) + len(profiles) + charts_of_effects + len(maps["charts"])
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -181,6 +195,55 @@ def _land_sentence(row: pd.Series) -> str:
         f"{decimal(row['ki_unten'])} bis {decimal(row['ki_oben'])}) aus "
         f"{row['kommunen_im_landeswert']} von {row['kommunen_gesamt']} Kommunen"
     )
+
+
+# --- maps ------------------------------------------------------------------------------------
+
+
+def _outlines(path: Path | None) -> tuple[pd.DataFrame | None, str | None]:
+    """The outlines of ``path`` or, where there are none, why (German)."""
+    if path is None or not path.exists():
+        return None, (
+            f"Keine Karten: im Landesordner liegt keine Datei {OUTLINES} mit den Umrissen der "
+            "Kommunen (siehe README, „Karten im Landesbericht“)."
+        )
+    try:
+        shapes = read_outlines(path)
+    except OutlineError as exc:
+        return None, f"Keine Karten: {exc}."
+    return shapes, None
+
+
+def _maps(values, land, municipalities, outlines: pd.DataFrame | None, problem) -> dict:
+    """Per map indicator of the catalogue (``karte: true``) the municipalities' values in the
+    latest year with a Land value, over the outlines; suppressed values hatched."""
+    if outlines is None or outlines.empty:
+        return {"charts": [], "note": problem or f"Keine Karten: {OUTLINES} ist leer."}
+    with_land = land[land["wert"].notna()]
+    charts_, drawn = [], set(outlines["ags"])
+    for indicator in load_catalogue().mapped:
+        years = with_land.loc[with_land["indikator_id"] == indicator.id, "jahr"]
+        rows = values[values["indikator_id"] == indicator.id]
+        if years.empty or rows.empty:
+            continue
+        year = int(years.max())
+        shown = rows[rows["jahr"] == year]
+        name, unit = rows["indikator_name"].iloc[0], rows["einheit"].iloc[0]
+        title = f"{name} {year}: Kommunen"
+        uri = charts.municipality_map(
+            outlines, shown[["ags", "wert", "ki_unten", "ki_oben", "gesperrt"]], title, unit,
+            indicator.map_breaks,
+        )  # fmt: skip
+        charts_.append(Chart(uri, title))
+    without = sorted(set(municipalities["ags"].map(str)) - drawn)
+    names = municipalities.assign(ags=municipalities["ags"].map(str)).set_index("ags")["kommune"]
+    note = None
+    if not charts_:
+        note = "Keine Karten: keiner der Kartenindikatoren hat einen Landeswert."
+    elif without:
+        note = (f"Ohne Umriss in {OUTLINES}, daher nicht auf den Karten: "
+                + ", ".join(names[a] for a in without) + ".")  # fmt: skip
+    return {"charts": charts_, "note": note}
 
 
 # --- municipalities --------------------------------------------------------------------------

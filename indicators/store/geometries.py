@@ -69,10 +69,12 @@ def _areas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def reference_date(areas: pd.DataFrame) -> dt.date | None:
-    """The newest start of validity among the areas: the current layout is valid on it."""
+    """The day of the newest change of the area layout: the newest start of validity or the
+    day after the newest end. The current layout is valid on it."""
     if areas.empty:
         return None
-    return pd.Timestamp(areas["gueltig_ab"].max()).date()
+    ends = pd.to_datetime(areas["gueltig_bis"]).dropna() + pd.Timedelta(days=1)
+    return max([pd.Timestamp(areas["gueltig_ab"].max()), *ends]).date()
 
 
 @dataclass

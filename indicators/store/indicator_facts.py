@@ -9,8 +9,10 @@ from indicators.compute.aggregation import indicator_values
 from indicators.compute.areas import ancestry, is_quarter
 from indicators.compute.catalogue import Catalogue
 from indicators.compute.dimensions import area_dimension, indicator_dimension, year_dimension
+from indicators.compute.geometry import decode_shapes
 from indicators.compute.sozialindex import sozialindex
 from indicators.display.charts import trend_chart
+from indicators.display.maps import level_map
 from indicators.display.summary import Chart, StepResult, full_listing
 from indicators.store.connection import replace_tables
 from indicators.store.profile import stored_profile
@@ -27,6 +29,17 @@ LATEST_CITY_VALUES = """
     QUALIFY jahr = max(jahr) FILTER (WHERE wert IS NOT NULL) OVER (PARTITION BY indikator_id)
     ORDER BY indikator_id
 """
+NO_GEOMETRIES = (
+    "keine Karten: mart.gebiet_geometrie ist leer (keine Gebietsgeometrien geliefert, Quelle "
+    "geometrien)"
+)
+FINEST_VALUES = """
+    SELECT indikator_id, jahr, gebiet_id, wert, ki_unten, ki_oben
+    FROM mart.indikatoren
+    WHERE analyseeinheit AND NOT coalesce(teilerhebung, false) AND indikator_id = ?
+    QUALIFY jahr = max(jahr) FILTER (WHERE wert IS NOT NULL) OVER ()
+"""
+"""The finest areas of one indicator in its latest fully surveyed year with a value."""
 SOZIALINDEX_RANKING = """
     SELECT rang_status AS Rang, gebiet_name AS Sozialquartier, jahr AS Jahr,
            round(statusindex, 2) AS Status, round(dynamikindex, 2) AS Dynamik
@@ -63,6 +76,7 @@ def write_indicator_values(
         """
     ).df()
     quarter_ids = areas.loc[is_quarter(areas), "gebiet_id"]
+    maps = indicator_maps(con, catalogue)
     return StepResult(
         {
             "dagster/row_count": len(values),
@@ -73,8 +87,32 @@ def write_indicator_values(
             "werte_kleiner_nenner": int(values["kleiner_nenner"].sum()),
             "stadt_aktuell": full_listing(latest),
             "stadt_verlauf": Chart(trend_chart(trends, TREND_TITLE), TREND_TITLE),
+            **(maps or {"karten": NO_GEOMETRIES}),
         }
     )
+
+
+def indicator_maps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, Chart]:
+    """Maps of the finest areas of the catalogue's map indicators (``karte: true``) in their
+    latest fully surveyed year, keyed ``karte_<indicator>``; empty without geometries. For the
+    people running the pipeline: values are not suppressed, small denominators not marked."""
+    geometries = con.execute("SELECT * FROM mart.gebiet_geometrie").df()
+    if geometries.empty:
+        return {}
+    shapes = decode_shapes(geometries)
+    maps = {}
+    for indicator in catalogue.mapped:
+        values = con.execute(FINEST_VALUES, [indicator.id]).df()
+        if values["wert"].isna().all():
+            continue
+        title = f"{indicator.label} {int(values['jahr'].iloc[0])}: feinste Ebene"
+        uri = level_map(shapes, values, title=title, unit=indicator.unit,
+                        breaks=indicator.map_breaks, source="Intern, ohne Sperrung")  # fmt: skip
+        maps[f"karte_{indicator.id}"] = Chart(
+            uri, title, "Klassen wie in der Legende; schraffiert: kein Wert; dicke Linien: "
+            "übergeordnete Ebene. Ungesperrte Werte, nur für den internen Gebrauch."
+        )  # fmt: skip
+    return maps
 
 
 def write_sozialindex(

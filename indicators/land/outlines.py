@@ -1,0 +1,58 @@
+"""The municipalities' outlines for the Land's maps: ``umrisse.geojson`` in the Land folder.
+
+Export packages have a fixed list of files (``format.py``), so outlines do not come with the
+packages: the Land keeps one file of its own, one feature per municipality with the property
+``ags``, in any CRS GDAL knows (GeoJSON, GeoPackage or Shapefile; read with pyogrio) and
+reprojected here to ETRS89 / UTM 32N (EPSG:25832), a metric CRS for NRW.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+
+OUTLINES = "umrisse.geojson"
+METRIC_CRS = "EPSG:25832"
+WGS84 = "EPSG:4326"
+
+
+class OutlineError(ValueError):
+    """The outline file cannot be used; the message says why, in German."""
+
+
+def read_outlines(path: Path) -> pd.DataFrame:
+    """ags and geometry (shapely, EPSG:25832) of every feature of ``path``; a file without a
+    CRS is read as WGS84 lon/lat (the GeoJSON default)."""
+    try:
+        meta, _, wkb, fields = pyogrio.raw.read(path)
+    except Exception as exc:  # pyogrio raises several GDAL errors
+        raise OutlineError(f"Umrisse {path.name}: Datei nicht lesbar ({exc})") from exc
+    names = list(meta["fields"])
+    if "ags" not in names:
+        raise OutlineError(f"Umrisse {path.name}: Eigenschaft 'ags' fehlt")
+    geometries = shapely.from_wkb(wkb)
+    source = CRS.from_user_input(meta.get("crs") or WGS84)
+    if source != CRS.from_user_input(METRIC_CRS):
+        transformer = Transformer.from_crs(source, METRIC_CRS, always_xy=True)
+        geometries = shapely.transform(
+            geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+    frame = pd.DataFrame({"ags": [str(a) for a in fields[names.index("ags")]],
+                          "geometry": [_polygonal(g) for g in geometries]})  # fmt: skip
+    kept = frame["geometry"].map(lambda g: g is not None and not g.is_empty)
+    return frame[kept].drop_duplicates("ags").reset_index(drop=True)
+
+
+def _polygonal(geometry):
+    """The valid (Multi)Polygon of ``geometry``: lines and points of a repaired shape are
+    dropped; None for a missing or empty geometry."""
+    if geometry is None or geometry.is_empty:
+        return None
+    geometry = shapely.make_valid(geometry)
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
