@@ -18,7 +18,7 @@ import pytest
 from atlas_geometries import with_geometries
 
 from conftest import kekiz
-from indicators.atlas.classes import class_of, map_classes
+from indicators.atlas.classes import atlas_classes, class_of
 from indicators.atlas.pages import HATCH, UNKNOWN_COLOUR, slug
 from indicators.atlas.site import build_atlas
 from indicators.display.german import decimal
@@ -145,14 +145,28 @@ def test_nothing_is_loaded_from_the_network(atlas):
 
 
 def test_map_classes_on_a_small_fixture():
-    edges = map_classes([float(v) for v in range(1, 11)] + [math.nan, None])
-    # quantiles 0, .2, …, 1 of 1…10 with linear interpolation: 1 + q·9
-    assert edges == pytest.approx([1.0, 2.8, 4.6, 6.4, 8.2, 10.0])
-    assert [class_of(v, edges) for v in range(1, 11)] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
-    assert class_of(None, edges) is None and class_of(11.0, edges) is None
-    assert map_classes([5.0, 5.0, 5.0]) == [5.0, 5.0]
-    assert class_of(5.0, [5.0, 5.0]) == 0
-    assert map_classes([]) == []
+    classes = atlas_classes([float(v) for v in range(1, 11)] + [math.nan, None], "%")
+    # inner limits: the 0.2 … 0.8 quantiles of 1…10 with linear interpolation, 1 + q·9
+    assert classes.breaks == pytest.approx((2.8, 4.6, 6.4, 8.2))
+    assert [class_of(v, classes) for v in range(1, 11)] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert classes.labels[0] == "1,0 bis unter 2,8 %" and classes.labels[-1] == "8,2 bis 10,0 %"
+    assert class_of(None, classes) is None and class_of(math.nan, classes) is None
+    equal = atlas_classes([5.0, 5.0, 5.0])
+    assert equal.breaks == () and class_of(5.0, equal) == 0
+    assert atlas_classes([]).labels == () and class_of(1.0, atlas_classes([])) is None
+
+
+def expected_breaks(values: np.ndarray) -> list[float]:
+    """Quintile limits rounded to one decimal; a limit whose class below would hold no value
+    is dropped (that class joins the one above), as the project's maps classify."""
+    low, high = values.min(), values.max()
+    limits = sorted({round(float(q), 1) for q in np.quantile(values, [0.2, 0.4, 0.6, 0.8])})
+    kept: list[float] = []
+    for limit in limits:
+        lower = kept[-1] if kept else low
+        if low < limit <= high and ((values >= lower) & (values < limit)).any():
+            kept.append(limit)
+    return kept
 
 
 def test_map_colours_classes_hatching_and_unknown_areas(atlas):
@@ -171,7 +185,7 @@ def test_map_colours_classes_hatching_and_unknown_areas(atlas):
         ind = data["indikator"]
         rows = exported[(exported["indikator_id"] == ind) & exported["gebiet_id"].isin(finest)]
         known = rows.loc[~rows["gesperrt"], "wert"].dropna().to_numpy()
-        expected = sorted(set(np.quantile(known, np.linspace(0, 1, 6)).tolist()))
+        expected = expected_breaks(known)
         assert data["klassen"]["grenzen"] == pytest.approx(expected), ind
         year = int(re.search(r'<option value="(\d{4})" selected>', page).group(1))
         fills = dict(re.findall(r'<path d="[^"]+" data-gebiet="([^"]+)" fill="([^"]+)"', page))
@@ -185,9 +199,7 @@ def test_map_colours_classes_hatching_and_unknown_areas(atlas):
             elif pd.isna(row.wert):
                 want = UNKNOWN_COLOUR
             else:
-                k = min(int(np.searchsorted(expected, row.wert, side="right")) - 1,
-                        len(expected) - 2)  # fmt: skip
-                want = colours[k]
+                want = colours[int(np.searchsorted(expected, row.wert, side="right"))]
             assert fills[row.gebiet_id] == want, (ind, row.gebiet_id)
 
 

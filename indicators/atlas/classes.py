@@ -1,39 +1,29 @@
-"""The classes of a choropleth map: five quantile classes over the published values."""
+"""The classes of the atlas maps: those of every map of the project
+(``indicators/display/maps.py: map_classes``, five quantile classes), over the published values
+of the finest areas in all years, so that colours compare between the years."""
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterable
 
-import numpy as np
-
-CLASSES = 5
+from indicators.display.maps import MapClasses, class_colours, map_classes
 
 
-def map_classes(values: Iterable[float | None], k: int = CLASSES) -> list[float]:
-    """Class edges (ascending, at most ``k + 1``) of the quantile classes of ``values``.
-
-    The edges are the 0, 1/k, …, 1 quantiles (linear interpolation) of the values that are not
-    missing; equal edges collapse, so few distinct values give fewer classes. No value: no
-    edges.
-    """
-    known = np.array([v for v in values if v is not None and not math.isnan(v)], dtype=float)
-    if known.size == 0:
-        return []
-    edges = np.quantile(known, np.linspace(0, 1, k + 1))
-    unique: list[float] = []
-    for edge in edges.tolist():
-        if not unique or edge > unique[-1]:
-            unique.append(edge)
-    return unique if len(unique) > 1 else [unique[0], unique[0]]
+def atlas_classes(values: Iterable[float | None], unit: str = "") -> MapClasses:
+    """Quantile classes of the values that are not missing, with German legend labels."""
+    return map_classes([v for v in values if v is not None and not math.isnan(v)], unit=unit)
 
 
-def class_of(value: float | None, edges: list[float]) -> int | None:
-    """Index of the class of ``value``: class i holds edges[i] ≤ value < edges[i + 1], the
-    last class also its upper edge. None for a missing value or one outside the edges."""
-    if value is None or math.isnan(value) or len(edges) < 2:
+def class_of(value: float | None, classes: MapClasses) -> int | None:
+    """Index of the class of ``value``; None for a missing value or a map without classes."""
+    if value is None or math.isnan(value) or not classes.labels:
         return None
-    if value < edges[0] or value > edges[-1]:
-        return None
-    return min(bisect.bisect_right(edges, value) - 1, len(edges) - 2)
+    return int(classes.classify([value])[0])
+
+
+def colours(classes: MapClasses, higher_is_better: bool | None) -> list[str]:
+    """One colour per class, light to dark; reversed where a higher value is better, so that
+    dark is always the less favourable value."""
+    shades = class_colours(len(classes.labels)) if classes.labels else []
+    return shades[::-1] if higher_is_better is True else shades

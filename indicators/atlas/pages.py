@@ -18,13 +18,12 @@ from html import escape
 import pandas as pd
 
 from indicators.atlas.charts import trend_svg
-from indicators.atlas.classes import class_of, map_classes
+from indicators.atlas.classes import atlas_classes, class_of, colours
 from indicators.atlas.data import AtlasData
 from indicators.atlas.projection import Plane, parse
 from indicators.display.german import decimal
+from indicators.display.maps import MapClasses
 
-PALETTE = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
-"""Five sequential colours, light to dark (ColorBrewer PuBu)."""
 UNKNOWN_COLOUR = "#d4d4d4"
 LOCATOR_COLOUR = "#e9edf1"
 MIN_HOLE = 40.0
@@ -67,17 +66,17 @@ def _float(value: object) -> float | None:
     return float(value) if _known(value) and not pd.isna(value) else None
 
 
-def cell(row: object, edges: list[float] | None) -> dict | None:
+def cell(row: object, classes: MapClasses | None) -> dict | None:
     """The published cell of one row (a named tuple) of the export's indicator table; with
-    ``edges`` its map class."""
+    ``classes`` its map class."""
     if bool(row.gesperrt):
         return {"gesperrt": True}
     value = _float(row.wert)
     if value is None:
         return None
     out = {"wert": value, "ki_unten": _float(row.ki_unten), "ki_oben": _float(row.ki_oben)}
-    if edges is not None:
-        out["klasse"] = class_of(value, edges)
+    if classes is not None:
+        out["klasse"] = class_of(value, classes)
     return out
 
 
@@ -193,16 +192,12 @@ class MapBase:
         return "".join(out)
 
 
-def legend(edges: list[float], unit: str, palette: tuple[str, ...]) -> str:
-    items = []
-    for i in range(len(edges) - 1):
-        upper = "bis" if i == len(edges) - 2 else "bis unter"
-        text = f"{decimal(edges[i])} {upper} {decimal(edges[i + 1])}"
-        items.append(
-            f'<li><span class="feld" style="background:{palette[i]}"></span>'
-            f"{escape(text)} {escape(unit)}</li>"
-        )
-    items.append('<li><span class="feld schraffur"></span>gesperrt</li>')
+def legend(classes: MapClasses, palette: list[str]) -> str:
+    items = [
+        f'<li><span class="feld" style="background:{colour}"></span>{escape(label)}</li>'
+        for colour, label in zip(palette, classes.labels, strict=True)
+    ]
+    items.append('<li><span class="feld schraffur"></span>gesperrt (Geheimhaltung)</li>')
     items.append(f'<li><span class="feld" style="background:{UNKNOWN_COLOUR}"></span>'
                  "kein Wert</li>")  # fmt: skip
     return f'<ul class="legende" aria-label="Legende">{"".join(items)}</ul>'
@@ -212,12 +207,7 @@ def _flag(value: object) -> bool | None:
     return None if value is None or pd.isna(value) else bool(value)
 
 
-def palette_for(higher_is_better: object) -> tuple[str, ...]:
-    """Dark is the less favourable value: reversed where a higher value is better."""
-    return PALETTE[::-1] if _flag(higher_is_better) is True else PALETTE
-
-
-def fill_of(c: dict | None, palette: tuple[str, ...]) -> str:
+def fill_of(c: dict | None, palette: list[str]) -> str:
     if c is None:
         return UNKNOWN_COLOUR
     if c.get("gesperrt"):
@@ -283,13 +273,13 @@ def indicator_page(site: Site, data: AtlasData, indicator: pd.Series, rows: pd.D
     finest_ids = set(data.finest["gebiet_id"])
     finest_rows = rows[rows["gebiet_id"].isin(finest_ids)]
     published = finest_rows.loc[~finest_rows["gesperrt"].astype(bool), "wert"]
-    edges = map_classes(float(v) for v in published.dropna())
-    palette = palette_for(indicator["hoeher_ist_besser"])[: max(len(edges) - 1, 0)]
+    classes = atlas_classes((float(v) for v in published.dropna()), unit)
+    palette = colours(classes, _flag(indicator["hoeher_ist_besser"]))
     cells: dict[str, dict[str, dict | None]] = {}
     for row in rows.itertuples(index=False):
         # classes only for the finest areas: they are the map
         cells.setdefault(row.gebiet_id, {})[str(row.jahr)] = cell(
-            row, edges if row.gebiet_id in finest_ids else None
+            row, classes if row.gebiet_id in finest_ids else None
         )
     names = dict(zip(data.areas["gebiet_id"], data.areas["gebiet_name"], strict=True))
     latest = years[-1] if years else None
@@ -320,13 +310,13 @@ def indicator_page(site: Site, data: AtlasData, indicator: pd.Series, rows: pd.D
             f'<span id="kartenjahr" class="kartenjahr">{title}, {latest}</span></div>',
             '<div class="karte-legende">',
             base.svg(fills, titles, f"Karte {title} nach Gebieten ({site.city})", links),
-            legend(edges, unit, palette) if edges else "<p>Keine veröffentlichten Werte.</p>",
+            legend(classes, palette) if classes.labels else "<p>Keine veröffentlichten Werte.</p>",
             "</div>",
             f'<p class="hinweis">{SUPPRESSION_NOTE} Grau: kein Wert (nicht erhoben, nicht '
             "geliefert oder zu wenige Fälle). Dicke Linien: Grenzen der übergeordneten "
-            "Gebiete. Die Klassen (Quintile) gelten für alle Jahre, Farben sind also "
-            "zwischen den Jahren vergleichbar. Ein Klick auf ein Gebiet öffnet seinen "
-            "Steckbrief; die Tabelle unten enthält alle Werte.</p>",
+            "Gebiete. Die Klassen (Quintile über alle Jahre) gelten für jedes Jahr, die "
+            "Farben sind also zwischen den Jahren vergleichbar. Ein Klick auf ein Gebiet "
+            "öffnet seinen Steckbrief; die Tabelle unten enthält alle Werte.</p>",
         ]
     parts.append("</section>")
     city_id = str(data.city["gebiet_id"])
@@ -345,7 +335,11 @@ def indicator_page(site: Site, data: AtlasData, indicator: pd.Series, rows: pd.D
         "indikator": ind,
         "einheit": unit,
         "jahre": years,
-        "klassen": {"grenzen": edges, "farben": list(palette)},
+        "klassen": {
+            "grenzen": list(classes.breaks),
+            "beschriftungen": list(classes.labels),
+            "farben": palette,
+        },
         "namen": {a: names.get(a, a) for a in (base.finest if base else [])},
         "werte": {ind: {a: cells[a] for a in cells}},
     }
