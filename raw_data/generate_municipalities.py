@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 # the stdlib XML writer keeps the XLSX files byte-identical (see generate_sample.py)
 os.environ["OPENPYXL_LXML"] = "False"
@@ -74,6 +75,13 @@ from raw_data.generate_sample import (
     simulate_umsetzung,
     umsetzung_rows,
     write_csv,
+)
+from raw_data.geometry_sample import (
+    geojson_lonlat_text,
+    lonlat,
+    tessellate,
+    write_layer,
+    write_zipped_shapefile,
 )
 from schemas.fields import field_kind
 from schemas.kindertagesbetreuung import KINDERTAGESBETREUUNG
@@ -142,6 +150,41 @@ class Spec:
     @property
     def command(self) -> str:
         return "uv run python -m " + " ".join(self.generator)
+
+
+# --- area polygons (source geometrien) --------------------------------------------------------
+
+GEOMETRY_SEED = 20260612
+"""Polygons draw from a generator of their own per municipality (seeded with its key), so that
+every other file stays as it was."""
+GEOMETRY_EPSG = 25832
+
+
+def geometry_centre(ags: str) -> tuple[float, float]:
+    """A made-up location in NRW (ETRS89 / UTM 32N), different for each key."""
+    key = int(ags)
+    return 330_000.0 + (key % 7) * 25_000.0, 5_650_000.0 + (key % 5) * 30_000.0
+
+
+def finest_polygons(spec: Spec, areas: list[Area], km2: dict[str, float],
+                    inside: dict[str, str] | None = None) -> dict:  # fmt: skip
+    """Seeded polygons of the finest areas ``km2`` (their delivered flaeche_km2), cut top-down
+    along the hierarchy; ``inside`` puts areas into a parent other than their own for the cut
+    (the parts of a re-cut area into the old one)."""
+    parent_of = {a.id: a.parent or None for a in areas}
+    parent_of |= inside or {}
+    needed: set[str] = set()
+    for area in km2:
+        while area is not None and area not in needed:
+            needed.add(area)
+            area = parent_of[area]
+    rng = np.random.default_rng((GEOMETRY_SEED, int(spec.ags)))
+    return tessellate(rng, geometry_centre(spec.ags), km2,
+                      {a: parent_of[a] for a in sorted(needed)})  # fmt: skip
+
+
+def write_geometry_mapping(folder: Path, columns: dict[str, str]) -> None:
+    write_mapping(folder, "geometrien", "Polygone der feinsten Gebiete (SYNTHETISCH).", columns)
 
 
 # --- shared helpers ----------------------------------------------------------------------------
@@ -380,8 +423,15 @@ def build_grossstadt(folder: Path, rng, spec: Spec = GROSSSTADT) -> None:
     observed = {ind: observed[src] for ind, (src, _) in INDICATOR_FIELD.items() if src in observed}
     effects = planted_effects(assignment, observed, spec.measures)
 
-    sources = GS_SOURCES + (MEASURE_SOURCES if spec.measures else ())
+    sources = GS_SOURCES + (MEASURE_SOURCES if spec.measures else ()) + ("geometrien",)
     write_kommune(folder, spec, "kreisfreie Stadt", GS_LEVELS, {s: {} for s in sources})
+    shapes = finest_polygons(spec, areas, {q.id: q.area for q in quarters})
+    titles = {"gebiet_id": "PLR_ID", "gebiet_name": "PLR_NAME"}
+    write_geometry_mapping(folder, titles)
+    (folder / "geometrien").mkdir()
+    write_layer(folder / "geometrien" / "planungsraeume.gpkg",
+                [({"PLR_ID": a.id, "PLR_NAME": a.name}, shapes[a.id]) for a in prs],
+                GEOMETRY_EPSG, "GPKG", "planungsraeume")  # fmt: skip
     write_gebiete(folder, areas, GEBIETE_TITLES, "gebiete.csv")
     gap = gs_atlas(folder, spec, areas, quarters, atlas)
     seu_files = gs_seu(folder, spec, quarters, seu)
@@ -683,8 +733,14 @@ def build_zweiebenen(folder: Path, rng, spec: Spec = ZWEIEBENEN) -> None:
     seu = simulate_seu(rng, quarters, atlas, zero_effects(len(quarters)))
     invalid_target = int(rng.integers(len(quarters)))
 
-    sources = {"gebiete": {}, "sozialstrukturatlas": {"stichtag": "30.06."}, "schuleingang": {}}
+    sources = {"gebiete": {}, "sozialstrukturatlas": {"stichtag": "30.06."}, "schuleingang": {},
+               "geometrien": {}}  # fmt: skip
     write_kommune(folder, spec, "kreisangehörige Stadt", ZE_LEVELS, sources)
+    shapes = finest_polygons(spec, areas, {q.id: q.area for q in quarters})
+    features = [({"Stadtteil-Nr.": a.id, "Stadtteil": a.name}, lonlat(shapes[a.id], GEOMETRY_EPSG))
+                for a in teile]  # fmt: skip
+    write_text(folder / "geometrien" / "stadtteile.geojson",
+               geojson_lonlat_text(features, "stadtteile"))  # fmt: skip
     write_gebiete(folder, areas, GEBIETE_TITLES, "stadtteile.csv")
     stats = ze_atlas(folder, spec, quarters, atlas, invalid_target)
     seu_years = ze_seu(folder, spec, quarters, seu)
@@ -915,7 +971,17 @@ def build_kreis(folder: Path, rng, spec: Spec = KREIS) -> None:
         return out
 
     write_kommune(folder, spec, "Kreis", KR_LEVELS, {
-        "gebiete": {}, "sozialstrukturatlas": {}, "kindertagesbetreuung": {}})  # fmt: skip
+        "gebiete": {}, "sozialstrukturatlas": {}, "kindertagesbetreuung": {},
+        "geometrien": {}})  # fmt: skip
+    inside = {a.id: old.id for a in split["new"]}
+    shapes = finest_polygons(spec, areas, {q.id: q.area for q in quarters}, inside)
+    shapes[old.id] = shapely.union_all([shapes[a.id] for a in split["new"]])
+    write_geometry_mapping(folder, {"gebiet_id": "Ortsteilschlüssel", "gebiet_name": "Ortsteil"})
+    (folder / "geometrien").mkdir()
+    write_zipped_shapefile(folder / "geometrien" / "ortsteile.zip",
+                           [({"Ortsteilschlüssel": a.id, "Ortsteil": a.name}, shapes[a.id])
+                            for a in finest(areas, KR_LEVELS)],
+                           GEOMETRY_EPSG, "ortsteile")  # fmt: skip
     write_mapping(folder, "gebiete", f"Gebietsreferenz des {genitive(spec.name)} (SYNTHETISCH).",
                   KR_GEBIETE_TITLES)  # fmt: skip
     write_gebiete(folder, areas, KR_GEBIETE_TITLES, "gebiete_kreis.csv")

@@ -133,7 +133,15 @@ def tessellate(
         pieces |= partition(rng, pieces[area], {k: size(k) for k in kids})
         queue += kids
     snapped = shapely.set_precision(np.array([finest[a] for a in area_km2], dtype=object), GRID_M)
-    return dict(zip(area_km2, snapped, strict=True))
+    return {area: _polygonal(shape) for area, shape in zip(area_km2, snapped, strict=True)}
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``geometry``: snapping to the grid may leave a line or point beside
+    them, and a cut through a bay may leave two parts."""
+    polygons = [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon"]
+    polygons = [q for g in polygons for q in shapely.get_parts(g)]
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
 
 
 def geojson_text(
@@ -153,3 +161,74 @@ def geojson_text(
         "features": items,
     }
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def lonlat(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
+    """``geometry`` from ``epsg`` to WGS84 longitude/latitude."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
+    moved = shapely.transform(geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(moved, lambda xy: np.round(xy, 7))
+
+
+def geojson_lonlat_text(features: Sequence[tuple[dict[str, object], shapely.Geometry]],
+                        name: str) -> str:  # fmt: skip
+    """A GeoJSON FeatureCollection in longitude/latitude without ``crs`` member (RFC 7946)."""
+    items = [
+        {"type": "Feature", "properties": properties,
+         "geometry": json.loads(shapely.to_geojson(geometry))}
+        for properties, geometry in features
+    ]  # fmt: skip
+    collection = {"type": "FeatureCollection", "name": name, "features": items}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+FIXED_DATE = "2000-01-01T00:00:00.000Z"
+"""The time stamp GDAL writes into a GeoPackage, fixed so that the file is reproducible."""
+
+
+def write_layer(path, features: Sequence[tuple[dict[str, object], shapely.Geometry]], epsg: int,
+                driver: str, layer: str) -> None:  # fmt: skip
+    """Write ``features`` (properties, geometry) with GDAL (GeoPackage or Shapefile)."""
+    import warnings
+
+    import pyogrio
+    import pyogrio.raw
+
+    names = list(features[0][0])
+    values = [np.array([str(p[n]) for p, _ in features], dtype=object) for n in names]
+    wkb = np.array([shapely.to_wkb(g) for _, g in features], dtype=object)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # dBASE cuts long column names
+            pyogrio.raw.write(path, wkb, values, names, layer=layer, driver=driver,
+                              geometry_type="MultiPolygon" if driver == "GPKG" else "Polygon",
+                              promote_to_multi=driver == "GPKG", crs=f"EPSG:{epsg}",
+                              encoding="UTF-8")  # fmt: skip
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_zipped_shapefile(target, features, epsg: int, layer: str) -> None:
+    """A ZIP file with ``layer``.shp/.shx/.dbf/.prj/.cpg, byte-identical on every run: the
+    dBASE header's date of last update and the ZIP entries' times are fixed."""
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        shp = Path(folder) / f"{layer}.shp"
+        write_layer(shp, features, epsg, "ESRI Shapefile", layer)
+        dbf = shp.with_suffix(".dbf")
+        header = bytearray(dbf.read_bytes())
+        header[1:4] = bytes([100, 1, 1])  # 2000-01-01
+        dbf.write_bytes(bytes(header))
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                part = shp.with_suffix(suffix)
+                if part.exists():
+                    info = zipfile.ZipInfo(part.name, date_time=(2000, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, part.read_bytes())

@@ -434,3 +434,30 @@ def test_incoming_sensor_loads_a_geometry_file_and_takes_it_out_of_incoming(tmp_
             "SELECT status, rows_staged FROM raw.deliveries WHERE source = 'geometrien'"
         ).fetchall()
     assert (status, staged) == ("teilweise geladen", 2)  # the data_dir areas know 1101, 1102
+
+
+def test_generated_municipalities_deliver_polygons_in_three_formats(tmp_path):
+    from raw_data.generate_municipalities import generate
+
+    generate(tmp_path / "kommunen")
+    expected = {"grossstadt": ".gpkg", "zweiebenen": ".geojson", "kreis": ".zip"}
+    for name, suffix in expected.items():
+        folder = tmp_path / "kommunen" / name
+        [path] = delivered_files(folder / "geometrien", GEOMETRY_SUFFIXES)
+        assert path.suffix == suffix
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        profile = load_profile(folder)
+        sources = ("gebiete", "sozialstrukturatlas") if name == "grossstadt" else ("gebiete",)
+        for source in sources:  # only the Großstadt's atlas delivers flaeche_km2
+            load_deliveries(con, source, delivered_files(folder / source), tmp_path / "a",
+                            CATALOGUE, profile=profile, data_dir=folder)  # fmt: skip
+        result = load_geometries(con, [path], tmp_path / "a", CATALOGUE, profile=profile,
+                                 data_dir=folder)  # fmt: skip
+        assert result.failure is None and not result.warnings, (name, result.warnings)
+        [(top, total)] = con.execute(
+            "SELECT max(flaeche_km2) FILTER (WHERE ebene_rang = 0), "
+            "sum(flaeche_km2) FILTER (WHERE ebene = ?) FROM mart.gebiet_geometrie",
+            [profile.levels[1]],
+        ).fetchall()
+        assert top == pytest.approx(total, rel=1e-3)  # the parts make up the whole
+        assert area_check(con).passed

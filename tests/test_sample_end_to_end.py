@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from assets.deliveries import staging_assets
+from assets.geometries import GEOMETRY_CHECKS
 from assets.indicator_facts import indicator_assets, indicator_checks
-from assets.keys import PUBLISHED_KEY
+from assets.keys import GEOMETRY_KEY, PUBLISHED_KEY
 from assets.measures import measure_assets
 from conftest import CATALOGUE, SAMPLE
 from schemas.registry import SOURCES
@@ -42,13 +43,15 @@ def test_every_asset_materialised_and_every_check_passed(loaded):
         *(a.key for a in INGESTION_ASSETS),
         *(a.key for a in INDICATOR_ASSETS),
         *(a.key for a in MEASURE_ASSETS),
+        GEOMETRY_KEY,
         PUBLISHED_KEY,
     }
     evaluations = result.get_asset_check_evaluations()
     freshness = {e.asset_key.path[-1]: e for e in evaluations if e.check_name == "daten_aktuell"}
     rest = [e for e in evaluations if e.check_name != "daten_aktuell"]
     per_area = sum(source.area_column is not None for source in SOURCES.values())
-    assert len(rest) == 2 * len(SOURCES) + per_area + len(INDICATOR_CHECKS)
+    expected = 2 * len(SOURCES) + per_area + len(INDICATOR_CHECKS) + len(GEOMETRY_CHECKS)
+    assert len(rest) == expected
     assert [e.asset_check_key for e in rest if not e.passed] == []
     # the sample ends with 2023: atlas dated 31.12.2023, school entry 01.08.2023
     today = dt.date.today()
