@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.keys import ATLAS_KEY, PUBLISHED_KEY, PUBLISHING
+from assets.keys import PUBLISHED_KEY, PUBLISHING, SOZIALATLAS_KEY
 from assets.resources import AtlasTarget, Warehouse
 from indicators.atlas.site import build_atlas
 from indicators.display.german import decimal
@@ -13,7 +13,7 @@ from indicators.export.errors import ExportRefused
 
 
 @dg.asset(
-    key=ATLAS_KEY,
+    key=SOZIALATLAS_KEY,
     group_name=PUBLISHING,
     deps=[PUBLISHED_KEY],
     kinds={"html"},
