@@ -25,7 +25,11 @@ from indicators.display.german import decimal
 from indicators.display.maps import MapClasses
 
 UNKNOWN_COLOUR = "#d4d4d4"
-LOCATOR_COLOUR = "#e9edf1"
+LOCATOR_COLOUR = "#e3e8ed"
+HIGHLIGHT = "#c2410c"
+LOCATOR = "lagekarte.svg"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+"""An XML namespace name, not an address: nothing is loaded from it."""
 MIN_HOLE = 40.0
 """Holes of a boundary under this many square pixels are slivers, not drawn."""
 HATCH = "url(#gesperrt-muster)"
@@ -159,9 +163,33 @@ class MapBase:
         paths |= {a: plane.path(shapes[a], MIN_HOLE) for a in boundaries}
         return cls(plane, paths, finest, boundaries)
 
+    def base_svg(self) -> str:
+        """The locator's base map as a file of its own (``LOCATOR``): every finest area
+        light, the boundaries on top; shared by all profiles instead of repeated in each."""
+        height = f"{self.plane.height:.0f}"
+        areas = "".join(f'<path d="{self.paths[a]}"/>' for a in self.finest)
+        lines = "".join(f'<path d="{self.paths[a]}"/>' for a in self.boundaries)
+        return (
+            f'<svg xmlns="{SVG_NAMESPACE}" viewBox="0 0 640 {height}" width="640" '
+            f'height="{height}"><rect width="640" height="{height}" fill="#ffffff"/>'
+            f'<g fill="{LOCATOR_COLOUR}" stroke="#ffffff" stroke-width="0.8" '
+            f'fill-rule="evenodd">{areas}</g><g fill="none" stroke="#1f2933" '
+            f'stroke-width="1.6" fill-rule="evenodd">{lines}</g></svg>\n'
+        )
+
+    def locator(self, area: str, name: str, label: str, root: str) -> str:
+        """The base map as an image with ``area`` highlighted on top."""
+        height = f"{self.plane.height:.0f}"
+        return (
+            f'<div class="lagekarte"><img src="{root}{LOCATOR}" alt="" width="640" '
+            f'height="{height}"><svg class="karte oben" viewBox="0 0 640 {height}" '
+            f'role="img" aria-label="{escape(label)}"><path d="{self.paths[area]}" '
+            f'data-gebiet="{escape(area)}" class="hervorgehoben" fill="{HIGHLIGHT}">'
+            f"<title>{escape(name)}</title></path></svg></div>"
+        )
+
     def svg(self, fills: dict[str, str], titles: dict[str, str], label: str,
-            links: dict[str, str] | None = None, highlight: str | None = None,
-            locator: bool = False) -> str:  # fmt: skip
+            links: dict[str, str] | None = None) -> str:  # fmt: skip
         height = f"{self.plane.height:.0f}"
         out = [
             f'<svg class="karte" viewBox="0 0 640 {height}" role="img" aria-label="'
@@ -171,14 +199,9 @@ class MapBase:
             '<line x1="0" y1="0" x2="0" y2="6" stroke="#8a8a8a" stroke-width="2.2"/>'
             '</pattern></defs><g class="flaechen">'
         ]
-        order = sorted(self.finest, key=lambda a: a == highlight) if locator else self.finest
-        for area in order:
-            if locator and area != highlight:
-                out.append(f'<path d="{self.paths[area]}" fill="{LOCATOR_COLOUR}"/>')
-                continue
-            css = ' class="hervorgehoben"' if area == highlight else ""
+        for area in self.finest:
             path = (
-                f'<path d="{self.paths[area]}" data-gebiet="{escape(area)}"{css} '
+                f'<path d="{self.paths[area]}" data-gebiet="{escape(area)}" '
                 f'fill="{fills.get(area, UNKNOWN_COLOUR)}"><title>'
                 f"{escape(titles.get(area, area))}</title></path>"
             )
@@ -425,9 +448,7 @@ def profile_page(site: Site, data: AtlasData, area: pd.Series, parents: list[pd.
     if base is None or area_id not in base.paths:
         parts.append(f'<p class="hinweis">{NO_MAP}</p>')
     else:
-        fills = {area_id: "#c2410c"}
-        parts.append(base.svg(fills, {area_id: name}, f"Lage von {name} in {site.city}",
-                              highlight=area_id, locator=True))  # fmt: skip
+        parts.append(base.locator(area_id, name, f"Lage von {name} in {site.city}", "../"))
     parts.append("</section>")
     parts.append(_sozialindex(data, area_id))
     parts.append("</div>")

@@ -21,6 +21,7 @@ import pandas as pd
 from indicators.atlas.data import AtlasData, read_atlas_data
 from indicators.atlas.pages import (
     CSS,
+    LOCATOR,
     SCRIPT,
     MapBase,
     Site,
@@ -111,6 +112,8 @@ def _write(
     phases = by_phase(catalogue)
     for name in (CSS, SCRIPT):
         shutil.copyfile(STATIC / name, work / name)
+    if base is not None:
+        (work / LOCATOR).write_text(base.base_svg(), "utf-8")
     (work / "index.html").write_text(index_page(site, data, phases, len(finest)), "utf-8")
     done = 1
     (work / "indikatoren").mkdir()
