@@ -11,13 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from assets.keys import DELIVERY_TAG
-from indicators.ingest.delivery import delivered_files
+from indicators.ingest.delivery import DELIVERY_SUFFIXES, delivered_files
+from indicators.ingest.geometries import GEOMETRY_SUFFIXES, SOURCE
 from indicators.ingest.landing import REPORT_SUFFIX
 from indicators.store.delivery_log import latest_deliveries
 from pipelines.alerts import failure_reasons
 from pipelines.sensors import FILE_TAG
 from pipelines.settings import Settings
 from pipelines.terminal import shown
+from schemas.profile import UNTABULATED_SOURCES
 from schemas.registry import SOURCES
 
 RUN_STATUS = {
@@ -65,7 +67,8 @@ def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
         table.add_column(column, justify="right")
     table.add_column("Status")
     table.add_column("Meldung", overflow="fold")
-    for source in SOURCES:
+    optional = [source for source in UNTABULATED_SOURCES if source in deliveries]
+    for source in [*SOURCES, *optional]:
         if source not in deliveries:
             table.add_row(source, "[dim]noch keine Lieferung[/dim]", *[""] * 6)
             continue
@@ -87,12 +90,13 @@ def show_deliveries(out: Console, warehouse: Path, per_source: int) -> None:
 
 def show_landing(out: Console, settings: Settings) -> None:
     """Files waiting in ``incoming/`` and rejected files, per source (only if there are any)."""
+    suffixes = dict.fromkeys(SOURCES, DELIVERY_SUFFIXES) | {SOURCE: GEOMETRY_SUFFIXES}
     counts = {
         source: (
-            len(delivered_files(settings.incoming_dir / source)),
+            len(delivered_files(settings.incoming_dir / source, kinds)),
             len(list((settings.rejected_dir / source).glob(f"*{REPORT_SUFFIX}"))),
         )
-        for source in SOURCES
+        for source, kinds in suffixes.items()
     }
     if not any(waiting or rejected for waiting, rejected in counts.values()):
         out.print(

@@ -187,20 +187,22 @@ def plan_one(rng, number: int, shape: str, k: int, name: str) -> Plan:
         size = (int(rng.integers(16, 29)),)
         spec = Spec(f"{kreis_key(k)}{100 + k:03d}", name, years, size,
                     float(rng.uniform(1500, 3500)), GENERATOR)  # fmt: skip
-        return Plan(number, shape, spec, ("gebiete", "sozialstrukturatlas", "schuleingang"))
+        return Plan(number, shape, spec, ("gebiete", "sozialstrukturatlas", "schuleingang",
+                                          "geometrien"))  # fmt: skip
     if shape == "kreis":
         years = tuple(range(int(rng.integers(2016, 2021)), end + 1))
         gemeinden = int(rng.integers(2, 5))
         size = (int(rng.integers(3, 8)), *(int(n) for n in rng.integers(2, 8, gemeinden)))
         spec = Spec(kreis_key(k), name, years, size, float(rng.uniform(1500, 3500)), GENERATOR)
-        return Plan(number, shape, spec, ("gebiete", "sozialstrukturatlas", "kindertagesbetreuung"))
+        kreis_sources = ("gebiete", "sozialstrukturatlas", "kindertagesbetreuung", "geometrien")
+        return Plan(number, shape, spec, kreis_sources)
     if shape == "grossstadt":
         years = tuple(range(int(rng.integers(2014, 2017)), 2024))
         spec = Spec(f"05{region}{30 + k // 5:02d}000", name, years, (3, 2, 2, 3 + k % 2),
                     float(rng.uniform(3000, 6000)), GENERATOR, small_register(name))  # fmt: skip
         sources = ("gebiete", "sozialstrukturatlas", "schuleingang", "kindertagesbetreuung")
         extra = ("massnahmen", "massnahmen_wirkindikatoren", "massnahmen_umsetzung")
-        return Plan(number, shape, spec, sources + extra)
+        return Plan(number, shape, spec, (*sources, *extra, "geometrien"))
     spec = Spec(f"05{region}{40 + k // 5:02d}000", name, SB_YEARS, (int(rng.integers(22, 31)),),
                 float(rng.uniform(4000, 9000)), GENERATOR)  # fmt: skip
     return Plan(number, shape, spec, SB_SOURCES[k % len(SB_SOURCES)])

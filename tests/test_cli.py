@@ -116,9 +116,10 @@ def test_run_uses_environment_paths_and_records_the_run(sample_run, monkeypatch)
     env, done = sample_run
     assert done.returncode == 0, done.stderr[-3000:]
     assert "erfolgreich" in done.stderr
+    # 36 files of the tabular sources and the geometry file
     with duckdb.connect(env["KEKIZ_WAREHOUSE"], read_only=True) as con:
-        assert con.sql("SELECT count(*) FROM raw.deliveries").fetchall() == [(36,)]
-    assert len(list(Path(env["KEKIZ_ARCHIVE_DIR"]).glob("*/*"))) == 36
+        assert con.sql("SELECT count(*) FROM raw.deliveries").fetchall() == [(37,)]
+    assert len(list(Path(env["KEKIZ_ARCHIVE_DIR"]).glob("*/*"))) == 37
     # Dagster's run storage is persistent, in the configured state folder
     state = Path(env["KEKIZ_STATE_DIR"])
     assert (state / "dagster" / "history" / "runs.db").exists()

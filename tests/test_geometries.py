@@ -337,6 +337,14 @@ def test_lonlat_declared_as_utm_is_refused(wh):
     rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:25832", "nicht im Gebiet"])
 
 
+def test_utm_geojson_without_crs_member_is_refused(wh):
+    """GeoJSON without a 'crs' member means longitude/latitude (RFC 7946); UTM metres are no
+    longitudes."""
+    path = write_layer(wh.data / "ohne_crs" / "q.geojson", features(grid()), crs=None)
+    assert '"crs"' not in path.read_text(encoding="utf-8")
+    rejected_but_recorded(wh, path, ["Koordinatensystem", "EPSG:4326", "nicht im Gebiet"])
+
+
 def test_shapefile_without_prj_is_refused(wh):
     path = zipped_shapefile(wh.data.parent / "ohne_prj", "quartiere", features(grid()), prj=False)
     rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
@@ -352,6 +360,21 @@ def test_empty_file_is_refused(wh):
 def test_file_without_id_column_is_refused(wh):
     path = write_layer(wh.data.parent / "ohne" / "q.geojson", features(grid()), id_title="FID")
     rejected_but_recorded(wh, path, ["keine Spalte für den Gebietsschlüssel", "FID"])
+
+
+def test_keys_saved_as_numbers_get_their_leading_zeros_back(tmp_path):
+    areas = [(f"0{a[0]}" if a[2] == "Sozialquartier" else a[0], *a[1:]) for a in AREAS]
+    wh = Warehouse(tmp_path, areas)
+    path = wh.data / "geometrien" / "q.gpkg"
+    path.parent.mkdir(parents=True)
+    wkb = np.array([shapely.to_wkb(g) for g in grid().values()], dtype=object)
+    numbers = np.array([int(k) for k in CELLS], dtype="int32")
+    pyogrio.raw.write(path, wkb, [numbers], ["Gebietsschlüssel"], geometry_type="Polygon",
+                      crs="EPSG:25832", driver="GPKG")  # fmt: skip
+    result = wh.load(path)
+    assert sorted(g for g in wh.shapes() if len(g) == 5) == sorted(f"0{k}" for k in CELLS)
+    [note] = result.warnings
+    assert "4 Gebietsschlüssel ohne führende Nullen" in note and "1101 als 01101" in note
 
 
 def test_an_office_mapping_names_its_own_id_column(wh):

@@ -63,7 +63,8 @@ def test_every_asset_materialised_and_every_check_passed(loaded):
 def test_rows_read_equal_staged_plus_quarantined_for_every_delivery(loaded):
     _, warehouse = loaded
     deliveries = sql(warehouse, "SELECT * FROM raw.deliveries")
-    on_disk = sorted(p.name for p in SAMPLE.glob("*/*") if p.suffix in (".csv", ".xlsx"))
+    suffixes = (".csv", ".xlsx", ".geojson")
+    on_disk = sorted(p.name for p in SAMPLE.glob("*/*") if p.suffix in suffixes)
     assert sorted(deliveries["file_name"]) == on_disk
     assert (
         deliveries["rows_read"] == deliveries["rows_staged"] + deliveries["rows_quarantined"]
@@ -74,11 +75,15 @@ def test_rows_read_equal_staged_plus_quarantined_for_every_delivery(loaded):
             f"SELECT '{s}' AS source, count(*) AS n FROM staging.{s}" for s in SOURCES
         ),
     ).set_index("source")["n"]
-    per_source = deliveries.groupby("source")["rows_staged"].sum()
+    tabular = deliveries[deliveries["source"] != "geometrien"]
+    per_source = tabular.groupby("source")["rows_staged"].sum()
     pd.testing.assert_series_equal(
         staged.sort_index(), per_source.sort_index(), check_names=False, check_dtype=False
     )
     assert set(deliveries["encoding"].dropna()) == {"utf-8", "cp1252"}
+    delivered = sql(warehouse, "SELECT count(*) AS n FROM core.gebiet_geometrie WHERE geliefert")
+    geometries = deliveries[deliveries["source"] == "geometrien"]
+    assert list(geometries["rows_staged"]) == [27] == list(delivered["n"])
 
 
 def test_area_hierarchy(loaded):

@@ -76,6 +76,8 @@ class GeometryFile:
     delivered_crs: str
     id_title: str
     features: list[Feature] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """German warnings on the whole file (e.g. keys read without their leading zeros)."""
 
     @property
     def accepted(self) -> list[Feature]:
@@ -310,6 +312,7 @@ def check_references(
     ``areas``: the area reference (gebiet_id, ebene, ...) of ``staging.gebiete``.
     """
     level = dict(zip(areas["gebiet_id"].astype(str), areas["ebene"], strict=True))
+    _restore_leading_zeros(delivered, level)
     numbers: dict[str, list[int]] = {}
     for f in delivered.features:
         if f.reason is None and f.gebiet_id is not None:
@@ -333,3 +336,28 @@ def check_references(
                 f"{others}); keines wird übernommen"
             )
         f.geometry = None if f.reason else f.geometry
+
+
+def _restore_leading_zeros(delivered: GeometryFile, level: dict[str, str]) -> None:
+    """Keys stored as numbers lose their leading zeros ('01010101' -> 1010101): a key that is
+    unknown as delivered but matches exactly one reference key without its zeros is read as
+    that key, with a warning naming an example."""
+    padded: dict[str, list[str]] = {}
+    for key in level:
+        if key.isdigit():
+            padded.setdefault(key.lstrip("0"), []).append(key)
+    restored = []
+    for f in delivered.features:
+        key = f.gebiet_id
+        if f.reason is None and key and key not in level and key.isdigit():
+            matches = padded.get(key.lstrip("0"), [])
+            if len(matches) == 1:
+                f.gebiet_id = matches[0]
+                restored.append((key, matches[0]))
+    if restored:
+        example = f"z. B. {restored[0][0]} als {restored[0][1]}"
+        delivered.notes.append(
+            f"{len(restored)} Gebietsschlüssel ohne führende Nullen geliefert und der "
+            f"Gebietsreferenz zugeordnet ({example}) – vermutlich als Zahl gespeichert; bitte "
+            f"die Spalte '{delivered.id_title}' als Text speichern"
+        )

@@ -169,6 +169,9 @@ def _load_file(
     findings = []
     for f in quarantined:
         findings.append((f.number, "gebiet_id", f.gebiet_id, f"Objekt Nr. {f.number}: {f.reason}"))
+    for note in delivered.notes:
+        outcome.warnings.append(f"{path.name}: {note}")
+        findings.append((None, "gebiet_id", None, note))
     for f in delivered.accepted:
         if f.repaired:
             outcome.repaired += 1
