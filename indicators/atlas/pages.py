@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
@@ -541,7 +540,3 @@ def by_phase(catalogue: pd.DataFrame) -> dict[str, list[pd.Series]]:
     for _, row in catalogue.iterrows():
         groups.setdefault(str(row["lebensphase"]), []).append(row)
     return groups
-
-
-def total_bytes(texts: Iterable[str]) -> int:
-    return sum(len(t.encode("utf-8")) for t in texts)
