@@ -37,6 +37,7 @@ EFFECT_KEY = dg.AssetKey(["core", "massnahmen_wirkung"])
 COST_KEY = dg.AssetKey(["core", "massnahmen_kosten"])
 PUBLISHED_KEY = dg.AssetKey(["veroeffentlichte_kopie"])
 EXPORT_KEY = dg.AssetKey(["auswertungspaket"])
+SOZIALATLAS_KEY = dg.AssetKey(["sozialatlas"])
 
 LAND = "landesauswertung"
 """Group of the state-level evaluation (its own code location, ``pipelines/land.py``)."""

@@ -58,3 +58,11 @@ class ExportTarget(dg.ConfigurableResource):
 
     export_dir: str
     threshold: int
+
+
+class AtlasTarget(dg.ConfigurableResource):
+    """Where the offline Sozialatlas is written and the disclosure threshold it applies (the
+    export's: the atlas shows the package's values)."""
+
+    atlas_dir: str
+    threshold: int

@@ -360,6 +360,87 @@ def _export_with_progress(settings: Settings) -> bool:
 
 
 @main.command()
+@option(
+    "--published",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="DATEI",
+    help="Veröffentlichte Kopie des Warehouse (Standard: $KEKIZ_PUBLISHED oder "
+    "warehouse/published/kekiz.duckdb).",
+)
+@option(
+    "--atlas-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="ORDNER",
+    help="Ordner für den Sozialatlas (Standard: $KEKIZ_ATLAS_DIR oder atlas/).",
+)
+@option(
+    "--threshold",
+    type=click.IntRange(min=MIN_THRESHOLD),
+    metavar="ZAHL",
+    help="Geheimhaltungsschwelle wie beim Export (Standard: $KEKIZ_SUPPRESSION_THRESHOLD "
+    f"oder {DEFAULT_THRESHOLD}).",
+)
+def atlas(published: Path | None, atlas_dir: Path | None, threshold: int | None) -> None:
+    """Den Sozialatlas schreiben: statische Webseiten ohne Netzzugriff.
+
+    Liest die veröffentlichte Kopie und schreibt atlas/<AGS>_<Datum>/ mit Startseite
+    index.html, einer Seite mit Karte, Verlauf und Tabelle je Indikator und einem Steckbrief
+    je Gebiet der feinsten Ebene. Gezeigt werden genau die Werte des Auswertungspakets
+    (gesperrte Werte bleiben gesperrt). Ein Atlas desselben Tages wird ersetzt. Exit-Code 1,
+    wenn der Atlas nicht geschrieben werden kann, 2 ohne veröffentlichte Kopie oder bei
+    ungültiger Einstellung.
+    """
+    settings = settings_from_env(
+        published=published, atlas_dir=atlas_dir, suppression_threshold=threshold
+    )
+    if not settings.published.is_file():
+        console.print(
+            f"[red]Keine veröffentlichte Kopie gefunden:[/red] {shown(settings.published)} – "
+            "zuerst `kekiz run` ausführen."
+        )
+        sys.exit(2)
+    sys.exit(0 if _atlas_with_progress(settings) else 1)
+
+
+def _atlas_with_progress(settings: Settings) -> bool:
+    """Write the atlas with a progress bar; print where it is, its pages, size and time."""
+    from datetime import datetime
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from indicators.atlas.site import build_atlas
+    from indicators.display.german import decimal
+    from indicators.export.errors import ExportRefused
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("Sozialatlas", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, description=step, completed=done, total=total)
+
+            result = build_atlas(
+                settings.published,
+                settings.atlas_dir,
+                threshold=settings.suppression_threshold,
+                created=datetime.now(),
+                progress=report,
+            )
+    except (ExportRefused, OSError) as exc:
+        console.print(f"[red]Sozialatlas nicht geschrieben:[/red] {shown(exc)}")
+        return False
+    maps = "" if result.has_map else " Ohne Karten: es sind keine Gebietsgrenzen geliefert."
+    console.print(
+        f"[green]Sozialatlas geschrieben:[/green] {shown(result.folder / 'index.html')}\n"
+        f"{result.pages} Seiten ({result.indicator_pages} Indikatoren, {result.area_pages} "
+        f"Gebietssteckbriefe), {decimal(result.bytes / 1e6)} MB in "
+        f"{decimal(result.seconds)} s.{maps}"
+    )
+    return True
+
+
+@main.command()
 @option("--port", default=3000, metavar="PORT", help="Port der Weboberfläche (Standard: 3000).")
 def dev(port: int) -> None:
     """Die Dagster-Oberfläche auf 127.0.0.1 starten.

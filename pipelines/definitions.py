@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.atlas import sozialatlas
 from assets.deliveries import staging_assets
 from assets.delivery_checks import delivery_checks
 from assets.export import auswertungspaket
@@ -11,7 +12,7 @@ from assets.geometries import GEOMETRY_CHECKS, geometry_asset
 from assets.indicator_facts import indicator_assets, indicator_checks
 from assets.measures import measure_assets
 from assets.publishing import published_copy_asset
-from assets.resources import DeliveryFolders, ExportTarget, Warehouse
+from assets.resources import AtlasTarget, DeliveryFolders, ExportTarget, Warehouse
 from indicators.compute.catalogue import load_catalogue
 from pipelines.alerts import fehlermeldung_per_mail
 from pipelines.automation import AUTOMATION_SENSOR, YEARLY_EXPORTS, follow_deliveries
@@ -28,7 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     derived = [*indicator_assets(catalogue), *measure_assets(catalogue)]
     published = published_copy_asset([key for a in derived for key in a.keys])
     deliveries = [*staging_assets(catalogue), geometry_asset(catalogue)]
-    assets = follow_deliveries([*deliveries, *derived, published, auswertungspaket])
+    assets = follow_deliveries([*deliveries, *derived, published, sozialatlas, auswertungspaket])
     return dg.Definitions(
         assets=assets,
         asset_checks=[
@@ -65,6 +66,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             "exports": ExportTarget(
                 export_dir=str(settings.export_dir), threshold=settings.suppression_threshold
+            ),
+            "atlas": AtlasTarget(
+                atlas_dir=str(settings.atlas_dir), threshold=settings.suppression_threshold
             ),
         },
         executor=dg.in_process_executor,

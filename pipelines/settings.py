@@ -30,6 +30,9 @@ class Settings:
     (KEKIZ_REJECTED_DIR)."""
     export_dir: Path = PROJECT_ROOT / "exports"
     """Evaluation export packages, one immutable folder each (KEKIZ_EXPORT_DIR)."""
+    atlas_root: Path | None = None
+    """The offline Sozialatlas sites, one folder per municipality and day (KEKIZ_ATLAS_DIR);
+    None: ``atlas/`` beside the warehouse (see ``atlas_dir``)."""
     suppression_threshold: int = DEFAULT_THRESHOLD
     """Counts from 1 to this minus 1 are suppressed in exports (KEKIZ_SUPPRESSION_THRESHOLD)."""
 
@@ -51,12 +54,17 @@ class Settings:
             incoming_dir=pick("incoming_dir", "KEKIZ_INCOMING_DIR", cls.incoming_dir),
             rejected_dir=pick("rejected_dir", "KEKIZ_REJECTED_DIR", cls.rejected_dir),
             export_dir=pick("export_dir", "KEKIZ_EXPORT_DIR", cls.export_dir),
+            atlas_root=pick("atlas_dir", "KEKIZ_ATLAS_DIR", warehouse.parent / "atlas"),
             suppression_threshold=_threshold(
                 overrides.get("suppression_threshold")
                 or os.environ.get("KEKIZ_SUPPRESSION_THRESHOLD")
                 or DEFAULT_THRESHOLD
             ),
         )
+
+    @property
+    def atlas_dir(self) -> Path:
+        return self.atlas_root or self.warehouse.parent / "atlas"
 
     def env(self) -> dict[str, str]:
         """These settings as the environment variables they are read from."""
@@ -68,6 +76,7 @@ class Settings:
             "KEKIZ_INCOMING_DIR": str(self.incoming_dir),
             "KEKIZ_REJECTED_DIR": str(self.rejected_dir),
             "KEKIZ_EXPORT_DIR": str(self.export_dir),
+            "KEKIZ_ATLAS_DIR": str(self.atlas_dir),
             "KEKIZ_SUPPRESSION_THRESHOLD": str(self.suppression_threshold),
         }
 

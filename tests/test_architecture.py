@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"indicators", "indicators.display", "indicators.ingest", "indicators.compute"},
     {"indicators.effects"},
     {"indicators.store", "indicators.export"},
-    {"indicators.land"},
+    {"indicators.land", "indicators.atlas"},
     {"assets"},
     {"pipelines"},
 ]

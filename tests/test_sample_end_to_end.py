@@ -13,7 +13,7 @@ import pytest
 from assets.deliveries import staging_assets
 from assets.geometries import GEOMETRY_CHECKS
 from assets.indicator_facts import indicator_assets, indicator_checks
-from assets.keys import GEOMETRY_KEY, PUBLISHED_KEY
+from assets.keys import GEOMETRY_KEY, PUBLISHED_KEY, SOZIALATLAS_KEY
 from assets.measures import measure_assets
 from conftest import CATALOGUE, SAMPLE
 from schemas.registry import SOURCES
@@ -45,6 +45,7 @@ def test_every_asset_materialised_and_every_check_passed(loaded):
         *(a.key for a in MEASURE_ASSETS),
         GEOMETRY_KEY,
         PUBLISHED_KEY,
+        SOZIALATLAS_KEY,
     }
     evaluations = result.get_asset_check_evaluations()
     freshness = {e.asset_key.path[-1]: e for e in evaluations if e.check_name == "daten_aktuell"}
