@@ -29,8 +29,6 @@ HIGHLIGHT = "#c2410c"
 LOCATOR = "lagekarte.svg"
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 """An XML namespace name, not an address: nothing is loaded from it."""
-MIN_HOLE = 40.0
-"""Holes of a boundary under this many square pixels are slivers, not drawn."""
 HATCH = "url(#gesperrt-muster)"
 CSS = "atlas.css"
 SCRIPT = "atlas.js"
@@ -158,8 +156,7 @@ class MapBase:
         ranks = dict(zip(data.areas["gebiet_id"], data.areas["ebene_rang"], strict=True))
         boundaries = [a for a in shapes if ranks.get(a) in top_ranks]
         boundaries.sort(key=lambda a: -ranks[a])
-        paths = {a: plane.path(shapes[a]) for a in finest}
-        paths |= {a: plane.path(shapes[a], MIN_HOLE) for a in boundaries}
+        paths = {a: plane.path(shapes[a]) for a in (*finest, *boundaries)}
         return cls(plane, paths, finest, boundaries)
 
     def base_svg(self) -> str:

@@ -19,8 +19,8 @@ DECIMALS = 1
 Ring = list[tuple[float, float]]
 
 
-def rings(geometry: dict) -> Iterator[tuple[bool, Ring]]:
-    """(is a hole, ring) for every ring of a GeoJSON Polygon or MultiPolygon."""
+def rings(geometry: dict) -> Iterator[Ring]:
+    """Every ring (outer and holes) of a GeoJSON Polygon or MultiPolygon."""
     kind = geometry.get("type")
     polygons = (
         [geometry["coordinates"]]
@@ -30,8 +30,8 @@ def rings(geometry: dict) -> Iterator[tuple[bool, Ring]]:
         else []
     )
     for polygon in polygons:
-        for number, ring in enumerate(polygon):
-            yield number > 0, [(float(x), float(y)) for x, y, *_ in ring]
+        for ring in polygon:
+            yield [(float(x), float(y)) for x, y, *_ in ring]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Plane:
 
     @classmethod
     def fitted(cls, geometries: Iterable[dict], width: float = WIDTH) -> Plane:
-        points = [p for g in geometries for _, ring in rings(g) for p in ring]
+        points = [p for g in geometries for ring in rings(g) for p in ring]
         if not points:
             raise ValueError("Keine Koordinaten: es gibt nichts zu zeichnen.")
         lats = [lat for _, lat in points]
@@ -63,25 +63,18 @@ class Plane:
         y = (self.y1 - lat) * self.scale + MARGIN
         return round(x, DECIMALS), round(y, DECIMALS)
 
-    def path(self, geometry: dict, min_hole: float = 0.0) -> str:
+    def path(self, geometry: dict) -> str:
         """The SVG path data of a geometry (one closed sub-path per ring; holes by the
-        even-odd rule). Holes under ``min_hole`` square pixels are left out: slivers between
-        dissolved children would draw as stray marks."""
+        even-odd rule)."""
         parts = []
-        for hole, ring in rings(geometry):
+        for ring in rings(geometry):
             points = [self.point(lon, lat) for lon, lat in ring]
             kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
-            if len(kept) < 3 or (hole and _area(kept) < min_hole):
+            if len(kept) < 3:
                 continue
             head, *tail = (_number(x) + " " + _number(y) for x, y in kept)
             parts.append(f"M{head}L{' '.join(tail)}Z")
         return "".join(parts)
-
-
-def _area(points: list[tuple[float, float]]) -> float:
-    """Area of a ring in square pixels (shoelace formula)."""
-    pairs = zip(points, [*points[1:], points[0]], strict=True)
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) / 2
 
 
 def _number(value: float) -> str:
