@@ -482,7 +482,10 @@ class _Jackknife:
             cg, dg = fe.C[g, kept], fe.d[g]
             S = fe.S[np.ix_(kept, kept)] - np.diag(cg) + np.outer(cg, cg) / dg
             r = self.r[kept] - (self.q_unit(g)[kept] - cg * self.s[g] / dg)
-            lam[kept] = linalg.solve(S, r, assume_a="pos")
+            try:
+                lam[kept] = linalg.solve(S, r, assume_a="pos")
+            except linalg.LinAlgError:  # numerically not positive definite: refit instead
+                return None
         change = lam[periods] - self.lam[periods]
         wm = self.wm[removed]
         numerator = (
