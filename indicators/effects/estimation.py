@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from indicators.display.german import whole
 from indicators.effects import evidence
@@ -95,7 +96,17 @@ def build_panel(
     outcome: pd.DataFrame, starts: pd.Series, lag: int, options: EffectOptions
 ) -> tuple[Panel, np.ndarray]:
     """Panel of one outcome's quarter values and the area id of each unit code;
-    ``starts`` maps gebiet_id → adoption year."""
+    ``starts`` maps gebiet_id → adoption year. Only the identified observations (those with
+    untreated observations of their area and year to impute from) are kept."""
+    panel, areas = panel_with_data(outcome, starts, lag, options)
+    keep = identified(panel)
+    return panel.subset(keep), areas[np.unique(panel.unit[keep])]
+
+
+def panel_with_data(
+    outcome: pd.DataFrame, starts: pd.Series, lag: int, options: EffectOptions
+) -> tuple[Panel, np.ndarray]:
+    """``build_panel`` before the unidentified observations are dropped."""
     rows = outcome[outcome["wert"].notna()]
     if not options.include_partial_surveys:
         rows = rows[~rows["teilerhebung"].astype(bool)]
@@ -110,18 +121,32 @@ def build_panel(
         weight=weight.to_numpy(float),
         start=start.to_numpy(float),
     )
-    keep = identified(panel)
-    return panel.subset(keep), np.asarray(areas)[np.unique(codes[keep])]
+    return panel, np.asarray(areas)
 
 
 def estimate_effect(
     link: pd.Series, outcome: pd.DataFrame, starts: pd.Series, options: EffectOptions
 ) -> LinkEstimate:
-    """The effect of one measure on one outcome."""
-    panel, areas = build_panel(outcome, starts, int(link["verzoegerung_jahre"]), options)
+    """The effect of one measure on one outcome.
+
+    The numeric work runs with one BLAS thread: its matrices are small, and threads of
+    several processes on shared cores only slowed it down (``benchmarks/effects.py``).
+    """
+    with threadpool_limits(limits=1):
+        return _estimate_effect(link, outcome, starts, options)
+
+
+def _estimate_effect(
+    link: pd.Series, outcome: pd.DataFrame, starts: pd.Series, options: EffectOptions
+) -> LinkEstimate:
+    data, all_areas = panel_with_data(outcome, starts, int(link["verzoegerung_jahre"]), options)
+    keep = identified(data)
+    panel, areas = data.subset(keep), all_areas[np.unique(data.unit[keep])]
     treated_units = np.unique(panel.unit[panel.treated])
     ever = np.isfinite(panel.start)
     pre_years = pd.Series(panel.year < panel.start).groupby(panel.unit).sum()
+    treated_with_data = len(np.unique(data.unit[data.treated]))
+    never_with_data = len(np.unique(data.unit[~np.isfinite(data.start)]))
     base = {
         "massnahme_id": link["massnahme_id"],
         "indikator_id": link["indikator_id"],
@@ -135,13 +160,17 @@ def estimate_effect(
         "n_beobachtungen": len(panel.y),
     }
     reason = evidence.not_estimable_reason(
-        n_treated=len(treated_units),
-        n_never=base["n_vergleich"],
+        n_treated=treated_with_data,
+        n_never=never_with_data,
         max_pre_years=int(pre_years[treated_units].max()) if len(treated_units) else 0,
         post_observations=int(panel.treated.sum()),
+        n_usable=len(treated_units),
     )
     if reason:
-        row = {**base, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}
+        # counted on all areas with data: the usable ones may be none for the reason given
+        counts = {"n_behandelt": treated_with_data, "n_vergleich": never_with_data,
+                  "n_beobachtungen": len(data.y)}  # fmt: skip
+        row = {**base, **counts, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}
         return LinkEstimate(row, [], pd.DataFrame(columns=TOTAL_COLUMNS),
                             pd.DataFrame(columns=AREA_COLUMNS))  # fmt: skip
 

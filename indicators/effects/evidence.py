@@ -2,9 +2,11 @@
 
 Rules, checked in this order:
 
-1. **nicht schätzbar**: fewer than 2 treated areas, no never-treated comparison area, no
+1. **nicht schätzbar**: fewer than 2 treated areas with data, no never-treated comparison
+   area with data (e.g. every area started in the same year), fewer than 2 treated areas with
+   a usable treated cell (a year after the start in which comparison areas have values), no
    treated area with at least 2 years before its start, or no year after the start. No number
-   is reported.
+   is reported; the counts are of all areas with data.
 2. **kein Nachweis**: the primary p-value is 0.10 or more.
 3. **belastbar**: the primary p-value is below 0.05, the effect goes in the expected direction
    and the pre-trend test does not reject (p ≥ 0.10).
@@ -38,8 +40,15 @@ PRETREND_ALPHA = 0.10
 
 
 def not_estimable_reason(
-    n_treated: int, n_never: int, max_pre_years: int, post_observations: int
+    n_treated: int,
+    n_never: int,
+    max_pre_years: int,
+    post_observations: int,
+    n_usable: int | None = None,
 ) -> str | None:
+    """The reason a measure's effect cannot be estimated, or None. ``n_treated``/``n_never``:
+    treated and never-treated areas with data; ``n_usable``: treated areas with at least one
+    usable treated cell (None: all are)."""
     if n_treated < MIN_TREATED:
         return (
             f"nur {n_treated} behandeltes Gebiet mit Daten: ein Effekt lässt sich nicht von "
@@ -47,6 +56,17 @@ def not_estimable_reason(
         )
     if n_never == 0:
         return "kein Vergleichsgebiet ohne die Maßnahme"
+    if n_usable is not None and n_usable == 0:
+        return (
+            "keine auswertbare behandelte Zelle: in den Jahren nach Beginn fehlen Werte von "
+            "Vergleichsgebieten"
+        )
+    if n_usable is not None and n_usable < MIN_TREATED:
+        return (
+            f"nur {n_usable} behandeltes Gebiet mit auswertbaren Zellen (Jahre nach Beginn mit "
+            "Werten von Vergleichsgebieten): ein Effekt lässt sich nicht von Besonderheiten "
+            "dieses Gebiets trennen"
+        )
     if max_pre_years < MIN_PRE_YEARS:
         return f"zu wenige Jahre vor Beginn (mindestens {MIN_PRE_YEARS} nötig)"
     if post_observations == 0:

@@ -4,26 +4,69 @@ The imputation estimate and its cluster scores are linear in the outcome (``did.
 every bootstrap replication is a matrix product: no Python loop per replication.
 
 * p-value: restricted wild cluster bootstrap (WCR, the null of no effect imposed: the outcome
-  is refitted with unit and year effects only), bootstrap-t with Webb's six-point weights.
+  is refitted with unit and year effects only), bootstrap-t with Webb's six-point weights;
+  (1 + k)/(1 + B) with k of B replications at least as extreme, so never 0.
 * score bootstrap: a wild bootstrap of given per-cluster scores of a linear estimate (Kline
   and Santos 2012), for estimates whose per-cluster scores are all there is (the pooled
   estimate of several municipalities, ``indicators/land/pooling.py``, passes its
   jackknife-transformed scores).
 * randomization inference: adoption dates are permuted across areas and the ATT recomputed;
-  the p-value is the share of permutations with an effect at least as large in absolute value.
+  the p-value is (1 + k)/(1 + B), k of the B permutations with an effect at least as large in
+  absolute value. Each permutation refits only the unit and year effects (``fixed_effects.py``).
+
+No function builds an N × N matrix: the bootstrap needs the G × G map from the cluster weights
+to the cluster scores, computed by applying the residual operator to one block of clusters at
+a time.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
-from indicators.effects.did import Imputation, Panel, fe_design, identified
+from indicators.effects.did import Imputation, Panel, absorbed, period_codes, untreated_fit
+from indicators.effects.fixed_effects import TwoWay
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+BLOCK_VALUES = 4_000_000
+"""Floats per block of intermediate results (bounds the memory of the bootstraps)."""
 
 
 def webb_weights(rng: np.random.Generator, reps: int, clusters: int) -> np.ndarray:
     return WEBB[rng.integers(0, 6, size=(reps, clusters))]
+
+
+def _members(unit: np.ndarray, G: int) -> sparse.csr_matrix:
+    """G × N: sums observations by cluster."""
+    return sparse.csr_matrix(
+        (np.ones(len(unit)), (unit, np.arange(len(unit)))), shape=(G, len(unit))
+    )
+
+
+def _cluster_blocks(unit: np.ndarray, G: int, values: np.ndarray):
+    """Blocks of clusters h0..h1 with the N × (h1 − h0) matrix holding ``values`` in the rows of
+    each cluster's column (the outcome restricted to one cluster at a time)."""
+    step = max(1, BLOCK_VALUES // max(len(unit), 1))
+    rows = np.arange(len(unit))
+    for h0 in range(0, G, step):
+        h1 = min(G, h0 + step)
+        inside = (unit >= h0) & (unit < h1)
+        Y = np.zeros((len(unit), h1 - h0))
+        Y[rows[inside], unit[inside] - h0] = values[inside]
+        yield h0, h1, Y
+
+
+def _replication_blocks(weights: np.ndarray):
+    step = max(1, BLOCK_VALUES // max(weights.shape[1], 1))
+    for b0 in range(0, len(weights), step):
+        yield weights[b0 : b0 + step]
+
+
+def restricted_residual(panel: Panel) -> np.ndarray:
+    """The outcome minus its weighted fit on unit and year effects alone (the null imposed)."""
+    period, reference = period_codes(panel)
+    fe = TwoWay(panel.unit, period, panel.weight, panel.n_units, reference)
+    return fe.residual(panel.y)
 
 
 def wild_cluster_bootstrap_p(
@@ -33,21 +76,25 @@ def wild_cluster_bootstrap_p(
     panel, y = estimate.panel, estimate.panel.y
     G = panel.n_units
     v = estimate.V[:, k]
-    members = np.eye(G)[panel.unit]  # N × G cluster indicator
-    scores_map = members.T @ (v[:, None] * estimate.R)  # G × N: cluster scores = scores_map @ y
-    X, w = fe_design(panel), panel.weight
-    fitted = X @ np.linalg.lstsq(np.sqrt(w)[:, None] * X, np.sqrt(w) * y, rcond=None)[0]
-    restricted = y - fitted
+    members = _members(panel.unit, G)
+    se = np.sqrt(G / (G - 1) * ((members @ (v * (estimate.R @ y))) ** 2).sum())
+    restricted = restricted_residual(panel)
     # The estimator maps the fitted unit-and-year part to exactly 0, so a replication with
-    # cluster weights w_g is linear in the weights: estimate = w @ c, scores = w @ D.T.
-    c = members.T @ (v * restricted)
-    D = (scores_map * restricted[None, :]) @ members
+    # cluster weights w_g is linear in the weights: estimate = w @ c, scores = w @ D.T, where
+    # column h of D holds the cluster scores of the restricted residual of cluster h alone.
+    c = members @ (v * restricted)
+    D = np.empty((G, G))
+    for h0, h1, Y in _cluster_blocks(panel.unit, G, restricted):
+        D[:, h0:h1] = members @ (v[:, None] * (estimate.R @ Y))
     weights = webb_weights(rng, reps, G)
-    shift = weights @ c
-    se_star = np.sqrt(G / (G - 1) * ((weights @ D.T) ** 2).sum(axis=1))
-    se = np.sqrt(G / (G - 1) * ((scores_map @ y) ** 2).sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.mean(np.abs(shift / se_star) >= abs(estimate.estimate[k] / se)))
+    observed = abs(estimate.estimate[k] / se)
+    exceed = 0
+    for block in _replication_blocks(weights):
+        shift = block @ c
+        se_star = np.sqrt(G / (G - 1) * ((block @ D.T) ** 2).sum(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exceed += int(np.sum(np.abs(shift / se_star) >= observed))
+    return (1 + exceed) / (1 + reps)
 
 
 def score_bootstrap_p(
@@ -70,11 +117,34 @@ def score_bootstrap_p(
 def att(panel: Panel) -> float:
     """The imputation ATT alone (for permutations): mean imputed effect of treated obs."""
     treated = panel.treated
-    X, w = fe_design(panel), panel.weight
-    root = np.sqrt(w[~treated])
-    theta = np.linalg.lstsq(root[:, None] * X[~treated], root * panel.y[~treated], rcond=None)[0]
-    effects = panel.y[treated] - X[treated] @ theta
-    return float(np.average(effects, weights=w[treated]))
+    fe, period = untreated_fit(panel)
+    alpha, lam = fe.fit(panel.y[~treated])
+    effects = panel.y[treated] - alpha[panel.unit[treated]] - lam[period[treated]]
+    return float(np.average(effects, weights=panel.weight[treated]))
+
+
+def _att_rows(
+    unit: np.ndarray,
+    period: np.ndarray,
+    first_of_stratum: np.ndarray,
+    weight: np.ndarray,
+    y: np.ndarray,
+    treated: np.ndarray,
+) -> float:
+    """``att`` of the rows given by codes (``first_of_stratum``: per period code of the full
+    panel, whether it starts a new stratum)."""
+    if not treated.any():
+        return float("nan")
+    _, unit = np.unique(unit, return_inverse=True)
+    present, period = np.unique(period, return_inverse=True)
+    starts = np.cumsum(first_of_stratum)[present]
+    reference = np.r_[True, np.diff(starts) != 0]
+    untreated = ~treated
+    fe = TwoWay(unit[untreated], period[untreated], weight[untreated], int(unit.max()) + 1,
+                reference)  # fmt: skip
+    alpha, lam = fe.fit(y[untreated])
+    effects = y[treated] - alpha[unit[treated]] - lam[period[treated]]
+    return float(np.average(effects, weights=weight[treated]))
 
 
 def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
@@ -82,13 +152,28 @@ def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
     observed = abs(att(panel))
     unit_start = np.full(panel.n_units, np.inf)
     unit_start[panel.unit] = panel.start
+    period, reference = period_codes(panel)
+    G, P = panel.n_units, len(reference)
+    unit, year, weight, y = panel.unit, panel.year, panel.weight, panel.y
     exceed = 0
     for _ in range(reps):
-        start = rng.permutation(unit_start)[panel.unit]
-        permuted = panel.with_start(start)
-        permuted = permuted.subset(identified(permuted))
-        exceed += abs(att(permuted)) >= observed - 1e-12
+        start = rng.permutation(unit_start)[unit]
+        treated = year >= start
+        untreated = ~treated
+        unit_ok = np.bincount(unit[untreated], minlength=G) > 0
+        period_ok = np.bincount(period[untreated], minlength=P) > 0
+        keep = untreated | (unit_ok[unit] & period_ok[period])
+        value = _att_rows(unit[keep], period[keep], reference, weight[keep], y[keep],
+                          treated[keep])  # fmt: skip
+        exceed += abs(value) >= observed - 1e-12
     return (1 + exceed) / (1 + reps)
+
+
+def wald_statistics(coef: np.ndarray, vcov: np.ndarray) -> np.ndarray:
+    """b' V⁺ b for stacks of coefficients and covariances, with the pseudo-inverse: a singular
+    covariance (few treated areas leave some lead without spread) tests the directions it has."""
+    inverse = np.linalg.pinv(vcov, rcond=1e-10, hermitian=True)
+    return np.einsum("...k,...kl,...l->...", coef, inverse, coef)
 
 
 def pretrend_bootstrap_p(panel: Panel, leads: int, reps: int, rng: np.random.Generator) -> float:
@@ -98,31 +183,49 @@ def pretrend_bootstrap_p(panel: Panel, leads: int, reps: int, rng: np.random.Gen
     before the start plus unit and year effects; the null (no pre-trend) is imposed by
     refitting without the dummies. With few treated areas the cluster-robust F test of the
     same statistic rejects far too often; the bootstrap does not rely on its distribution.
+    The lead coefficients come from the dummies with the unit and year effects partialled out
+    (Frisch–Waugh–Lovell), so no dummy design is built. The p-value is (1 + k)/(1 + reps).
     """
     sub = panel.subset(~panel.treated)
     event = sub.event_time
     times = [k for k in range(-leads, 0) if np.any(event == k)]
     if not times or sub.n_units < 3:
         return float("nan")
-    fe = fe_design(sub)
-    X = np.hstack([np.column_stack([(event == k).astype(float) for k in times]), fe])
-    w, y, G, k = sub.weight, sub.y, sub.n_units, len(times)
-    A = np.linalg.pinv(X.T @ (w[:, None] * X))
-    coef_map = (A @ (X.T * w))[:k]  # k × n: lead coefficients = coef_map @ y
-    residual_map = np.eye(len(y)) - X @ A @ (X.T * w)
-    members = np.eye(G)[sub.unit]
-    factor = G / (G - 1) * (len(y) - 1) / (len(y) - np.linalg.matrix_rank(X))
+    period, reference = period_codes(sub)
+    w, y, G, n = sub.weight, sub.y, sub.n_units, len(sub.y)
+    fe = TwoWay(sub.unit, period, w, G, reference)
+    dummies = np.column_stack([(event == k).astype(float) for k in times])
+    leads_within = fe.residual(dummies)
+    usable = absorbed(dummies, leads_within, w)  # a lead the unit effects absorb is dropped
+    if not usable.any():
+        return float("nan")
+    leads_within = leads_within[:, usable]
+    inverse = np.linalg.pinv(
+        leads_within.T @ (w[:, None] * leads_within), rcond=1e-10, hermitian=True
+    )
+    coef_map = inverse @ (leads_within * w[:, None]).T  # k × n: lead coefficients = coef_map @ y
+    rank = fe.rank + int(np.linalg.matrix_rank(leads_within))
+    factor = G / (G - 1) * (n - 1) / (n - rank)
+    members = _members(sub.unit, G)
 
     def wald(coef: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        vcov = factor * np.einsum("...gk,...gl->...kl", scores, scores)
-        return np.einsum("...k,...k->...", coef, np.linalg.solve(vcov, coef[..., None])[..., 0])
+        return wald_statistics(coef, factor * np.einsum("...gk,...gl->...kl", scores, scores))
 
-    e = residual_map @ y
-    observed = wald(coef_map @ y, members.T @ (coef_map * e[None, :]).T)
-    restricted = y - fe @ np.linalg.lstsq(np.sqrt(w)[:, None] * fe, np.sqrt(w) * y, rcond=None)[0]
-    by_cluster = (residual_map * restricted[None, :]) @ members  # n × G
-    per_cluster = np.einsum("ki,ih,ig->ghk", coef_map, by_cluster, members)  # G × G × k
+    restricted = fe.residual(y)
+    coef = coef_map @ y
+    e = restricted - leads_within @ coef
+    observed = wald(coef, members @ (coef_map * e[None, :]).T)
+    K = int(usable.sum())
+    per_cluster = np.empty((K, G, G))  # [k, g, h]: score of g when only cluster h moves
+    for h0, h1, Y in _cluster_blocks(sub.unit, G, restricted):
+        E = fe.residual(Y) - leads_within @ (coef_map @ Y)
+        for k in range(K):
+            per_cluster[k, :, h0:h1] = members @ (coef_map[k][:, None] * E)
     weights = webb_weights(rng, reps, G)
-    coef_star = weights @ (members.T @ (coef_map * restricted[None, :]).T)  # reps × k
-    scores_star = np.einsum("bh,ghk->bgk", weights, per_cluster)
-    return float(np.mean(wald(coef_star, scores_star) >= observed - 1e-12))
+    by_cluster = members @ (coef_map * restricted[None, :]).T  # G × k
+    exceed = 0
+    for block in _replication_blocks(weights):
+        coef_star = block @ by_cluster
+        scores_star = np.stack([block @ per_cluster[k].T for k in range(K)], axis=-1)
+        exceed += int(np.sum(wald(coef_star, scores_star) >= observed - 1e-12))
+    return (1 + exceed) / (1 + reps)
