@@ -1,5 +1,7 @@
 """One asset per delivered source: archive, check and stage new deliveries into DuckDB."""
 
+from collections.abc import Callable, Collection
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -9,8 +11,10 @@ from assets.keys import DELIVERIES, DELIVERY_TAG, POOL, staging_key
 from assets.metadata import materialized
 from assets.resources import DeliveryFolders, Warehouse
 from indicators.compute.catalogue import Catalogue
-from indicators.ingest.delivery import STATUS_REJECTED, delivered_files
+from indicators.display.summary import StepResult
+from indicators.ingest.delivery import DELIVERY_SUFFIXES, STATUS_REJECTED, delivered_files
 from indicators.ingest.landing import OutsideFolder, incoming_file
+from indicators.ingest.mapping import MappingError
 from indicators.store.loading import DeliveryMissing, load_deliveries
 from schemas.profile import ProfileError, load_profile
 from schemas.registry import SOURCES
@@ -61,32 +65,45 @@ def staging_asset(source: SourceSchema, catalogue: Catalogue) -> dg.AssetsDefini
         warehouse: Warehouse,
         folders: DeliveryFolders,
     ) -> dg.MaterializeResult:
-        try:
-            incoming = [
-                incoming_file(folders.incoming(source.name), name)
-                for name in config.eingangsdateien
-            ]
-            files = incoming or delivered_files(folders.source_dir(source.name))
-            profile = load_profile(Path(folders.data_dir), SOURCES)
-            with warehouse.connect() as con:
-                result = load_deliveries(
-                    con,
-                    source.name,
-                    files,
-                    folders.archive_path(),
-                    catalogue,
-                    context.run.run_id,
-                    rejected_dir=folders.rejected(source.name) if incoming else None,
-                    profile=profile,
-                    data_dir=Path(folders.data_dir),
-                )
-        except (OutsideFolder, DeliveryMissing, ProfileError) as exc:
-            raise dg.Failure(str(exc)) from exc
-        if result.status is not None:
-            flag_run(context, result.status)
-        return materialized(context, result)
+        load = partial(load_deliveries, source_name=source.name)
+        return load_source(context, config, warehouse, folders, source.name, load, catalogue)
 
     return _staging
+
+
+def load_source(
+    context: dg.AssetExecutionContext,
+    config: IngestionConfig,
+    warehouse: Warehouse,
+    folders: DeliveryFolders,
+    source: str,
+    load: Callable[..., StepResult],
+    catalogue: Catalogue,
+    suffixes: Collection[str] = DELIVERY_SUFFIXES,
+) -> dg.MaterializeResult:
+    """Load the files the run names in ``incoming/<source>/`` (or else every file of the
+    delivery folder) with ``load``; a missing file, a name outside the folder, an unusable
+    profile or mapping fails the run with its German message."""
+    try:
+        incoming = [incoming_file(folders.incoming(source), n) for n in config.eingangsdateien]
+        files = incoming or delivered_files(folders.source_dir(source), suffixes)
+        profile = load_profile(Path(folders.data_dir), SOURCES)
+        with warehouse.connect() as con:
+            result = load(
+                con,
+                files=files,
+                archive_dir=folders.archive_path(),
+                catalogue=catalogue,
+                run_id=context.run.run_id,
+                rejected_dir=folders.rejected(source) if incoming else None,
+                profile=profile,
+                data_dir=Path(folders.data_dir),
+            )
+    except (OutsideFolder, DeliveryMissing, ProfileError, MappingError) as exc:
+        raise dg.Failure(str(exc)) from exc
+    if result.status is not None:
+        flag_run(context, result.status)
+    return materialized(context, result)
 
 
 def flag_run(context: dg.AssetExecutionContext, status: str) -> None:

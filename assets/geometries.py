@@ -1,23 +1,15 @@
 """The optional source ``geometrien``: the finest areas' polygons and their dissolved parents."""
 
-from pathlib import Path
-
 import dagster as dg
 
-from assets.deliveries import IngestionConfig, flag_run
+from assets.deliveries import IngestionConfig, load_source
 from assets.keys import DELIVERIES, GEOMETRY_KEY, GEOMETRY_SOURCE, POOL, staging_key
-from assets.metadata import check_result, materialized
+from assets.metadata import check_result
 from assets.resources import DeliveryFolders, Warehouse
 from indicators.compute.catalogue import Catalogue
-from indicators.ingest.delivery import delivered_files
 from indicators.ingest.geometries import GEOMETRY_SUFFIXES
-from indicators.ingest.landing import OutsideFolder, incoming_file
-from indicators.ingest.mapping import MappingError
 from indicators.store.delivery_checks import run_findings
 from indicators.store.geometries import AREA_TOLERANCE_PERCENT, area_check, load_geometries
-from indicators.store.loading import DeliveryMissing
-from schemas.profile import ProfileError, load_profile
-from schemas.registry import SOURCES
 
 WARN = dg.AssetCheckSeverity.WARN
 
@@ -54,31 +46,10 @@ def geometry_asset(catalogue: Catalogue) -> dg.AssetsDefinition:
         warehouse: Warehouse,
         folders: DeliveryFolders,
     ) -> dg.MaterializeResult:
-        try:
-            incoming = [
-                incoming_file(folders.incoming(GEOMETRY_SOURCE), name)
-                for name in config.eingangsdateien
-            ]
-            files = incoming or delivered_files(
-                folders.source_dir(GEOMETRY_SOURCE), GEOMETRY_SUFFIXES
-            )
-            profile = load_profile(Path(folders.data_dir), SOURCES)
-            with warehouse.connect() as con:
-                result = load_geometries(
-                    con,
-                    files,
-                    folders.archive_path(),
-                    catalogue,
-                    context.run.run_id,
-                    rejected_dir=folders.rejected(GEOMETRY_SOURCE) if incoming else None,
-                    profile=profile,
-                    data_dir=Path(folders.data_dir),
-                )
-        except (OutsideFolder, DeliveryMissing, ProfileError, MappingError) as exc:
-            raise dg.Failure(str(exc)) from exc
-        if result.status is not None:
-            flag_run(context, result.status)
-        return materialized(context, result)
+        return load_source(
+            context, config, warehouse, folders, GEOMETRY_SOURCE, load_geometries, catalogue,
+            GEOMETRY_SUFFIXES,
+        )  # fmt: skip
 
     return _geometries
 

@@ -284,27 +284,31 @@ def status(warehouse: Path | None, per_source: int, run_count: int) -> None:
         show_runs(out, instance, run_count)
 
 
-@main.command()
-@option(
+published_option = option(
     "--published",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="DATEI",
-    help="Veröffentlichte Kopie des Warehouse, die exportiert wird (Standard: $KEKIZ_PUBLISHED "
+    help="Veröffentlichte Kopie des Warehouse, aus der gelesen wird (Standard: $KEKIZ_PUBLISHED "
     "oder warehouse/published/kekiz.duckdb).",
 )
-@option(
-    "--export-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="ORDNER",
-    help="Ordner für die Auswertungspakete (Standard: $KEKIZ_EXPORT_DIR oder exports/).",
-)
-@option(
+threshold_option = option(
     "--threshold",
     type=click.IntRange(min=MIN_THRESHOLD),
     metavar="ZAHL",
     help="Geheimhaltungsschwelle: Fallzahlen von 1 bis Schwelle − 1 werden gesperrt "
     f"(Standard: $KEKIZ_SUPPRESSION_THRESHOLD oder {DEFAULT_THRESHOLD}).",
 )
+
+
+@main.command()
+@published_option
+@option(
+    "--export-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="ORDNER",
+    help="Ordner für die Auswertungspakete (Standard: $KEKIZ_EXPORT_DIR oder exports/).",
+)
+@threshold_option
 def export(published: Path | None, export_dir: Path | None, threshold: int | None) -> None:
     """Das Auswertungspaket schreiben (als Dagster-Lauf).
 
@@ -360,26 +364,14 @@ def _export_with_progress(settings: Settings) -> bool:
 
 
 @main.command()
-@option(
-    "--published",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="DATEI",
-    help="Veröffentlichte Kopie des Warehouse (Standard: $KEKIZ_PUBLISHED oder "
-    "warehouse/published/kekiz.duckdb).",
-)
+@published_option
 @option(
     "--atlas-dir",
     type=click.Path(file_okay=False, path_type=Path),
     metavar="ORDNER",
-    help="Ordner für den Sozialatlas (Standard: $KEKIZ_ATLAS_DIR oder atlas/).",
+    help="Ordner für den Sozialatlas (Standard: $KEKIZ_ATLAS_DIR oder atlas/ neben dem Warehouse).",
 )
-@option(
-    "--threshold",
-    type=click.IntRange(min=MIN_THRESHOLD),
-    metavar="ZAHL",
-    help="Geheimhaltungsschwelle wie beim Export (Standard: $KEKIZ_SUPPRESSION_THRESHOLD "
-    f"oder {DEFAULT_THRESHOLD}).",
-)
+@threshold_option
 def atlas(published: Path | None, atlas_dir: Path | None, threshold: int | None) -> None:
     """Den Sozialatlas schreiben: statische Webseiten ohne Netzzugriff.
 
