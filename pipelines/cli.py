@@ -320,13 +320,18 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     settings = settings_from_env(
         published=published, export_dir=export_dir, suppression_threshold=threshold
     )
+    require_published(settings)
+    sys.exit(0 if _export_with_progress(settings) else 1)
+
+
+def require_published(settings: Settings) -> None:
+    """Exit 2 with a German message when there is no published copy to read."""
     if not settings.published.is_file():
         console.print(
             f"[red]Keine veröffentlichte Kopie gefunden:[/red] {shown(settings.published)} – "
             "zuerst `kekiz run` ausführen."
         )
         sys.exit(2)
-    sys.exit(0 if _export_with_progress(settings) else 1)
 
 
 def _export_with_progress(settings: Settings) -> bool:
@@ -385,12 +390,7 @@ def atlas(published: Path | None, atlas_dir: Path | None, threshold: int | None)
     settings = settings_from_env(
         published=published, atlas_dir=atlas_dir, suppression_threshold=threshold
     )
-    if not settings.published.is_file():
-        console.print(
-            f"[red]Keine veröffentlichte Kopie gefunden:[/red] {shown(settings.published)} – "
-            "zuerst `kekiz run` ausführen."
-        )
-        sys.exit(2)
+    require_published(settings)
     sys.exit(0 if _atlas_with_progress(settings) else 1)
 
 
