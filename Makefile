@@ -47,7 +47,8 @@ land-sample: install  ## export packages of 18 synthetic municipalities (city pi
 	  $(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18 && \
 	  echo "$(PACKAGE_FORMAT)" > $(LAND_SAMPLE)/.fertig; }
 
-land: land-sample  ## the state-level evaluation on those packages: intake, partitions, comparison marts, Land report under land/
+land: land-sample  ## the state-level evaluation on those packages (with synthetic outlines for its maps): intake, partitions, comparison marts, Land report under land/
+	@test -f land/umrisse.geojson || $(UV) run python -m raw_data.generate_land --count 18 --umrisse land/umrisse.geojson
 	$(UV) run kekiz land import $(LAND_SAMPLE)/*/
 
 sample: install  ## regenerate the synthetic sample deliveries under raw_data/sample/

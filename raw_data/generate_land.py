@@ -26,12 +26,13 @@ municipality with its own temporary warehouse and archive; fewer bootstrap and p
 draws for the measure effects than in production), so every package is a real export. Several
 municipalities run at once in a process pool.
 
-With ``--umrisse FILE`` it also writes synthetic outlines of the planned municipalities for
-the maps of the Land report (``write_outlines``): a seeded Voronoi tessellation of an
-NRW-like extent in ETRS89 / UTM 32N (EPSG:25832), one polygon per municipality with the
-properties ``ags`` and ``name``, as GeoJSON; put it into the Land folder as ``umrisse.geojson``.
+With ``--umrisse FILE`` it writes synthetic outlines of the planned municipalities for the
+maps of the Land report (``write_outlines``; without ``--out`` nothing else): a seeded Voronoi
+tessellation of an NRW-like extent in ETRS89 / UTM 32N (EPSG:25832), one polygon per
+municipality with the properties ``ags`` and ``name``, as GeoJSON; put it into the Land folder
+as ``umrisse.geojson``.
 
-Run: ``uv run python -m raw_data.generate_land --out DIR [--count N] [--workers N]
+Run: ``uv run python -m raw_data.generate_land [--out DIR] [--count N] [--workers N]
 [--umrisse FILE]``.
 """
 
@@ -422,14 +423,17 @@ def write_outlines(plans: list[Plan], path: Path) -> Path:
 
 def _cli(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument("--out", type=Path, help="output directory of the packages")
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help="municipalities")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="parallel runs")
-    parser.add_argument("--umrisse", type=Path, help="also write synthetic outlines (GeoJSON)")
+    parser.add_argument("--umrisse", type=Path, help="write synthetic outlines (GeoJSON)")
     args = parser.parse_args(argv)
+    if args.out is None and args.umrisse is None:
+        parser.error("--out or --umrisse (or both) is required")
     if args.umrisse:
         print(f"Umrisse: {write_outlines(plan(args.count), args.umrisse)}")
-    generate_packages(args.out, args.count, args.workers)
+    if args.out:
+        generate_packages(args.out, args.count, args.workers)
 
 
 if __name__ == "__main__":
