@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from indicators.display.german import whole
@@ -179,6 +178,10 @@ def _estimate_effect(
         row = {**base, **counts, "bewertung": evidence.NOT_ESTIMABLE, "begruendung": reason}
         return LinkEstimate(row, [], pd.DataFrame(columns=TOTAL_COLUMNS),
                             pd.DataFrame(columns=AREA_COLUMNS))  # fmt: skip
+
+    # scipy.stats takes a second to import: imported here, a run that estimates nothing (a
+    # load job, or every pair reused) and the Dagster definitions start without it
+    from scipy import stats
 
     rng = np.random.default_rng(options.seed)
     imp = imputation(panel)
