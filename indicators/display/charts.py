@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import textwrap
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 PNG_METADATA = {"Software": None}
 """No matplotlib version in the PNG, so equal charts give equal bytes across upgrades."""
@@ -23,10 +23,22 @@ EVENT_STUDY_CAPTION = (
 )
 
 
+def pyplot():
+    """``matplotlib.pyplot`` with the file-only backend, imported at the first chart: importing
+    it takes most of a second, which the Dagster definitions and every job that draws nothing
+    (a load) would otherwise pay at start-up."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def data_uri(fig: plt.Figure) -> str:
     """The figure as a base64 PNG data URI, cropped to what is drawn (closes the figure)."""
     uri = png_uri(fig, tight=True)
-    plt.close(fig)
+    pyplot().close(fig)
     return uri
 
 
@@ -52,7 +64,7 @@ def bytes_uri(png: bytes) -> str:
 def trend_chart(series: pd.DataFrame, title: str) -> str:
     """Lines with 95 % bands; ``series`` has columns label, jahr, wert, ki_unten, ki_oben and
     teilerhebung (partial surveys are drawn as open circles and left out of the line)."""
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 4.8))
+    fig, ax = pyplot().subplots(figsize=(WIDTH_INCHES, 4.8))
     for label, rows in series.groupby("label", sort=False):
         rows = rows.sort_values("jahr")
         full = rows["wert"].where(~rows["teilerhebung"])
@@ -78,7 +90,7 @@ def trend_chart(series: pd.DataFrame, title: str) -> str:
 
 def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
     """Effects by years since start with 95 % intervals; placebo years in grey."""
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 4.8))
+    fig, ax = pyplot().subplots(figsize=(WIDTH_INCHES, 4.8))
     for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
         ax.errorbar(
             rows["jahre_seit_start"],

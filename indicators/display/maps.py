@@ -15,16 +15,18 @@ import textwrap
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.colors import to_hex
-from matplotlib.patches import PathPatch, Rectangle
-from matplotlib.path import Path
 
-from indicators.display.charts import bytes_uri, png_bytes
+from indicators.display.charts import bytes_uri, png_bytes, pyplot
+
+if TYPE_CHECKING:  # matplotlib is imported where a map is drawn (see ``charts.pyplot``)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    from matplotlib.path import Path
 from indicators.display.german import decimal
 
 CLASSES = 5
@@ -130,7 +132,9 @@ def _widths(edges: Sequence[float]) -> tuple[float, ...]:
 
 def class_colours(count: int) -> list[str]:
     """``count`` colours of the sequential map, light to dark."""
-    cmap = plt.get_cmap(COLOUR_MAP)
+    from matplotlib.colors import to_hex
+
+    cmap = pyplot().get_cmap(COLOUR_MAP)
     if count <= 1:
         return [to_hex(cmap(0.55))]
     return [to_hex(cmap(x)) for x in np.linspace(0.12, 0.9, count)]
@@ -175,6 +179,8 @@ def wide_interval_note(
 def _path(geometry) -> Path:
     """A matplotlib path of a (Multi)Polygon, holes included (exterior counter-clockwise,
     holes clockwise, so any fill rule leaves them open)."""
+    from matplotlib.path import Path
+
     paths = []
     for polygon in getattr(geometry, "geoms", [geometry]):
         polygon = shapely.geometry.polygon.orient(polygon, 1.0)
@@ -216,6 +222,9 @@ def choropleth_figure(
     bottom = 0.25 + 0.18 * len(lines)
     top = 0.45
     width, height = map_width + LEGEND_INCHES + 0.3, map_height + bottom + top
+    from matplotlib.patches import PathPatch
+
+    plt = pyplot()
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0.15 / width, bottom / height, map_width / width, map_height / height))
     ax.set_xlim(x0, x1)
@@ -286,6 +295,8 @@ def choropleth_figure(
 
 
 def _swatch(label: str, count: int, **style) -> Rectangle:
+    from matplotlib.patches import Rectangle
+
     return Rectangle((0, 0), 1, 1, edgecolor=EDGE, linewidth=0.5, label=f"{label}  ({count})",
                      **style)  # fmt: skip
 
@@ -302,6 +313,8 @@ def _north_arrow(ax: plt.Axes) -> None:
 
 def _scale_bar(ax: plt.Axes, x0: float, y0: float, x1: float, y1: float) -> None:
     """Two halves, black and white, of a round length in km at the lower left."""
+    from matplotlib.patches import Rectangle
+
     km = scale_length(x1 - x0)
     length = km * 1000
     left, base = x0 + 0.03 * (x1 - x0), y0 + 0.06 * (y1 - y0)
@@ -321,7 +334,7 @@ def choropleth(shapes: pd.DataFrame, values: pd.Series, **kwargs) -> bytes:
     try:
         return png_bytes(fig, tight=False)
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def choropleth_uri(shapes: pd.DataFrame, values: pd.Series, **kwargs) -> str:

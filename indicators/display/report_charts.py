@@ -4,11 +4,14 @@ measure marked, areas with their intervals against the municipality's value, the
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from typing import TYPE_CHECKING
 
-from indicators.display.charts import data_uri
+import pandas as pd
+
+from indicators.display.charts import data_uri, pyplot
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 ABOVE = "deutlich über dem Gesamtwert"
 BELOW = "deutlich unter dem Gesamtwert"
@@ -16,15 +19,22 @@ NEAR = "nicht deutlich verschieden"
 GROUP_COLOURS = {ABOVE: "tab:red", BELOW: "tab:blue", NEAR: "grey"}
 HEADROOM = 1.1
 """The axis ends 10 % above the highest value or interval bound shown."""
-DECIMAL_COMMA = FuncFormatter(lambda value, _: f"{value:g}".replace(".", ","))
-"""Tick labels with a decimal comma (matplotlib draws the minus sign itself)."""
+
+
+def decimal_comma(value: float, _position: int) -> str:
+    """Tick labels with a decimal comma (matplotlib draws the minus sign itself); an axis
+    given this function wraps it in a ``FuncFormatter``."""
+    return f"{value:g}".replace(".", ",")
+
+
+DECIMAL_COMMA = decimal_comma
 
 
 def rate_chart(series: pd.DataFrame, title: str, unit: str, start: int | None = None) -> str:
     """Lines with 95 % bands on a y-axis from 0; ``series`` has columns label, jahr, wert,
     ki_unten, ki_oben and teilerhebung (partial surveys are open circles, not on the line).
     ``start`` draws a labelled vertical line at a measure's first year."""
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = pyplot().subplots(figsize=(7, 2.8))
     for label, rows in series.groupby("label", sort=False):
         rows = rows.sort_values("jahr")
         partial = rows["teilerhebung"].astype(bool)
@@ -55,7 +65,7 @@ def ranking_chart(rows: pd.DataFrame, city_value: float, title: str, unit: str) 
     NEAR), the municipality's value as a vertical line; ``rows``: gebiet_name, wert, ki_unten,
     ki_oben, gruppe."""
     rows = rows.sort_values("wert")
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.14 * len(rows)))
+    fig, ax = pyplot().subplots(figsize=(7, 1.2 + 0.14 * len(rows)))
     positions = range(len(rows))
     for group, colour in GROUP_COLOURS.items():
         part = rows["gruppe"] == group
@@ -82,7 +92,7 @@ def sozialindex_chart(index: pd.DataFrame, title: str) -> str:
     """Status index per area as horizontal bars around 0 (positive = more burdened);
     ``index``: gebiet_name, statusindex."""
     index = index.sort_values("statusindex")
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.14 * len(index)))
+    fig, ax = pyplot().subplots(figsize=(7, 1.2 + 0.14 * len(index)))
     colours = ["tab:red" if v > 0 else "tab:blue" for v in index["statusindex"]]
     ax.barh(index["gebiet_name"], index["statusindex"], color=colours)
     ax.axvline(0, color="black", linewidth=0.8)

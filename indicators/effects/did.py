@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, sparse, stats
+from scipy import linalg, sparse
 
 from indicators.effects.fixed_effects import TwoWay, components
 
@@ -339,6 +339,8 @@ def pretrend(panel: Panel, leads: int = 3) -> Pretrend:
     if k == 0:
         return Pretrend(times, b, np.sqrt(np.diag(V)), float("nan"), fit.df)
     wald = float(b[ok] @ np.linalg.pinv(V[np.ix_(ok, ok)], hermitian=True) @ b[ok]) / k
+    from scipy import stats  # here only: see ``estimation._estimate_effect``
+
     p = float(stats.f.sf(wald, k, fit.df))
     return Pretrend(times, b, np.sqrt(np.diag(V)), p, fit.df)
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from indicators.display.german import whole
 from indicators.effects import evidence
+from indicators.effects.cache import estimate_key
 from indicators.effects.did import (
     Panel,
     identified,
@@ -90,6 +91,10 @@ class EffectTables:
     """Per measure × outcome × estimate: ``LINK`` + ``sufficient.TOTAL_COLUMNS``."""
     areas: pd.DataFrame
     """Per measure × outcome × estimate × area: ``LINK`` + ``sufficient.AREA_COLUMNS``."""
+    estimates: dict[str, LinkEstimate] = field(default_factory=dict)
+    """Every estimate of this run by its key (``cache.estimate_key``), to be stored for reuse."""
+    reused: int = 0
+    """How many of them were taken from the stored estimates instead of estimated."""
 
 
 def build_panel(
@@ -174,6 +179,10 @@ def _estimate_effect(
         return LinkEstimate(row, [], pd.DataFrame(columns=TOTAL_COLUMNS),
                             pd.DataFrame(columns=AREA_COLUMNS))  # fmt: skip
 
+    # scipy.stats takes a second to import: imported here, a run that estimates nothing (a
+    # load job, or every pair reused) and the Dagster definitions start without it
+    from scipy import stats
+
     rng = np.random.default_rng(options.seed)
     imp = imputation(panel)
     left_out, left_out_totals = leave_one_out(panel, imp.names)
@@ -252,21 +261,31 @@ def measure_effects(
     outcomes: pd.DataFrame,
     umsetzung: pd.DataFrame,
     options: EffectOptions = EffectOptions(),
+    stored: Mapping[str, LinkEstimate] | None = None,
 ) -> EffectTables:
     """Effect table (one row per link), event-study table and pooling statistics for every
     measure × outcome.
 
     ``outcomes``: quarter rows of the indicator values (gebiet_id, jahr, indikator_id, wert,
-    nenner, teilerhebung).
+    nenner, teilerhebung). ``stored``: estimates of earlier runs by key; a pair whose key is
+    among them is taken from there instead of estimated again (the key covers every input, the
+    options with the seed, and the estimator code: ``cache.estimate_key``).
     """
+    stored = stored or {}
     adoption = adoption_years(umsetzung)
     rows, courses, totals, areas = [], [], [], []
+    estimates, reused = {}, 0
     for _, link in links.sort_values(LINK).iterrows():
         starts = adoption[adoption["massnahme_id"] == link["massnahme_id"]].set_index("gebiet_id")[
             "beginn"
         ]
         outcome = outcomes[outcomes["indikator_id"] == link["indikator_id"]]
-        result = estimate_effect(link, outcome, starts, options)
+        key = estimate_key(link, outcome, starts, options)
+        if key in stored:
+            result, reused = stored[key], reused + 1
+        else:
+            result = estimate_effect(link, outcome, starts, options)
+        estimates[key] = result
         rows.append(result.row)
         courses.extend(result.course)
         keys = {"massnahme_id": link["massnahme_id"], "indikator_id": link["indikator_id"]}
@@ -277,6 +296,8 @@ def measure_effects(
         pd.DataFrame(courses, columns=COURSE_COLUMNS),
         _stacked(totals, TOTAL_COLUMNS),
         _stacked(areas, AREA_COLUMNS),
+        estimates,
+        reused,
     )
 
 

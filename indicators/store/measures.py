@@ -3,6 +3,8 @@ register and the indicator facts, written to ``core.massnahmen_*`` in one transa
 
 from __future__ import annotations
 
+import pickle
+
 import duckdb
 import pandas as pd
 
@@ -11,7 +13,12 @@ from indicators.display.charts import EVENT_STUDY_CAPTION, event_study_chart
 from indicators.display.german import MISSING, decimal, p_value
 from indicators.display.summary import Chart, StepResult, full_listing
 from indicators.effects.costs import load_follow_up_costs, measure_costs
-from indicators.effects.estimation import EffectOptions, adoption_years, measure_effects
+from indicators.effects.estimation import (
+    EffectOptions,
+    LinkEstimate,
+    adoption_years,
+    measure_effects,
+)
 from indicators.effects.evidence import NOT_ESTIMABLE
 from indicators.effects.reach import measure_output, quarter_inputs
 from indicators.store.connection import replace_tables
@@ -63,7 +70,7 @@ def write_measure_effects(
     links = con.sql("SELECT * FROM staging.massnahmen_wirkindikatoren").df()
     outcomes = con.sql(QUARTER_VALUES).df()
     umsetzung = con.sql("SELECT * FROM staging.massnahmen_umsetzung").df()
-    tables = measure_effects(links, outcomes, umsetzung, options)
+    tables = measure_effects(links, outcomes, umsetzung, options, stored_estimates(con))
     effects, course = tables.effects, tables.course
     replace_tables(
         con,
@@ -72,6 +79,7 @@ def write_measure_effects(
             "core.massnahmen_wirkung_verlauf": course,
             "core.massnahmen_wirkung_summen": tables.totals,
             "core.massnahmen_wirkung_gebiete": tables.areas,
+            CACHE_TABLE: _cache_rows(tables.estimates),
         },
     )
     grades = effects["bewertung"]
@@ -80,12 +88,44 @@ def write_measure_effects(
         {
             "dagster/row_count": len(effects),
             "gewichtung": options.weighting,
+            "paare_wiederverwendet": tables.reused,
+            "paare_neu_berechnet": len(tables.estimates) - tables.reused,
             "ergebnisse": full_listing(_headline(effects, names)),
             **{f"bewertung_{grade}": int((grades == grade).sum()) for grade in grades.unique()},
             **_event_study_charts(effects, course, names),
         },
         _register_missing(con),
     )
+
+
+CACHE_TABLE = "meta.wirkung_cache"
+"""The estimates of the last run by key, replaced in the transaction that writes the effects:
+if the step fails, the warehouse keeps the effects and the estimates they came from."""
+
+
+def stored_estimates(con: duckdb.DuckDBPyConnection) -> dict[str, LinkEstimate]:
+    """The estimates of the last run by key; one that no longer unpickles is left out (the
+    key holds the hash of the estimator code, so such an entry would not match anyway)."""
+    stored = {}
+    for key, blob in con.execute(f"SELECT schluessel, ergebnis FROM {CACHE_TABLE}").fetchall():
+        try:
+            stored[key] = pickle.loads(blob)
+        except Exception:  # an unreadable entry is only a miss
+            continue
+    return stored
+
+
+def _cache_rows(estimates: dict[str, LinkEstimate]) -> pd.DataFrame:
+    rows = [
+        {
+            "schluessel": key,
+            "massnahme_id": estimate.row["massnahme_id"],
+            "indikator_id": estimate.row["indikator_id"],
+            "ergebnis": pickle.dumps(estimate, protocol=pickle.HIGHEST_PROTOCOL),
+        }
+        for key, estimate in estimates.items()
+    ]
+    return pd.DataFrame(rows, columns=["schluessel", "massnahme_id", "indikator_id", "ergebnis"])
 
 
 def _names(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, str]:

@@ -15,3 +15,12 @@ CREATE TABLE IF NOT EXISTS meta.kommune (
     quellen    VARCHAR[],
     stichtage  VARCHAR
 );
+
+-- Effect estimates of the last run by the hash of their inputs, options and estimator code:
+-- an unchanged measure × outcome is read back instead of estimated again.
+CREATE TABLE IF NOT EXISTS meta.wirkung_cache (
+    schluessel    VARCHAR PRIMARY KEY,
+    massnahme_id  VARCHAR NOT NULL,
+    indikator_id  VARCHAR NOT NULL,
+    ergebnis      BLOB NOT NULL
+);
