@@ -78,11 +78,12 @@ def test_deliveries_of_the_old_warehouse_are_kept_and_not_loaded_again(upgraded)
         before[keys].sort_values(keys, ignore_index=True),
     )
     assert result.run_id not in set(kept["run_id"])
-    # since the old warehouse was written, the sample's register names the measure types: that
-    # one file is new to it and loaded in this run
-    new = after[~after["sha256"].isin(before["sha256"])]
+    # since the old warehouse was written, the sample's register names the measure types and
+    # the sample delivers its area polygons: these two files are new to it, loaded in this run
+    new = after[~after["sha256"].isin(before["sha256"])].sort_values("source")
     assert new[["source", "file_name", "run_id"]].values.tolist() == [
-        ["massnahmen", "massnahmen.csv", result.run_id]
+        ["geometrien", "sozialquartiere.geojson", result.run_id],
+        ["massnahmen", "massnahmen.csv", result.run_id],
     ]
 
 
