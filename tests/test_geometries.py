@@ -357,6 +357,26 @@ def test_empty_file_is_refused(wh):
     rejected_but_recorded(wh, path, ["leer", "keine Objekte"])
 
 
+def test_geopackage_with_two_layers_reads_the_first_and_names_the_others(wh):
+    """Only the first layer is read (as documented); the areas of the second are not lost
+    without a word: the warning names every layer."""
+    path = wh.data / "geometrien" / "quartiere.gpkg"
+    path.parent.mkdir(parents=True)
+    shapes = grid()
+    for layer, ids in (("nord", ["1101", "1102"]), ("sued", ["2101", "2102"])):
+        wkb = np.array([shapely.to_wkb(shapes[i]) for i in ids], dtype=object)
+        pyogrio.raw.write(
+            path, wkb, [np.array(ids, dtype=object)], ["Gebietsschlüssel"],
+            geometry_type="Polygon", crs="EPSG:25832", driver="GPKG", layer=layer,
+            append=layer == "sued",
+        )  # fmt: skip
+    result = wh.load(path)
+    assert [r[0] for r in wh.rows() if r[1] == "Sozialquartier"] == ["1101", "1102"]
+    [note] = [w for w in result.warnings if "Ebenen (Layer)" in w]
+    assert "2 Ebenen (Layer) mit Geometrien (nord, sued)" in note and "nur die erste (nord)" in note
+    assert note.split(": ", 1)[1] in wh.delivery(path.name)[4]
+
+
 def test_file_without_id_column_is_refused(wh):
     path = write_layer(wh.data.parent / "ohne" / "q.geojson", features(grid()), id_title="FID")
     rejected_but_recorded(wh, path, ["keine Spalte für den Gebietsschlüssel", "FID"])

@@ -216,14 +216,16 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
     """Read every feature, project it to the stored CRS and check it on its own (type,
     validity, id present). Raises GeometryRejected when the file cannot be used at all."""
     source = dataset_path(path)
+    unreadable = "die Datei lässt sich nicht als GeoJSON, GeoPackage oder Shapefile lesen"
     try:
-        info = pyogrio.read_info(source)
-        meta, _, wkb, values = pyogrio.raw.read(source)
+        layers = _layers(source)
+        info = pyogrio.read_info(source, layer=layers[0] if layers else None)
     except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
-        raise _reject(
-            path,
-            f"die Datei lässt sich nicht als GeoJSON, GeoPackage oder Shapefile lesen ({exc}).",
-        ) from exc
+        raise _reject(path, f"{unreadable} ({exc}).") from exc
+    try:
+        meta, _, wkb, values = pyogrio.raw.read(source, layer=info["layer_name"])
+    except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
+        raise _reject(path, f"{unreadable} ({exc}).") from exc
     if wkb is None or len(wkb) == 0:
         raise _reject(path, "die Datei ist leer: sie enthält keine Objekte (keine Gebiete).")
     columns = list(meta["fields"])
@@ -255,6 +257,12 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
     ids = values[found[ID_FIELD]]
     names = values[found[NAME_FIELD]] if NAME_FIELD in found else [None] * len(geoms)
     result = GeometryFile(path, target, crs.to_string(), mapping.title_of(ID_FIELD))
+    if len(layers) > 1:
+        result.notes.append(
+            f"die Datei enthält {len(layers)} Ebenen (Layer) mit Geometrien "
+            f"({', '.join(layers)}); gelesen wurde nur die erste ({layers[0]}) – Gebiete in "
+            "den anderen Ebenen sind nicht übernommen; bitte alle Gebiete in einer Ebene liefern"
+        )
     for number, (gid, name, geometry) in enumerate(zip(ids, names, geoms, strict=True), 1):
         feature = Feature(
             number,
@@ -265,6 +273,11 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
         _check_shape(feature, geometry, result.id_title)
         result.features.append(feature)
     return result
+
+
+def _layers(source: str) -> list[str]:
+    """The layers with geometries (a GeoPackage can hold several), in the file's order."""
+    return [str(name) for name, kind in pyogrio.list_layers(source) if kind is not None]
 
 
 def _check_shape(feature: Feature, geometry: shapely.Geometry | None, id_title: str) -> None:
