@@ -377,6 +377,18 @@ def test_geopackage_with_two_layers_reads_the_first_and_names_the_others(wh):
     assert note.split(": ", 1)[1] in wh.delivery(path.name)[4]
 
 
+def test_a_spreadsheet_renamed_to_geojson_is_refused_as_such(wh):
+    openpyxl = pytest.importorskip("openpyxl")
+    path = wh.data.parent / "tabelle" / "quartiere.geojson"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    book.active.append(["Gebietsschlüssel", "Fläche"])
+    book.active.append(["1101", 1.0])
+    book.save(path)
+    message = rejected_but_recorded(wh, path, ["im Format XLSX", "GeoJSON, GeoPackage"])
+    assert "leer" not in message
+
+
 def test_file_without_id_column_is_refused(wh):
     path = write_layer(wh.data.parent / "ohne" / "q.geojson", features(grid()), id_title="FID")
     rejected_but_recorded(wh, path, ["keine Spalte für den Gebietsschlüssel", "FID"])

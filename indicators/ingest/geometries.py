@@ -45,6 +45,8 @@ AREA_OF_USE_MARGIN = 2.0
 """Degrees around a CRS's area of use that still count as inside (border municipalities)."""
 POLYGONS = ("Polygon", "MultiPolygon")
 DBF_NAME_BYTES = 10
+DRIVERS = {"GeoJSON": "GeoJSON", "GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile"}
+"""The GDAL drivers of the delivered formats, with their German names."""
 ID_FIELD = "gebiet_id"
 NAME_FIELD = "gebiet_name"
 
@@ -222,6 +224,14 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
         info = pyogrio.read_info(source, layer=layers[0] if layers else None)
     except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
         raise _reject(path, f"{unreadable} ({exc}).") from exc
+    if info.get("driver") not in DRIVERS:
+        raise _reject(
+            path,
+            f"{unreadable}: sie ist eine Datei im Format {info.get('driver')}, nicht "
+            f"{', '.join(DRIVERS.values())} (z. B. eine umbenannte Tabelle). Bitte die "
+            "Gebietsgrenzen aus dem GIS als GeoJSON, GeoPackage oder gezipptes Shapefile "
+            "exportieren.",
+        )
     try:
         meta, _, wkb, values = pyogrio.raw.read(source, layer=info["layer_name"])
     except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
