@@ -350,6 +350,17 @@ def test_shapefile_without_prj_is_refused(wh):
     rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
 
 
+def test_zip_with_paths_leaving_the_archive_is_refused(wh):
+    path = zipped_shapefile(wh.data.parent / "pfad", "quartiere", features(grid()))
+    with zipfile.ZipFile(path) as archive:
+        parts = [(name, archive.read(name)) for name in archive.namelist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts:
+            archive.writestr(f"../../etc/{name}", content)
+    message = rejected_but_recorded(wh, path, ["Pfade außerhalb des Archivs", "../../etc/"])
+    assert "does not exist" not in message
+
+
 def test_empty_file_is_refused(wh):
     path = wh.data.parent / "leer" / "leer.geojson"
     path.parent.mkdir()

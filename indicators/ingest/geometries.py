@@ -23,6 +23,7 @@ or 25833); projected metric coordinates stay in their CRS.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,13 @@ def dataset_path(path: Path) -> str:
             names = [n for n in archive.namelist() if not n.endswith("/")]
     except (zipfile.BadZipFile, OSError) as exc:
         raise _reject(path, f"die ZIP-Datei lässt sich nicht öffnen ({exc}).") from exc
+    unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", n)]
+    if unsafe:
+        raise _reject(
+            path,
+            f"die ZIP-Datei enthält Pfade außerhalb des Archivs ({', '.join(unsafe[:3])}); "
+            "bitte die Teildateien des Shapefiles ohne Ordnerangaben wie '..' zippen.",
+        )
     shapes = [n for n in names if n.lower().endswith(".shp")]
     if len(shapes) != 1:
         found = "keine" if not shapes else f"{len(shapes)} ({', '.join(shapes)})"
