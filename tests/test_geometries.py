@@ -361,6 +361,16 @@ def test_zip_with_paths_leaving_the_archive_is_refused(wh):
     assert "does not exist" not in message
 
 
+def test_an_absurd_coordinate_is_named_readably(wh):
+    shapes = grid()
+    shapes["1101"] = shapely.Polygon(
+        [(350_000, 5_708_000), (1e300, 5_708_000), (350_000, 5_709_000)]
+    )
+    path = write_layer(wh.data.parent / "riesig" / "quartiere.geojson", features(shapes))
+    message = rejected_but_recorded(wh, path, ["x 350.000 bis 1,0e+300", "y 5.707.000 bis"])
+    assert len(message) < 600
+
+
 def test_empty_file_is_refused(wh):
     path = wh.data.parent / "leer" / "leer.geojson"
     path.parent.mkdir()

@@ -206,7 +206,11 @@ def _dbf_name(title: str) -> str:
 
 
 def _de(value: float) -> str:
-    """A coordinate in German notation: 350.123 or 7,21."""
+    """A coordinate in German notation: 350.123 or 7,21; an absurd one as 1,0e+300."""
+    if not np.isfinite(value):
+        return "unendlich" if np.isinf(value) else "keine Zahl"
+    if abs(value) >= 1e12:
+        return f"{value:.1e}".replace(".", ",")
     if abs(value) >= 1000:
         return f"{value:,.0f}".replace(",", ".")
     return f"{value:.2f}".replace(".", ",")
