@@ -134,6 +134,49 @@ def test_the_value_tables_show_the_exports_cells(atlas):
                     assert td == expected, (path.name, area, year)
 
 
+def test_map_titles_and_trend_points_show_only_the_exports_cells(atlas):
+    """The texts a reader sees on hovering: each map area's title (preselected year) and each
+    point of the city's trend, against the package; a suppressed cell shows no number and
+    a suppressed city year has no point."""
+    folder, package = atlas
+    exported = export_values(package)
+    areas = pd.read_csv(package / "gebiete.csv", dtype={"gebiet_id": str})
+    names = dict(zip(areas["gebiet_id"], areas["gebiet_name"], strict=True))
+    city = areas["gebiet_id"].iloc[0]
+    titled = re.compile(r'data-gebiet="([^"]+)" fill="[^"]+"><title>([^<]*)</title>')
+    point = re.compile(r'<circle class="punkt"[^>]*><title>(\d{4}): ([^<]*)</title>')
+    seen = {"gesperrt": 0, "wert": 0, "punkt": 0}
+    for path in sorted((folder / "indikatoren").glob("*.html")):
+        page = path.read_text()
+        data = json.loads(DATA_BLOCK.search(page).group(1))
+        ind, unit = data["indikator"], data["einheit"]
+        year = int(re.search(r'<option value="(\d{4})" selected>', page).group(1))
+        for area, title in titled.findall(page):
+            row = exported.loc[(ind, area, year)]
+            prefix = f"{names[area]}: "
+            assert title.startswith(prefix), (ind, area, title)
+            text = title[len(prefix) :]
+            if row["gesperrt"]:
+                seen["gesperrt"] += 1
+                assert text == "gesperrt", (ind, area, title)
+            elif pd.isna(row["wert"]):
+                assert text == "–", (ind, area, title)
+            else:
+                seen["wert"] += 1
+                expected = f"{decimal(row['wert'])}\u00a0{unit}"
+                if not pd.isna(row["ki_unten"]):
+                    expected += f" ({decimal(row['ki_unten'])}–{decimal(row['ki_oben'])})"
+                assert text == expected, (ind, area, title)
+        for point_year, text in point.findall(page):
+            row = exported.loc[(ind, city, int(point_year))]
+            seen["punkt"] += 1
+            assert not row["gesperrt"] and not pd.isna(row["wert"]), (ind, point_year)
+            assert text.startswith(f"{decimal(row['wert'])} "), (ind, point_year, text)
+            if not pd.isna(row["ki_unten"]):
+                assert f"{decimal(row['ki_unten'])}–{decimal(row['ki_oben'])}" in text
+    assert seen["gesperrt"] > 0 and seen["wert"] > 100 and seen["punkt"] > 100, seen
+
+
 def test_nothing_is_loaded_from_the_network(atlas):
     folder, _ = atlas
     for path in folder.rglob("*"):

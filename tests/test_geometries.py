@@ -350,11 +350,64 @@ def test_shapefile_without_prj_is_refused(wh):
     rejected_but_recorded(wh, path, ["ohne .prj-Datei ist das Koordinatensystem unbekannt"])
 
 
+def test_zip_with_paths_leaving_the_archive_is_refused(wh):
+    path = zipped_shapefile(wh.data.parent / "pfad", "quartiere", features(grid()))
+    with zipfile.ZipFile(path) as archive:
+        parts = [(name, archive.read(name)) for name in archive.namelist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts:
+            archive.writestr(f"../../etc/{name}", content)
+    message = rejected_but_recorded(wh, path, ["Pfade außerhalb des Archivs", "../../etc/"])
+    assert "does not exist" not in message
+
+
+def test_an_absurd_coordinate_is_named_readably(wh):
+    shapes = grid()
+    shapes["1101"] = shapely.Polygon(
+        [(350_000, 5_708_000), (1e300, 5_708_000), (350_000, 5_709_000)]
+    )
+    path = write_layer(wh.data.parent / "riesig" / "quartiere.geojson", features(shapes))
+    message = rejected_but_recorded(wh, path, ["x 350.000 bis 1,0e+300", "y 5.707.000 bis"])
+    assert len(message) < 600
+
+
 def test_empty_file_is_refused(wh):
     path = wh.data.parent / "leer" / "leer.geojson"
     path.parent.mkdir()
     path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     rejected_but_recorded(wh, path, ["leer", "keine Objekte"])
+
+
+def test_geopackage_with_two_layers_reads_the_first_and_names_the_others(wh):
+    """Only the first layer is read (as documented); the areas of the second are not lost
+    without a word: the warning names every layer."""
+    path = wh.data / "geometrien" / "quartiere.gpkg"
+    path.parent.mkdir(parents=True)
+    shapes = grid()
+    for layer, ids in (("nord", ["1101", "1102"]), ("sued", ["2101", "2102"])):
+        wkb = np.array([shapely.to_wkb(shapes[i]) for i in ids], dtype=object)
+        pyogrio.raw.write(
+            path, wkb, [np.array(ids, dtype=object)], ["Gebietsschlüssel"],
+            geometry_type="Polygon", crs="EPSG:25832", driver="GPKG", layer=layer,
+            append=layer == "sued",
+        )  # fmt: skip
+    result = wh.load(path)
+    assert [r[0] for r in wh.rows() if r[1] == "Sozialquartier"] == ["1101", "1102"]
+    [note] = [w for w in result.warnings if "Ebenen (Layer)" in w]
+    assert "2 Ebenen (Layer) mit Geometrien (nord, sued)" in note and "nur die erste (nord)" in note
+    assert note.split(": ", 1)[1] in wh.delivery(path.name)[4]
+
+
+def test_a_spreadsheet_renamed_to_geojson_is_refused_as_such(wh):
+    openpyxl = pytest.importorskip("openpyxl")
+    path = wh.data.parent / "tabelle" / "quartiere.geojson"
+    path.parent.mkdir()
+    book = openpyxl.Workbook()
+    book.active.append(["Gebietsschlüssel", "Fläche"])
+    book.active.append(["1101", 1.0])
+    book.save(path)
+    message = rejected_but_recorded(wh, path, ["im Format XLSX", "GeoJSON, GeoPackage"])
+    assert "leer" not in message
 
 
 def test_file_without_id_column_is_refused(wh):

@@ -384,3 +384,19 @@ def test_outlines_in_any_crs_are_read_in_metres(tmp_path):
                for x, y in row.geometry.exterior.coords) < 0.01  # fmt: skip
     # about 14 km × 16.7 km at 51° north
     assert 200e6 < row.geometry.area < 260e6
+
+
+def test_outline_keys_stored_as_numbers_get_their_leading_zero_back(tmp_path):
+    """A GIS that saves the key as a number drops the '0' of '05…': such a municipality
+    would be 'ohne Umriss' although the file has it."""
+    import json
+
+    from indicators.land.outlines import read_outlines
+
+    ring = [[6.5, 51.0], [6.7, 51.0], [6.7, 51.1], [6.5, 51.1], [6.5, 51.0]]
+    features = [{"type": "Feature", "properties": {"ags": key},
+                 "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                for key in (5119000, 5181.0, "05162004")]  # fmt: skip
+    path = tmp_path / "umrisse.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert list(read_outlines(path)["ags"]) == ["05119000", "05181", "05162004"]

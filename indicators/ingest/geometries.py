@@ -23,6 +23,7 @@ or 25833); projected metric coordinates stay in their CRS.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ AREA_OF_USE_MARGIN = 2.0
 """Degrees around a CRS's area of use that still count as inside (border municipalities)."""
 POLYGONS = ("Polygon", "MultiPolygon")
 DBF_NAME_BYTES = 10
+DRIVERS = {"GeoJSON": "GeoJSON", "GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile"}
+"""The GDAL drivers of the delivered formats, with their German names."""
 ID_FIELD = "gebiet_id"
 NAME_FIELD = "gebiet_name"
 
@@ -101,6 +104,13 @@ def dataset_path(path: Path) -> str:
             names = [n for n in archive.namelist() if not n.endswith("/")]
     except (zipfile.BadZipFile, OSError) as exc:
         raise _reject(path, f"die ZIP-Datei lässt sich nicht öffnen ({exc}).") from exc
+    unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", n)]
+    if unsafe:
+        raise _reject(
+            path,
+            f"die ZIP-Datei enthält Pfade außerhalb des Archivs ({', '.join(unsafe[:3])}); "
+            "bitte die Teildateien des Shapefiles ohne Ordnerangaben wie '..' zippen.",
+        )
     shapes = [n for n in names if n.lower().endswith(".shp")]
     if len(shapes) != 1:
         found = "keine" if not shapes else f"{len(shapes)} ({', '.join(shapes)})"
@@ -196,7 +206,11 @@ def _dbf_name(title: str) -> str:
 
 
 def _de(value: float) -> str:
-    """A coordinate in German notation: 350.123 or 7,21."""
+    """A coordinate in German notation: 350.123 or 7,21; an absurd one as 1,0e+300."""
+    if not np.isfinite(value):
+        return "unendlich" if np.isinf(value) else "keine Zahl"
+    if abs(value) >= 1e12:
+        return f"{value:.1e}".replace(".", ",")
     if abs(value) >= 1000:
         return f"{value:,.0f}".replace(",", ".")
     return f"{value:.2f}".replace(".", ",")
@@ -216,14 +230,24 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
     """Read every feature, project it to the stored CRS and check it on its own (type,
     validity, id present). Raises GeometryRejected when the file cannot be used at all."""
     source = dataset_path(path)
+    unreadable = "die Datei lässt sich nicht als GeoJSON, GeoPackage oder Shapefile lesen"
     try:
-        info = pyogrio.read_info(source)
-        meta, _, wkb, values = pyogrio.raw.read(source)
+        layers = _layers(source)
+        info = pyogrio.read_info(source, layer=layers[0] if layers else None)
     except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
+        raise _reject(path, f"{unreadable} ({exc}).") from exc
+    if info.get("driver") not in DRIVERS:
         raise _reject(
             path,
-            f"die Datei lässt sich nicht als GeoJSON, GeoPackage oder Shapefile lesen ({exc}).",
-        ) from exc
+            f"{unreadable}: sie ist eine Datei im Format {info.get('driver')}, nicht "
+            f"{', '.join(DRIVERS.values())} (z. B. eine umbenannte Tabelle). Bitte die "
+            "Gebietsgrenzen aus dem GIS als GeoJSON, GeoPackage oder gezipptes Shapefile "
+            "exportieren.",
+        )
+    try:
+        meta, _, wkb, values = pyogrio.raw.read(source, layer=info["layer_name"])
+    except (DataSourceError, OSError, RuntimeError, ValueError) as exc:
+        raise _reject(path, f"{unreadable} ({exc}).") from exc
     if wkb is None or len(wkb) == 0:
         raise _reject(path, "die Datei ist leer: sie enthält keine Objekte (keine Gebiete).")
     columns = list(meta["fields"])
@@ -255,6 +279,12 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
     ids = values[found[ID_FIELD]]
     names = values[found[NAME_FIELD]] if NAME_FIELD in found else [None] * len(geoms)
     result = GeometryFile(path, target, crs.to_string(), mapping.title_of(ID_FIELD))
+    if len(layers) > 1:
+        result.notes.append(
+            f"die Datei enthält {len(layers)} Ebenen (Layer) mit Geometrien "
+            f"({', '.join(layers)}); gelesen wurde nur die erste ({layers[0]}) – Gebiete in "
+            "den anderen Ebenen sind nicht übernommen; bitte alle Gebiete in einer Ebene liefern"
+        )
     for number, (gid, name, geometry) in enumerate(zip(ids, names, geoms, strict=True), 1):
         feature = Feature(
             number,
@@ -265,6 +295,11 @@ def read_geometry_file(path: Path, mapping: SourceMapping) -> GeometryFile:
         _check_shape(feature, geometry, result.id_title)
         result.features.append(feature)
     return result
+
+
+def _layers(source: str) -> list[str]:
+    """The layers with geometries (a GeoPackage can hold several), in the file's order."""
+    return [str(name) for name, kind in pyogrio.list_layers(source) if kind is not None]
 
 
 def _check_shape(feature: Feature, geometry: shapely.Geometry | None, id_title: str) -> None:

@@ -42,10 +42,24 @@ def read_outlines(path: Path) -> pd.DataFrame:
         geometries = shapely.transform(
             geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
         )
-    frame = pd.DataFrame({"ags": [str(a) for a in fields[names.index("ags")]],
+    frame = pd.DataFrame({"ags": [_ags(a) for a in fields[names.index("ags")]],
                           "geometry": [_polygonal(g) for g in geometries]})  # fmt: skip
     kept = frame["geometry"].map(lambda g: g is not None and not g.is_empty)
     return frame[kept].drop_duplicates("ags").reset_index(drop=True)
+
+
+def _ags(value: object) -> str:
+    """The key as the packages write it: a key stored as a number (5119000, 5119000.0) has
+    lost its leading zero, which NRW's keys (05…) always have; 7 and 4 digits are padded to
+    the 8 of a municipality and the 5 of a district."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():  # a number in a column of text
+        text = text[:-2]
+    if text.isdigit() and len(text) in (4, 7):
+        text = text.zfill(len(text) + 1)
+    return text
 
 
 def _polygonal(geometry):
