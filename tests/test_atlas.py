@@ -187,6 +187,15 @@ def test_nothing_is_loaded_from_the_network(atlas):
             assert "@import" not in text and "url(" not in text.replace(HATCH, ""), path
 
 
+def test_file_names_differ_for_different_ids_also_where_case_is_ignored():
+    ids = ["a/", "a_2f", "a~2f", "A", "a", "Ä", "ä", "sgb2_quote", "05119000", "1.1", "1_1"]
+    names = [slug(i) for i in ids]
+    assert len({n.lower() for n in names}) == len(ids)
+    assert all(re.fullmatch(r"[a-z0-9_~-]+", n) for n in names)
+    assert slug("sgb2_quote") == "sgb2_quote" and slug("05119000") == "05119000"
+    assert slug("Ä") == "~c3~84"  # the UTF-8 bytes of Ä
+
+
 def test_map_classes_on_a_small_fixture():
     classes = atlas_classes([float(v) for v in range(1, 11)] + [math.nan, None], "%")
     # inner limits: the 0.2 … 0.8 quantiles of 1…10 with linear interpolation, 1 + q·9

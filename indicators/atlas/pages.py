@@ -41,8 +41,13 @@ NO_MAP = "Keine Karte: Für diese Kommune sind keine Gebietsgrenzen geliefert wo
 
 
 def slug(identifier: object) -> str:
-    """A file name for an id: letters, digits, '-' and '_' kept, everything else as '_xx'."""
-    return re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}", str(identifier))
+    """A file name for an id, one per id even on a file system that ignores case: small
+    letters, digits, '-' and '_' kept, every other character as '~xx' per UTF-8 byte."""
+    return re.sub(
+        r"[^a-z0-9_-]",
+        lambda m: "".join(f"~{byte:02x}" for byte in m.group().encode("utf-8")),
+        str(identifier),
+    )
 
 
 def indicator_href(indicator: str, root: str = "") -> str:
