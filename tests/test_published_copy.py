@@ -170,3 +170,12 @@ def test_the_copy_is_a_read_only_file(sample_run):
     mode = settings.published.stat().st_mode
     assert not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert list(settings.published.parent.glob(".*.tmp*")) == []
+
+
+def test_the_copy_holds_the_pipelines_working_tables_empty(sample_run):
+    _, settings = sample_run
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        [(live,)] = con.execute("SELECT count(*) FROM meta.wirkung_cache").fetchall()
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        [(copied,)] = con.execute("SELECT count(*) FROM meta.wirkung_cache").fetchall()
+    assert live > 0 and copied == 0

@@ -48,6 +48,11 @@ def publish(
     return target
 
 
+INTERNAL_TABLES = ("meta.wirkung_cache",)
+"""Working tables of the pipeline (serialised Python objects) that the analysts' copy holds
+empty."""
+
+
 def _copy_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Schemas, tables, views and comments of ``con``'s database into a new file at ``path``."""
     [(live,)] = con.sql("SELECT current_database()").fetchall()
@@ -55,6 +60,8 @@ def _copy_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute(f"ATTACH '{quoted}' AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
         con.execute(f'COPY FROM DATABASE "{live}" TO {ALIAS}')
+        for table in INTERNAL_TABLES:
+            con.execute(f"DELETE FROM {ALIAS}.{table}")
     finally:
         con.execute(f"DETACH {ALIAS}")
 
