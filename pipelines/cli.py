@@ -201,11 +201,14 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
     """
     from indicators.compute.catalogue import load_catalogue
     from indicators.ingest.delivery import check_delivery, references_from_files, report
+    from indicators.ingest.geometries import SOURCE as GEOMETRY_SOURCE
+    from indicators.store.geometries import check_geometry_file
     from schemas.profile import ProfileError, load_profile
     from schemas.registry import SOURCES
 
-    if source_name not in SOURCES:
-        raise click.UsageError(f"Unbekannte Quelle '{source_name}'. Möglich: {', '.join(SOURCES)}")
+    known = [*SOURCES, GEOMETRY_SOURCE]
+    if source_name not in known:
+        raise click.UsageError(f"Unbekannte Quelle '{source_name}'. Möglich: {', '.join(known)}")
     if not file.exists():
         raise click.UsageError(f"Datei nicht gefunden: {file}")
     settings = settings_from_env(data_dir=data_dir)
@@ -213,6 +216,10 @@ def validate(source_name: str, data_dir: Path | None, file: Path) -> None:
         profile = load_profile(settings.data_dir, SOURCES)
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
+    if source_name == GEOMETRY_SOURCE:
+        valid, text = check_geometry_file(file, settings.data_dir, load_catalogue(), profile)
+        click.echo(printable(text))
+        sys.exit(0 if valid else 1)
     refs = references_from_files(settings.data_dir, load_catalogue().by_id(), profile)
     check = check_delivery(file, source_name, refs, keep_rows=False, data_dir=settings.data_dir)
     click.echo(printable(report(check)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,25 @@ def test_validate_rejected_file_exits_1(tmp_path):
     path.write_bytes(b"")
     done = kekiz("validate", "--source", "schulwechsel", str(path))
     assert done.returncode == 1 and "ABGELEHNT" in done.stdout
+
+
+def test_validate_checks_a_geometry_file_without_loading_it(tmp_path):
+    path = SAMPLE / "geometrien" / "sozialquartiere.geojson"
+    done = kekiz("validate", "--source", "geometrien", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Objekte gelesen: 27, gültig: 27, in Quarantäne: 0" in done.stdout
+    assert "GÜLTIG" in done.stdout
+    layer = json.loads(path.read_text(encoding="utf-8"))
+    first, second = layer["features"][:2]
+    layer["features"] = layer["features"][1:]  # the first area is missing
+    second["properties"]["Gebietsschlüssel"] = "9999"  # the second is unknown
+    broken = tmp_path / "quartiere.geojson"
+    broken.write_text(json.dumps(layer), encoding="utf-8")
+    done = kekiz("validate", "--source", "geometrien", str(broken))
+    assert done.returncode == 1
+    assert "Objekt Nr. 1: Spalte 'Gebietsschlüssel': Gebietsschlüssel 9999" in done.stdout
+    assert f"fehlt ein Polygon: {first['properties']['Gebietsschlüssel']}" in done.stdout
+    assert list(tmp_path.iterdir()) == [broken]  # nothing archived or written beside it
 
 
 def test_validate_usage_errors_exit_2(tmp_path):

@@ -11,6 +11,7 @@ any error the warehouse keeps its last good state.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,12 @@ from indicators.compute.catalogue import Catalogue
 from indicators.compute.geometry import area_km2, dissolve, gaps, geojson_wgs84, overlaps, transform
 from indicators.display.summary import CheckResult, Listing, StepResult, full_listing
 from indicators.ingest.archive import archive_file, sha256_of
-from indicators.ingest.delivery import STATUS_LOADED, STATUS_PARTIAL, STATUS_REJECTED
+from indicators.ingest.delivery import (
+    STATUS_LOADED,
+    STATUS_PARTIAL,
+    STATUS_REJECTED,
+    delivered_files,
+)
 from indicators.ingest.geometries import (
     SOURCE,
     TITLE,
@@ -36,6 +42,7 @@ from indicators.ingest.geometries import (
 from indicators.ingest.landing import duplicate_note, ready_marker, reject, rejection_note
 from indicators.ingest.mapping import load_mapping
 from indicators.store.connection import insert_frame, transaction
+from indicators.store.loading import load_deliveries
 from indicators.store.schema import ensure_schema
 from schemas.profile import DEFAULT_PROFILE, Profile
 
@@ -489,3 +496,42 @@ def _result(
         )
     status = STATUS_REJECTED if rejected else STATUS_PARTIAL if partial else None
     return StepResult(summary, warnings, failure=failure, status=status)
+
+
+def check_geometry_file(
+    path: Path, data_dir: Path, catalogue: Catalogue, profile: Profile = DEFAULT_PROFILE
+) -> tuple[bool, str]:
+    """Check one geometry file without loading it: against the area reference in
+    ``data_dir/gebiete/``, in a scratch warehouse in memory. (no finding, German report)."""
+    with tempfile.TemporaryDirectory(prefix="kekiz-pruefung-") as scratch:
+        con = duckdb.connect()
+        try:
+            areas = delivered_files(data_dir / "gebiete")
+            load_deliveries(con, "gebiete", areas, Path(scratch), catalogue, profile=profile,
+                            data_dir=data_dir)  # fmt: skip
+            load_geometries(con, [path], Path(scratch), catalogue, profile=profile,
+                            data_dir=data_dir)  # fmt: skip
+            [(status, read, staged, quarantined)] = con.execute(
+                "SELECT status, rows_read, rows_staged, rows_quarantined FROM raw.deliveries "
+                "WHERE source = ?", [SOURCE]
+            ).fetchall()  # fmt: skip
+            rules = [rule for (rule,) in con.execute(
+                "SELECT rule FROM quarantine.findings WHERE source = ? ORDER BY source_row "
+                "NULLS FIRST", [SOURCE]
+            ).fetchall()]  # fmt: skip
+        finally:
+            con.close()
+    valid = status == STATUS_LOADED and not rules
+    lines = [f"Prüfbericht: {path.name} ({TITLE})"]
+    if status != STATUS_REJECTED:
+        lines.append(f"Objekte gelesen: {read}, gültig: {staged}, in Quarantäne: {quarantined}")
+    lines += [f"- {rule}" for rule in rules]
+    verdict = (
+        "GÜLTIG – jedes Gebiet hat genau ein gültiges Polygon."
+        if valid
+        else "ABGELEHNT – die Datei würde nicht geladen."
+        if status == STATUS_REJECTED
+        else "MIT BEFUNDEN – die Datei würde mit den genannten Befunden geladen."
+    )
+    lines.append(f"Ergebnis: {verdict}")
+    return valid, "\n".join(lines)
