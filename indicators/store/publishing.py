@@ -50,7 +50,7 @@ def publish(
 
 INTERNAL_TABLES = ("meta.wirkung_cache",)
 """Working tables of the pipeline (serialised Python objects) that the analysts' copy holds
-empty."""
+empty, where the database has them (the Land file has none)."""
 
 
 def _copy_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -60,7 +60,14 @@ def _copy_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute(f"ATTACH '{quoted}' AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
         con.execute(f'COPY FROM DATABASE "{live}" TO {ALIAS}')
-        for table in INTERNAL_TABLES:
+        copied = {
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?",
+                [ALIAS],
+            ).fetchall()
+        }
+        for table in copied.intersection(INTERNAL_TABLES):
             con.execute(f"DELETE FROM {ALIAS}.{table}")
     finally:
         con.execute(f"DETACH {ALIAS}")
