@@ -23,6 +23,7 @@ import shapely
 from indicators.compute.areas import valid_on
 from indicators.compute.catalogue import Catalogue
 from indicators.compute.geometry import area_km2, dissolve, gaps, geojson_wgs84, overlaps, transform
+from indicators.display.german import decimal
 from indicators.display.summary import CheckResult, Listing, StepResult, full_listing
 from indicators.ingest.archive import archive_file, sha256_of
 from indicators.ingest.delivery import (
@@ -276,22 +277,18 @@ def _set_checks(stored: Stored, areas: pd.DataFrame, profile: Profile) -> list[s
     for o in overlaps(shapes, tolerance):
         notes.append(
             f"Gebiete {o.first} {names[o.first]} und {o.second} {names[o.second]} überlappen "
-            f"sich auf {_de(o.area_m2 / 1e6, 3)} km² ({_de(o.percent_of_smaller, 1)} % des "
-            f"kleineren; Toleranz {_de(tolerance, 1)} %, geometrie_toleranz_prozent in "
+            f"sich auf {decimal(o.area_m2 / 1e6, 3)} km² ({decimal(o.percent_of_smaller, 1)} % des "
+            f"kleineren; Toleranz {decimal(tolerance, 1)} %, geometrie_toleranz_prozent in "
             "kommune.yaml)"
         )
     for g in gaps(shapes, tolerance):
         around = ", ".join(f"{n} {names[n]}" for n in g.neighbours)
         notes.append(
-            f"Lücke von {_de(g.area_m2 / 1e6, 3)} km² zwischen den Gebieten {around} (bei "
-            f"x {g.point[0]:.0f}, y {g.point[1]:.0f}; {_de(g.percent_of_smaller, 1)} % des "
-            f"kleinsten Nachbarn, Toleranz {_de(tolerance, 1)} %)"
+            f"Lücke von {decimal(g.area_m2 / 1e6, 3)} km² zwischen den Gebieten {around} (bei "
+            f"x {g.point[0]:.0f}, y {g.point[1]:.0f}; {decimal(g.percent_of_smaller, 1)} % des "
+            f"kleinsten Nachbarn, Toleranz {decimal(tolerance, 1)} %)"
         )
     return notes
-
-
-def _de(value: float, decimals: int) -> str:
-    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def _write_all(
