@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS, Transformer
+
+from indicators.compute.geometry import polygonal, transform
 
 OUTLINES = "umrisse.geojson"
 METRIC_CRS = "EPSG:25832"
@@ -35,13 +35,7 @@ def read_outlines(path: Path) -> pd.DataFrame:
     names = list(meta["fields"])
     if "ags" not in names:
         raise OutlineError(f"Umrisse {path.name}: Eigenschaft 'ags' fehlt")
-    geometries = shapely.from_wkb(wkb)
-    source = CRS.from_user_input(meta.get("crs") or WGS84)
-    if source != CRS.from_user_input(METRIC_CRS):
-        transformer = Transformer.from_crs(source, METRIC_CRS, always_xy=True)
-        geometries = shapely.transform(
-            geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-        )
+    geometries = transform(shapely.from_wkb(wkb), meta.get("crs") or WGS84, METRIC_CRS)
     frame = pd.DataFrame({"ags": [_ags(a) for a in fields[names.index("ags")]],
                           "geometry": [_polygonal(g) for g in geometries]})  # fmt: skip
     kept = frame["geometry"].map(lambda g: g is not None and not g.is_empty)
@@ -67,6 +61,4 @@ def _polygonal(geometry):
     dropped; None for a missing or empty geometry."""
     if geometry is None or geometry.is_empty:
         return None
-    geometry = shapely.make_valid(geometry)
-    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else None
+    return polygonal(shapely.make_valid(geometry))
