@@ -331,6 +331,58 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     sys.exit(0 if _export_with_progress(settings) else 1)
 
 
+@main.command()
+@click.argument("package", type=click.Path(exists=True, path_type=Path), metavar="PAKET")
+def audit(package: Path) -> None:
+    """Die Geheimhaltung eines Auswertungspakets prüfen (Ordner oder ZIP-Datei).
+
+    Berechnet für jede gesperrte Fallzahl und jede nicht veröffentlichte Differenz
+    verschachtelter Fallzahlen den kleinsten und größten Wert, der zu allen veröffentlichten
+    Zahlen passt (lineare Optimierung), und prüft, dass keine veröffentlichte Fallzahl oder
+    Differenz zwischen 1 und Schwelle − 1 liegt. Liest nur die Dateien des Pakets. Exit-Code 0,
+    wenn jede Zelle geschützt ist, sonst 1.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from indicators.export.audit import audit_package
+    from indicators.land.packages import PackageRefused, open_package
+
+    try:
+        with (
+            open_package(package) as folder,
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+            ) as bar,
+        ):
+            task = bar.add_task("Zellen prüfen", total=None)
+            result = audit_package(folder, lambda done, total: bar.update(task, completed=done,
+                                                                          total=total))  # fmt: skip
+    except (PackageRefused, OSError, KeyError, ValueError) as exc:
+        console.print(f"Das Paket lässt sich nicht prüfen: {printable(str(exc))}")
+        sys.exit(1)
+    summary = result.summary()
+    console.print(f"Geheimhaltungsschwelle {summary['schwelle']}, geforderte Breite des "
+                  f"Wertebereichs mindestens {summary['mindestbreite']}.")  # fmt: skip
+    console.print(f"Geprüfte Zellen: {summary['zellen_geprueft']}, davon ungeschützt: "
+                  f"{summary['zellen_ungeschuetzt']}.")  # fmt: skip
+    narrowest = summary["engster_bereich"]
+    if narrowest:
+        console.print(f"Engster Bereich: {printable(narrowest['menge'])}, Gebiet "
+                      f"{narrowest['gebiet_id']}, {narrowest['jahr']}: {narrowest['minimum']} "
+                      f"bis {narrowest['maximum']}.")  # fmt: skip
+    for row in result.cells[~result.cells["geschuetzt"]].head(20).itertuples(index=False):
+        console.print(f"- ungeschützt: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
+                      f"{row.jahr}: {row.minimum:g} bis {row.maximum:g}")  # fmt: skip
+    for row in result.small.head(20).itertuples(index=False):
+        console.print(f"- veröffentlicht unter der Schwelle: {printable(row.menge)}, Gebiet "
+                      f"{row.gebiet_id}, {row.jahr}")  # fmt: skip
+    if result.contradictions:
+        console.print(f"Widersprüchliche Zahlen bei {result.contradictions} Zellen.")
+    console.print("Geheimhaltung eingehalten." if result.success
+                  else "Geheimhaltung NICHT eingehalten.")  # fmt: skip
+    sys.exit(0 if result.success else 1)
+
+
 def require_published(settings: Settings) -> None:
     """Exit 2 with a German message when there is no published copy to read."""
     if not settings.published.is_file():

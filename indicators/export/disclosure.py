@@ -39,17 +39,20 @@ def suppress_counts(
     group_by: list[str],
     parent_of: Mapping[str, str],
     threshold: int = DEFAULT_THRESHOLD,
+    hidden_sum: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Boolean frame (same index, one column per count) of the cells to suppress.
 
     ``parent_of`` maps each area to its parent area. The frame holds at most one row per
-    group and area.
+    group and area. ``hidden_sum`` is the range a hidden sum must not lie in, by default
+    ``1 … threshold − 1``.
     """
+    low, high = hidden_sum or (1, threshold - 1)
     hidden = pd.DataFrame({c: primary(frame[c], threshold) for c in counts}, index=frame.index)
     for column in hidden.columns:
         mask = hidden[column].copy()
         for _, rows in frame.groupby(group_by, sort=True, dropna=False):
-            _secondary(rows[area], rows[column], mask, parent_of, threshold)
+            _secondary(rows[area], rows[column], mask, parent_of, (low, high))
         hidden[column] = mask
     return hidden
 
@@ -59,7 +62,7 @@ def _secondary(
     values: pd.Series,
     hidden: pd.Series,
     parent_of: Mapping[str, str],
-    threshold: int,
+    forbidden: tuple[int, int],
 ) -> None:
     """Hide further cells of one group in ``hidden`` (updated in place)."""
     index_of = dict(zip(areas, areas.index, strict=True))
@@ -82,7 +85,7 @@ def _secondary(
                 continue
             known_kids = [a for a in kids if not unknown(a)]
             if len(open_cells) >= 2 and not _small_hidden_sum(
-                parent, known_kids, open_cells, values, index_of, threshold, unknown
+                parent, known_kids, open_cells, values, index_of, forbidden, unknown
             ):
                 continue
             target = _cheapest(known_kids, values, index_of) if known_kids else parent
@@ -92,12 +95,13 @@ def _secondary(
             changed = True
 
 
-def _small_hidden_sum(parent, known_kids, open_cells, values, index_of, threshold, unknown):
-    """True when the parent is known and its hidden children add up to 1 … threshold − 1."""
+def _small_hidden_sum(parent, known_kids, open_cells, values, index_of, forbidden, unknown):
+    """True when the parent is known and its hidden children add up to a sum in
+    ``forbidden`` (low, high)."""
     if unknown(parent) or any(pd.isna(values[index_of[a]]) for a in open_cells):
         return False
     rest = values[index_of[parent]] - sum(values[index_of[a]] for a in known_kids)
-    return 1 <= rest <= threshold - 1
+    return forbidden[0] <= rest <= forbidden[1]
 
 
 def _cheapest(candidates: list[str], values: pd.Series, index_of: dict[str, object]) -> str:
