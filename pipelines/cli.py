@@ -340,11 +340,13 @@ def audit(package: Path) -> None:
     verschachtelter Fallzahlen den kleinsten und größten Wert, der zu allen veröffentlichten
     Zahlen passt (lineare Optimierung), und prüft, dass keine veröffentlichte Fallzahl oder
     Differenz zwischen 1 und Schwelle − 1 liegt. Liest nur die Dateien des Pakets. Exit-Code 0,
-    wenn jede Zelle geschützt ist, sonst 1.
+    wenn keine Zelle genau bestimmbar ist, keine kleine Zahl veröffentlicht ist und die Zahlen
+    sich nicht widersprechen, sonst 1; schmale Wertebereiche werden als Hinweis genannt.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from indicators.export.audit import audit_package
+    from indicators.export.manifest import stated_threshold
     from indicators.land.packages import PackageRefused, open_package
 
     try:
@@ -355,24 +357,28 @@ def audit(package: Path) -> None:
             ) as bar,
         ):
             task = bar.add_task("Zellen prüfen", total=None)
-            result = audit_package(folder, lambda done, total: bar.update(task, completed=done,
-                                                                          total=total))  # fmt: skip
+            result = audit_package(
+                folder,
+                stated_threshold(folder),
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except (PackageRefused, OSError, KeyError, ValueError) as exc:
         console.print(f"Das Paket lässt sich nicht prüfen: {printable(str(exc))}")
         sys.exit(1)
     summary = result.summary()
-    console.print(f"Geheimhaltungsschwelle {summary['schwelle']}, geforderte Breite des "
-                  f"Wertebereichs mindestens {summary['mindestbreite']}.")  # fmt: skip
-    console.print(f"Geprüfte Zellen: {summary['zellen_geprueft']}, davon ungeschützt: "
-                  f"{summary['zellen_ungeschuetzt']}.")  # fmt: skip
+    console.print(f"Geheimhaltungsschwelle {summary['schwelle']}; geprüfte Zellen: "
+                  f"{summary['zellen_geprueft']}, davon genau bestimmbar: "
+                  f"{summary['zellen_genau_bestimmt']}.")  # fmt: skip
+    console.print(f"Wertebereich schmaler als {summary['mindestbreite']}: "
+                  f"{summary['zellen_schmaler_als_mindestbreite']} Zellen (Hinweis).")  # fmt: skip
     narrowest = summary["engster_bereich"]
     if narrowest:
         console.print(f"Engster Bereich: {printable(narrowest['menge'])}, Gebiet "
-                      f"{narrowest['gebiet_id']}, {narrowest['jahr']}: {narrowest['minimum']} "
-                      f"bis {narrowest['maximum']}.")  # fmt: skip
-    for row in result.cells[~result.cells["geschuetzt"]].head(20).itertuples(index=False):
-        console.print(f"- ungeschützt: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
-                      f"{row.jahr}: {row.minimum:g} bis {row.maximum:g}")  # fmt: skip
+                      f"{narrowest['gebiet_id']}, {narrowest['jahr']}: {narrowest['minimum']:g} "
+                      f"bis {narrowest['maximum']:g}.")  # fmt: skip
+    for row in result.cells[result.cells["bestimmt"]].head(20).itertuples(index=False):
+        console.print(f"- genau bestimmbar: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
+                      f"{row.jahr}: {row.minimum:g}")  # fmt: skip
     for row in result.small.head(20).itertuples(index=False):
         console.print(f"- veröffentlicht unter der Schwelle: {printable(row.menge)}, Gebiet "
                       f"{row.gebiet_id}, {row.jahr}")  # fmt: skip

@@ -13,7 +13,6 @@ difference of two published nested counts may lie in ``1 … threshold − 1``.
 The audit reads nothing but the package's tables, so it can check any package.
 """
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +25,10 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from indicators.export.linked import LinkedCells, linked_cells
-from indicators.export.manifest import MANIFEST
 
 Progress = Callable[[int, int], None]
+AUDIT_KEY = "geheimhaltungspruefung"
+"""Key of the audit's summary in the contract report (pruefbericht.json)."""
 INFEASIBLE = 2
 TOLERANCE = 1e-9
 
@@ -47,16 +47,11 @@ class Components:
     """Component of each unknown cell."""
 
     @classmethod
-    def of(
-        cls, system: LinkedCells, known: np.ndarray, left_out: np.ndarray | None = None
-    ) -> "Components":
-        """``left_out``: cells dropped with every relation they are in."""
-        dropped = np.zeros(len(known), dtype=bool) if left_out is None else left_out
-        unknown = np.flatnonzero(~known & ~dropped)
+    def of(cls, system: LinkedCells, known: np.ndarray) -> "Components":
+        unknown = np.flatnonzero(~known)
         rhs = -(system.relations @ np.where(known, system.values, 0.0))
         inner = system.relations[:, unknown].tocsr()
-        kept = (system.relations @ dropped.astype(float)) == 0
-        touched = np.flatnonzero((np.diff(inner.indptr) > 0) & kept)
+        touched = np.flatnonzero(np.diff(inner.indptr) > 0)
         inner = inner[touched]
         _, label = connected_components((inner.T @ inner) != 0, directed=False)
         return cls(unknown, inner, rhs[touched], label)
@@ -89,7 +84,7 @@ def ranges(
     out: dict[int, tuple[float, float]] = {}
     for cells, block, rhs, local in Components.of(system, known).blocks(targets):
         for index in local:
-            out[int(cells[index])] = _range(block, rhs, index)
+            out[int(cells[index])] = _sum_range(block, rhs, index) or _range(block, rhs, index)
             if progress:
                 progress(len(out), len(targets))
     return out
@@ -104,26 +99,30 @@ def determined(
     """The target cells the published equations fix exactly, by Gaussian elimination: a
     combination of cells is fixed when it is zero on the null space of the relations.
 
+    Non-negativity can fix cells too (hidden children of a sum of 0, a part as large as its
+    whole): the cells every solution sets to 0 are added as equations first, so the null
+    space is that of the smallest affine space holding all solutions.
+
     A difference that is in no other relation than whole = part + difference adds nothing
     to the system: it is left out and checked as whole − part. ``cache`` keeps the null
     space of each component (by its cells) across calls."""
     cache = {} if cache is None else cache
     targets = set(targets)
     matrix = system.relations.tocsc()
-    part, whole, difference = system.pairs.T
+    difference = system.pairs[:, 2]
     single = np.diff(matrix.indptr) == 1
     leaf = np.zeros(len(known), dtype=bool)
     leaf[difference] = ~system.present[difference] & single[difference]
     operands = {int(d): (int(p), int(w)) for p, w, d in system.pairs if leaf[d] and not known[d]}
     checked = {c for c in targets if not leaf[c]}
     checked |= {o for d in targets & operands.keys() for o in operands[d] if not known[o]}
-    components = Components.of(system, known, leaf)
     free: dict[int, tuple[int, np.ndarray]] = {}
-    for cells, block, _, _ in components.blocks(checked):
-        key = tuple(cells)
+    for cells, block, rhs, _ in Components.of(system, known).blocks(checked):
+        key = (tuple(cells), tuple(np.round(rhs, 9)))
         if key not in cache:
-            cache[key] = null_space(block.toarray())
-        for index, cell in enumerate(cells):
+            cache[key] = _null_space(block.toarray(), rhs, leaf[cells])
+        inner = cells[~leaf[cells]]
+        for index, cell in enumerate(inner):
             free[int(cell)] = (id(cache[key]), cache[key][index])
     out = {c for c in checked & targets if np.abs(free[c][1]).max(initial=0.0) <= TOLERANCE}
     for d in targets & operands.keys():
@@ -136,6 +135,56 @@ def determined(
         if all(np.abs(v).max(initial=0.0) <= TOLERANCE for _, v in parts):
             out.add(d)
     return out
+
+
+def _null_space(block: np.ndarray, rhs: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+    """Null space (over the cells that are not leaves) of the smallest affine space holding
+    every non-negative solution: relations through a leaf are left out unless the leaf is
+    forced to 0, and every cell forced to 0 adds an equation."""
+    zero = _forced_zero(block, rhs)
+    through_leaf = (block[:, leaf] != 0).any(axis=1)
+    forced_leaf = (block[:, leaf & zero] != 0).any(axis=1)
+    rows = block[~through_leaf | forced_leaf][:, ~leaf]
+    fixed = np.eye(int((~leaf).sum()))[zero[~leaf]]
+    return null_space(np.vstack([rows, fixed]))
+
+
+def _forced_zero(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Boolean per cell: 0 in every non-negative solution of ``block @ x = rhs``.
+
+    Repeatedly maximise Σ t over the open cells with 0 ≤ t_i ≤ min(x_i, 1): a cell with
+    t_i > 0 can be positive; when none can, the open cells are all forced to 0."""
+    size = block.shape[1]
+    open_ = np.ones(size, dtype=bool)
+    while open_.any():
+        t = np.flatnonzero(open_)
+        cost = np.concatenate([np.zeros(size), -np.ones(len(t))])
+        pick = np.zeros((len(t), size))
+        pick[np.arange(len(t)), t] = -1.0
+        upper = np.hstack([pick, np.eye(len(t))])  # t_i − x_i ≤ 0
+        equal = np.hstack([block, np.zeros((block.shape[0], len(t)))])
+        bounds = [(0, None)] * size + [(0, 1)] * len(t)
+        result = linprog(cost, A_ub=upper, b_ub=np.zeros(len(t)), A_eq=equal, b_eq=rhs,
+                         bounds=bounds, method="highs")  # fmt: skip
+        if result.status != 0:
+            return np.zeros(size, dtype=bool)  # contradiction: reported by the ranges
+        positive = t[result.x[size:] > TOLERANCE**0.5]
+        if not len(positive):
+            return open_
+        open_[positive] = False
+    return open_
+
+
+def _sum_range(block: sparse.csr_matrix, rhs: np.ndarray, index: int) -> tuple | None:
+    """The range without an LP when the component is one sum of at least two cells with
+    coefficients of one sign: each cell lies in [0, total / coefficient]."""
+    coefficients = block.toarray()[0] if block.shape[0] == 1 else None
+    if coefficients is None or len(coefficients) < 2:
+        return None
+    sign = np.sign(coefficients)
+    if not (np.all(sign == sign[0]) and rhs[0] * sign[0] >= 0):
+        return None
+    return (0.0, float(rhs[0] / coefficients[index]))
 
 
 def _range(block: sparse.csr_matrix, rhs: np.ndarray, index: int) -> tuple[float, float]:
@@ -213,27 +262,35 @@ def protected(low: float, high: float, threshold: int) -> bool:
 class AuditResult:
     threshold: int
     cells: pd.DataFrame
-    """Per audited cell: quantity, area, year, ``minimum``, ``maximum``, ``geschuetzt``."""
+    """Per audited cell: ``menge``, ``gebiet_id``, ``jahr``, ``bestimmt`` (fixed exactly by
+    the published equations) and, with the LP, ``minimum``, ``maximum`` and ``geschuetzt``
+    (range at least 2 × threshold wide)."""
     small: pd.DataFrame
     """Published counts or differences in 1 … threshold − 1."""
     contradictions: int
-    """Cells whose component has no solution (the published numbers contradict)."""
+    """Cells whose LP has no solution (the published numbers contradict each other)."""
 
     @property
     def success(self) -> bool:
-        return bool(self.cells["geschuetzt"].all()) and self.small.empty and not self.contradictions
+        """No small published count or difference, no cell fixed exactly, no contradiction."""
+        return not (self.cells["bestimmt"].any() or len(self.small) or self.contradictions)
 
     def summary(self) -> dict:
         """The audit's figures for the contract report (JSON-ready, German keys)."""
-        widths = self.cells["maximum"] - self.cells["minimum"]
-        narrowest = self.cells.loc[widths.idxmin()] if len(widths.dropna()) else None
-        return {
-            "geprueft": "Lineare Optimierung (HiGHS) über alle veröffentlichten Beziehungen",
+        out = {
             "schwelle": self.threshold,
-            "mindestbreite": 2 * self.threshold,
             "zellen_geprueft": len(self.cells),
-            "zellen_ungeschuetzt": int((~self.cells["geschuetzt"]).sum()),
+            "zellen_genau_bestimmt": int(self.cells["bestimmt"].sum()),
             "kleine_veroeffentlichte_werte": len(self.small),
+            "bestanden": self.success,
+        }
+        if "minimum" not in self.cells.columns:
+            return out
+        widths = self.cells["maximum"] - self.cells["minimum"]
+        narrowest = self.cells.loc[widths.idxmin()] if widths.notna().any() else None
+        out |= {
+            "mindestbreite": 2 * self.threshold,
+            "zellen_schmaler_als_mindestbreite": int((~self.cells["geschuetzt"]).sum()),
             "widersprueche": self.contradictions,
             "engster_bereich": None
             if narrowest is None
@@ -244,27 +301,54 @@ class AuditResult:
                 "minimum": _number(narrowest["minimum"]),
                 "maximum": _number(narrowest["maximum"]),
             },
-            "bestanden": self.success,
         }
+        return out
+
+
+def audit_failures(result: AuditResult) -> list[str]:
+    """One German line per kind of violation (empty when the audit passed)."""
+    lines = []
+    if fixed := int(result.cells["bestimmt"].sum()):
+        lines.append(f"Geheimhaltung: {fixed} gesperrte Zellen lassen sich aus den "
+                     "veröffentlichten Zahlen genau berechnen")  # fmt: skip
+    if len(result.small):
+        lines.append(f"Geheimhaltung: {len(result.small)} veröffentlichte Fallzahlen oder "
+                     f"Differenzen verschachtelter Fallzahlen liegen zwischen 1 und "
+                     f"{result.threshold - 1}")  # fmt: skip
+    if result.contradictions:
+        lines.append(f"Geheimhaltung: {result.contradictions} Zellen mit widersprüchlichen Zahlen")
+    return lines
 
 
 def _number(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 6)
+    return round(float(value), 6) if np.isfinite(value) else None
 
 
-def audit(system: LinkedCells, threshold: int, progress: Progress | None = None) -> AuditResult:
-    """Audit the cells of ``system`` whose value is missing (withheld by the package)."""
+def audit(
+    system: LinkedCells,
+    threshold: int,
+    progress: Progress | None = None,
+    *,
+    bounds: bool = True,
+) -> AuditResult:
+    """Audit the cells of ``system`` whose value is missing (withheld by the package): which
+    are fixed exactly (Gaussian elimination) and, with ``bounds``, their ranges (LP)."""
     known = system.present & ~np.isnan(system.values)
     targets = withheld(system, known)
-    found = with_differences(system, known, targets, progress)
-    low = np.array([found[c][0] for c in targets])
-    high = np.array([found[c][1] for c in targets])
+    fixed = determined(system, known, targets)
     cells = system.cells.iloc[targets][["menge", "gebiet_id", "jahr"]].assign(
-        minimum=low, maximum=high
+        bestimmt=[int(c) in fixed for c in targets]
     )
-    cells["geschuetzt"] = [protected(a, b, threshold) for a, b in zip(low, high, strict=True)]
+    contradictions = 0
+    if bounds:
+        found = with_differences(system, known, targets, progress)
+        low = np.array([found[c][0] for c in targets])
+        high = np.array([found[c][1] for c in targets])
+        cells = cells.assign(minimum=low, maximum=high)
+        cells["geschuetzt"] = [protected(a, b, threshold) for a, b in zip(low, high, strict=True)]
+        cells["bestimmt"] |= high - low <= TOLERANCE
+        contradictions = int(np.isnan(low).sum())
     small = system.cells.iloc[small_published(system, known, threshold)]
-    contradictions = int(np.isnan(low).sum())
     return AuditResult(threshold, cells.reset_index(drop=True), small, contradictions)
 
 
@@ -274,9 +358,8 @@ TEXT_COLUMNS = ("gebiet_id", "uebergeordnet_id", "massnahme_id", "indikator_id")
 FLAG_COLUMNS = ("analyseeinheit", "aktiv")
 
 
-def read_package(folder: Path) -> tuple[dict[str, pd.DataFrame], int]:
-    """The tables the audit needs from the CSV files of a package, and its threshold (from
-    the manifest)."""
+def read_package(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables the audit needs, from the CSV files of a package."""
     frames = {}
     for name in PACKAGE_TABLES:
         frame = pd.read_csv(folder / f"{name}.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str))
@@ -284,11 +367,11 @@ def read_package(folder: Path) -> tuple[dict[str, pd.DataFrame], int]:
             if column in frame.columns:
                 frame[column] = frame[column].astype(str).str.lower().eq("true")
         frames[name] = frame
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return frames, int(manifest["geheimhaltungsschwelle"])
+    return frames
 
 
-def audit_package(folder: Path, progress: Progress | None = None) -> AuditResult:
-    """The audit of the package in ``folder``, from its files alone."""
-    frames, threshold = read_package(folder)
-    return audit(linked_cells(frames), threshold, progress)
+def audit_package(
+    folder: Path, threshold: int, progress: Progress | None = None, *, bounds: bool = True
+) -> AuditResult:
+    """The audit of the package in ``folder``, from its CSV files alone."""
+    return audit(linked_cells(read_package(folder)), threshold, progress, bounds=bounds)

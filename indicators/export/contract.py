@@ -264,8 +264,9 @@ def _failure(table: str, result: dict) -> str:
     return text
 
 
-def html_report(result: ContractResult, title: str) -> str:
-    """A self-contained German HTML rendering of the checkpoint results."""
+def html_report(result: ContractResult, title: str, secrecy: dict) -> str:
+    """A self-contained German HTML rendering of the checkpoint results and of the summary
+    of the disclosure audit (``secrecy``, from ``audit.AuditResult.summary``)."""
     rows = []
     for table, described in result.results.items():
         for run in described["validation_results"]:
@@ -277,5 +278,13 @@ def html_report(result: ContractResult, title: str) -> str:
                 status = "bestanden" if e["success"] else "NICHT bestanden"
                 cells = [table, e[DESCRIPTION_KEY], str(kwargs), str(unexpected), status]
                 rows.append({"success": e["success"], "cells": cells})
-    verdict = "Alle Erwartungen erfüllt." if result.success else "Erwartungen verletzt."
+    rows.append({"success": secrecy["bestanden"], "cells": [
+        "alle Fallzahlen", "Geheimhaltung: keine gesperrte Zelle genau berechenbar, keine "
+        "veröffentlichte Fallzahl oder Differenz verschachtelter Fallzahlen unter der Schwelle",
+        str(secrecy), str(secrecy["zellen_genau_bestimmt"] + secrecy[
+            "kleine_veroeffentlichte_werte"]),
+        "bestanden" if secrecy["bestanden"] else "NICHT bestanden",
+    ]})  # fmt: skip
+    success = result.success and secrecy["bestanden"]
+    verdict = "Alle Erwartungen erfüllt." if success else "Erwartungen verletzt."
     return render("pruefbericht.html", title=title, verdict=verdict, rows=rows)

@@ -66,3 +66,9 @@ def build_manifest(
 def files_of(folder: Path) -> list[Path]:
     """Every file in ``folder`` and its sub-folders, sorted by path."""
     return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def stated_threshold(folder: Path) -> int:
+    """The disclosure threshold the package in ``folder`` states in its manifest."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return int(manifest["geheimhaltungsschwelle"])

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from indicators.export.audit import AUDIT_KEY, audit_failures, audit_package
 from indicators.export.contract import (
     ContractResult,
     ContractViolation,
@@ -180,13 +181,16 @@ def _write(
     catalogue = tables.frames["indikatorkatalog"]
     factors = dict(zip(catalogue["indikator_id"], catalogue["faktor"].astype(float), strict=True))
     contract = run_contract(package, expectations(package, tables, factors, threshold), tables)
-    write_json(contract.results, work / CONTRACT_JSON)
+    secrecy = audit_package(work, threshold, bounds=False)
+    write_json({**contract.results, AUDIT_KEY: secrecy.summary()}, work / CONTRACT_JSON)
     title = f"Prüfbericht Exportvertrag {city['gebiet_name']}"
-    (work / CONTRACT_HTML).write_text(html_report(contract, title), encoding="utf-8")
-    if not contract.success:
+    page = html_report(contract, title, secrecy.summary())
+    (work / CONTRACT_HTML).write_text(page, encoding="utf-8")
+    failures = contract.failures + audit_failures(secrecy)
+    if failures:
         raise ContractViolation(
             "Der Exportvertrag ist verletzt, es wurde kein Paket geschrieben:\n"
-            + "\n".join(f"- {line}" for line in contract.failures)
+            + "\n".join(f"- {line}" for line in failures)
         )
     progress(STEPS[3])
     stamp = created.strftime("%d.%m.%Y %H:%M")

@@ -7,17 +7,16 @@ import pandas as pd
 
 from indicators.effects.estimation import LINK
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
-from indicators.export.disclosure import primary, suppress_counts, withheld_links
+from indicators.export.disclosure import withheld_links
+from indicators.export.linked import linked_cells, table_masks
 from indicators.export.spec import (
     POOLING_TABLES,
     SUPPRESSED_FLAG,
     TABLES,
-    TABLES_BY_NAME,
     Table,
     export_docs,
-    is_finest,
-    is_top,
 )
+from indicators.export.suppression import suppress_linked
 from schemas.columns import ColumnDoc, load_column_docs
 
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
@@ -48,16 +47,8 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
     areas = raw["gebiete"]
     parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
-    masks = {
-        name: suppress_counts(
-            raw[name], TABLES_BY_NAME[name].counts, area="gebiet_id", group_by=[group, "jahr"],
-            parent_of=parent_of, threshold=threshold,
-        )
-        for name, group in (("indikatoren", "indikator_id"), ("massnahmen_output", "massnahme_id"))
-    }  # fmt: skip
-    masks["massnahmen_kosten"] = _cost_mask(
-        raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
-    )
+    system = linked_cells(raw)
+    masks = table_masks(raw, system, suppress_linked(system, parent_of, threshold))
     withheld = withheld_links(
         raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
     )
@@ -109,31 +100,6 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, views: set[str]) -> pd.D
             dates = frame[column].dt.date.astype(object)
             frame[column] = dates.where(frame[column].notna(), None)
     return frame
-
-
-def _cost_mask(
-    costs: pd.DataFrame, outputs: pd.DataFrame, output_mask: pd.DataFrame, threshold: int
-) -> pd.DataFrame:
-    """Suppression of the cost table's counts per measure and year.
-
-    The participants are the city's participants in the reach table and hidden with them.
-    The children of the target band are the sum over the quarters with the measure, so they
-    are hidden as soon as one of those quarters is hidden in the reach table.
-    """
-
-    def hidden_where(rows: pd.Series) -> pd.Series:
-        return _matching(costs, outputs.loc[rows], ["massnahme_id", "jahr"])
-
-    city, quarter = is_top(outputs), is_finest(outputs)
-    return pd.DataFrame(
-        {
-            "teilnehmende": primary(costs["teilnehmende"], threshold)
-            | hidden_where(city & output_mask["teilnehmende"]),
-            "kinder_zielgruppe": primary(costs["kinder_zielgruppe"], threshold)
-            | hidden_where(quarter & outputs["aktiv"].fillna(False) & output_mask["zielgruppe"]),
-        },
-        index=costs.index,
-    )
 
 
 def _hidden_in_indicator(
