@@ -95,6 +95,8 @@ def determined(
     known: np.ndarray,
     targets: Iterable[int],
     cache: dict[tuple, np.ndarray] | None = None,
+    *,
+    inequalities: bool = True,
 ) -> set[int]:
     """The target cells the published equations fix exactly, by Gaussian elimination: a
     combination of cells is fixed when it is zero on the null space of the relations.
@@ -105,7 +107,8 @@ def determined(
 
     A difference that is in no other relation than whole = part + difference adds nothing
     to the system: it is left out and checked as whole − part. ``cache`` keeps the null
-    space of each component (by its cells) across calls."""
+    space of each component (by its cells) across calls; without ``inequalities`` the
+    equations alone count (faster, and enough while many cells are still fixed by them)."""
     cache = {} if cache is None else cache
     targets = set(targets)
     matrix = system.relations.tocsc()
@@ -120,7 +123,7 @@ def determined(
     for cells, block, rhs, _ in Components.of(system, known).blocks(checked):
         key = (tuple(cells), tuple(np.round(rhs, 9)))
         if key not in cache:
-            cache[key] = _null_space(block.toarray(), rhs, leaf[cells])
+            cache[key] = _null_space(block.toarray(), rhs, leaf[cells], inequalities)
         inner = cells[~leaf[cells]]
         for index, cell in enumerate(inner):
             free[int(cell)] = (id(cache[key]), cache[key][index])
@@ -137,11 +140,13 @@ def determined(
     return out
 
 
-def _null_space(block: np.ndarray, rhs: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+def _null_space(
+    block: np.ndarray, rhs: np.ndarray, leaf: np.ndarray, inequalities: bool
+) -> np.ndarray:
     """Null space (over the cells that are not leaves) of the smallest affine space holding
     every non-negative solution: relations through a leaf are left out unless the leaf is
     forced to 0, and every cell forced to 0 adds an equation."""
-    zero = _forced_zero(block, rhs)
+    zero = _forced_zero(block, rhs) if inequalities else np.zeros(len(leaf), dtype=bool)
     through_leaf = (block[:, leaf] != 0).any(axis=1)
     forced_leaf = (block[:, leaf & zero] != 0).any(axis=1)
     rows = block[~through_leaf | forced_leaf][:, ~leaf]

@@ -48,13 +48,16 @@ def suppress_linked(
     _hide_small_differences(system, hidden, uses, threshold)
     hidden |= _structural(system, hidden, parent_of, threshold)
     _hide_small_differences(system, hidden, uses, threshold)
-    fixed: dict[tuple, frozenset[int]] = {}
+    fixed: dict[tuple, np.ndarray] = {}
+    exact: dict[tuple, np.ndarray] = {}
     cells_of_row = system.relations.tocsr()
     rows_of_cell = system.relations.tocsc()
     for round_ in range(1, len(values) + 1):
         known = present & ~hidden & ~np.isnan(values)
         targets = withheld(system, known)
-        failing = sorted(determined(system, known, targets, fixed))
+        failing = sorted(determined(system, known, targets, fixed, inequalities=False))
+        if not failing:
+            failing = sorted(determined(system, known, targets, exact))
         progress(f"Runde {round_}: {len(targets)} Zellen geprüft, {len(failing)} genau bestimmt")
         if not failing:
             break
