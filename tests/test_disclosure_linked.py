@@ -109,8 +109,8 @@ def differencing_attack(published: pd.DataFrame) -> list[tuple]:
 def lp_attack(true: pd.DataFrame, published: pd.DataFrame) -> dict[tuple, tuple[float, float]]:
     """Min and max of every suppressed entry, one dense variable per table entry: equal
     entries of one quantity, area sums per indicator, nested parts ≤ wholes, all ≥ 0."""
-    keys = [(r.gebiet_id, r.indikator_id, c) for r in true.itertuples() for c in ("zaehler",
-                                                                                  "nenner")]  # fmt: skip
+    columns = ("zaehler", "nenner")
+    keys = [(r.gebiet_id, r.indikator_id, c) for r in true.itertuples() for c in columns]
     col = {k: i for i, k in enumerate(keys)}
     n = len(keys)
     eq, ub = [], []
@@ -163,8 +163,9 @@ def random_quarters(seed: int) -> dict[str, dict[str, int]]:
         adipositas = int(rng.choice([0, 1, 2, 3, 6, 12]))
         overweight = int(rng.choice([0, 1, 2, 4, 8, 20]))
         examined = adipositas + overweight + int(rng.choice([0, 2, 10, 40, 90]))
+        cohort = examined + int(rng.choice([0, 1, 3, 9]))
         out[q] = {"adipositas": adipositas, "uebergewicht": overweight,
-                  "untersuchte": examined, "jahrgang": examined + int(rng.choice([0, 1, 3, 9]))}  # fmt: skip
+                  "untersuchte": examined, "jahrgang": cohort}  # fmt: skip
     return out
 
 

@@ -127,13 +127,21 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "(Geheimhaltung)“ WAHR (CSV: gesperrt = true). So bleiben Zahlenspalten reine Zahlen, "
          "die sich filtern, sortieren und summieren lassen. 0 bedeutet genau null."),
         ("Sekundäre Sperrung",
-         "Zusätzlich gesperrt wird, bis sich keine gesperrte Zelle als übergeordnete Summe "
-         "minus veröffentlichte Teilgebiete berechnen lässt (über alle Ebenen der "
-         "Gebietsgliederung, je Indikator bzw. Maßnahme und Jahr) und die gesperrten Zellen "
-         f"eines Gebiets zusammen 0 oder mindestens {threshold} Fälle umfassen. Derselbe Wert "
-         "in zwei Tabellen ist in beiden gesperrt (SGB-II-Anteil der Zielgruppe wie "
-         "Kinderarmut, Teilnehmende und Kinder der Zielgruppe in der Kostentabelle wie in der "
-         "Reichweitentabelle)."),
+         "Jede Fallzahl ist eine Zelle (Zählgröße, Gebiet, Jahr) eines verknüpften Systems: "
+         "dieselbe Zählgröße (z. B. die untersuchten Kinder, Nenner mehrerer Indikatoren, oder "
+         "die Kinder der Zielgruppe in Reichweiten- und Kostentabelle) wird überall gleich "
+         "gesperrt oder veröffentlicht. Verschachtelte Fallzahlen (Übergewicht einschließlich "
+         "Adipositas und Adipositas, Jahrgang und Untersuchte, Teilnehmende und Teilnehmende "
+         "aus SGB-II-Familien, der Zähler eines Anteils und sein Nenner) werden so gesperrt, "
+         f"dass keine veröffentlichte Differenz zwischen 1 und {threshold - 1} liegt. Danach "
+         "wird zusätzlich gesperrt, bis sich keine gesperrte Zelle mehr aus allen "
+         "veröffentlichten Zahlen zusammen genau berechnen lässt: übergeordnete Summen über "
+         "alle Ebenen der Gebietsgliederung, verschachtelte Fallzahlen, Werte in mehreren "
+         f"Tabellen und dass keine Fallzahl negativ ist. Die gesperrten Zellen eines Gebiets "
+         f"umfassen zusammen 0 oder mindestens {threshold} Fälle. Vor dem Abschluss prüft der "
+         "Exportvertrag das Paket aus seinen Dateien darauf (Geheimhaltungsprüfung im "
+         "Prüfbericht); „kekiz audit“ berechnet zusätzlich für jede gesperrte Zelle den "
+         "kleinsten und größten möglichen Wert."),
         ("Leere Zellen ohne Sperrung",
          "Unbekannte Werte (in der Lieferung „.“, fehlendes Sozialquartier, keine Lieferung) "
          "sind leer und nicht grau hinterlegt; der Grund steht in der Spalte hinweis. Sie sind "
