@@ -160,6 +160,9 @@ def _forced_zero(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     Repeatedly maximise Σ t over the open cells with 0 ≤ t_i ≤ min(x_i, 1): a cell with
     t_i > 0 can be positive; when none can, the open cells are all forced to 0."""
     size = block.shape[1]
+    if block.shape[0] == 1:  # one sum: with mixed signs every cell can grow, else total 0
+        signs = set(np.sign(block[0][block[0] != 0]))
+        return np.full(size, len(signs) == 1 and abs(rhs[0]) <= TOLERANCE)
     open_ = np.ones(size, dtype=bool)
     while open_.any():
         t = np.flatnonzero(open_)

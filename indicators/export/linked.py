@@ -22,6 +22,9 @@ of its child areas per quantity and year (missing children of a catalogue quanti
 unknown cells; a measure's areas without a row are inactive, i.e. 0), whole = part +
 difference, and the cost table's children = the sum of the band over the active quarters.
 
+Quantity names: ``source:field+field`` for field sets, ``M01 teilnehmende`` for a measure's
+counts, ``whole − part`` for a difference that is no field set.
+
 The model is built from the package's tables (``frames``), so it works on the raw tables
 before suppression and on the CSV files of any package alike.
 """

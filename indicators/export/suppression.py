@@ -10,17 +10,20 @@ everywhere or nowhere.
 2. Structural secondary suppression per quantity and year on the area hierarchy
    (``disclosure.suppress_counts``: no sum equation with a single unknown or a small hidden
    sum), which settles most cases cheaply.
-3. Audit-driven secondary suppression on the whole linked system, the scheme of the
-   secondary cell suppression by linear programming of Fischetti & Salazar-González
-   ("Models and algorithms for the 2-dimensional cell suppression problem", Management
-   Science 45, 1999) and τ-ARGUS / sdcTable, in its simple iterative form: the LP audit
-   (``audit``) computes the feasible range of every withheld cell; for each cell narrower than
-   ``2 × threshold`` one more published count of its component's boundary is suppressed —
-   one that is shown least often, preferably large enough to widen the range (≥ 2 ×
-   threshold), else the largest — and the changed components are audited again, until every
-   withheld cell is protected. Components that did not change are not solved again.
+3. Secondary suppression on the whole linked system by Gaussian elimination, the idea of
+   Statistics Norway's R package GaussSuppression (Langsrud, "Secondary cell suppression by
+   Gaussian elimination", 2024): a withheld cell is disclosed when the published equations fix
+   it, i.e. when the null space of its connected component's relations is zero in its
+   coordinate (``audit.determined``; cells that non-negativity forces to 0, found by one LP
+   per component, enter as equations, so a part as large as its whole is caught too). For each
+   such cell the nearest published count through the relations is suppressed — the one shown
+   least often, preferably at least 2 × threshold, else the largest — and the changed
+   components are checked again until no withheld cell is fixed. Unlike GaussSuppression, the
+   candidates are not ordered once for the whole table but chosen per disclosed cell.
 
-Suppression only grows, so the loop ends; it suppresses no cell the audit does not ask for.
+Suppression only grows, so the loop ends. It guarantees no exact recovery and no small
+published count or nested difference; it does not guarantee a range of 2 × threshold for every
+withheld cell (``kekiz audit`` reports how many are narrower).
 """
 
 from collections.abc import Callable
