@@ -333,7 +333,14 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
 
 @main.command()
 @click.argument("package", type=click.Path(exists=True, path_type=Path), metavar="PAKET")
-def audit(package: Path) -> None:
+@option(
+    "--ohne-bereiche",
+    "without_ranges",
+    is_flag=True,
+    help="Nur genaue Berechenbarkeit und kleine Werte prüfen, ohne die Wertebereiche der "
+    "linearen Optimierung (schneller, wie der Exportvertrag).",
+)
+def audit(package: Path, without_ranges: bool) -> None:
     """Die Geheimhaltung eines Auswertungspakets prüfen (Ordner oder ZIP-Datei).
 
     Berechnet für jede gesperrte Fallzahl und jede nicht veröffentlichte Differenz
@@ -361,6 +368,7 @@ def audit(package: Path) -> None:
                 folder,
                 stated_threshold(folder),
                 lambda done, total: bar.update(task, completed=done, total=total),
+                bounds=not without_ranges,
             )
     except (PackageRefused, OSError, KeyError, ValueError) as exc:
         console.print(f"Das Paket lässt sich nicht prüfen: {printable(str(exc))}")
@@ -369,16 +377,18 @@ def audit(package: Path) -> None:
     console.print(f"Geheimhaltungsschwelle {summary['schwelle']}; geprüfte Zellen: "
                   f"{summary['zellen_geprueft']}, davon genau bestimmbar: "
                   f"{summary['zellen_genau_bestimmt']}.")  # fmt: skip
-    console.print(f"Wertebereich schmaler als {summary['mindestbreite']}: "
-                  f"{summary['zellen_schmaler_als_mindestbreite']} Zellen (Hinweis).")  # fmt: skip
-    narrowest = summary["engster_bereich"]
+    if "mindestbreite" in summary:
+        narrow = summary["zellen_schmaler_als_mindestbreite"]
+        console.print(f"Wertebereich schmaler als {summary['mindestbreite']}: {narrow} "
+                      "Zellen (Hinweis).")  # fmt: skip
+    narrowest = summary.get("engster_bereich")
     if narrowest:
         console.print(f"Engster Bereich: {printable(narrowest['menge'])}, Gebiet "
                       f"{narrowest['gebiet_id']}, {narrowest['jahr']}: {narrowest['minimum']:g} "
                       f"bis {narrowest['maximum']:g}.")  # fmt: skip
     for row in result.cells[result.cells["bestimmt"]].head(20).itertuples(index=False):
         console.print(f"- genau bestimmbar: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
-                      f"{row.jahr}: {row.minimum:g}")  # fmt: skip
+                      f"{row.jahr}")  # fmt: skip
     for row in result.small.head(20).itertuples(index=False):
         console.print(f"- veröffentlicht unter der Schwelle: {printable(row.menge)}, Gebiet "
                       f"{row.gebiet_id}, {row.jahr}")  # fmt: skip
