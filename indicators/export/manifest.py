@@ -16,7 +16,7 @@ import pandas as pd
 from indicators.export.files import csv_frame
 from indicators.ingest.archive import sha256_of
 
-PACKAGE_FORMAT = 2
+PACKAGE_FORMAT = 3
 """Version of the package layout: tables, columns and manifest fields. A change of any of them
 raises it, so the Land knows what a package holds."""
 MANIFEST = "manifest.json"
