@@ -132,7 +132,7 @@ def test_the_manifest_names_format_and_municipality_first_and_its_own_hash_last(
     city = csv(folder, "kommune").iloc[0]
     keys = list(manifest)
     assert keys[:3] == ["paketformat", "ags", "kommune"] and keys[-1] == "manifest_sha256"
-    assert manifest["paketformat"] == PACKAGE_FORMAT == 2
+    assert manifest["paketformat"] == PACKAGE_FORMAT == 3
     assert (manifest["ags"], manifest["kommune"]) == (city["gebiet_id"], city["gebiet_name"])
     rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -483,10 +483,13 @@ def test_the_report_names_outcomes_and_writes_numbers_the_german_way(sample_expo
 def test_suppressed_and_uncomputable_cells_differ_in_the_report(sample_export):
     _, folder, _ = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
-    m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
-    [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m02)
+    m11 = page[page.index('<h3 id="M11">') : page.index('<h3 id="M12">')]
+    [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m11)
     assert row_2022.endswith("<td>–</td></tr>")  # no cohort in the partial survey year
-    assert "2022: Zweifache Masernimpfung nur als Teilerhebung erhoben" in m02
+    catalogue = csv(folder, "indikatorkatalog").set_index("indikator_id")["indikator_name"]
+    assert f"2022: {catalogue['seu_zahlen']} nur als Teilerhebung erhoben" in m11
+    m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
+    assert "weil keine Wirkung als belastbar bewertet ist" in m02  # 4 treated areas: Hinweis
     assert re.search(r"<tr><td>\d{4}</td>(<td>[^<]*</td>)*<td>\.</td>", page)  # suppressed
 
 

@@ -32,6 +32,7 @@ from indicators.display.report_charts import (
 from indicators.display.summary import Chart
 from indicators.effects.evidence import (
     HINT,
+    MIN_RELIABLE_TREATED,
     NO_EVIDENCE,
     NOT_ESTIMABLE,
     RANDOMIZATION_BELOW,
@@ -98,6 +99,7 @@ def report(
         grades=tables.frames["massnahmen_wirkung"]["bewertung"].value_counts().to_dict(),
         grade_names=GRADE_NAMES,
         randomization_below=RANDOMIZATION_BELOW,
+        min_reliable=MIN_RELIABLE_TREATED,
         groups={"above": ABOVE, "below": BELOW, "near": NEAR},
         measures=measures,
         sozialindex=_sozialindex(tables),
