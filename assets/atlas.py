@@ -34,6 +34,7 @@ def sozialatlas(
             Path(warehouse.published_path),
             Path(atlas.atlas_dir),
             threshold=atlas.threshold,
+            cell_key=atlas.cell_key(),
             created=datetime.now(),
             progress=lambda step, done, total: context.log.debug(f"{step}: {done}/{total}"),
         )

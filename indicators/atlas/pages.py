@@ -108,6 +108,21 @@ class Site:
     city: str
     stamp: str
     threshold: int
+    perturbed: bool = False
+    """The values come from counts perturbed by the Cell Key Method (nothing suppressed)."""
+
+    @property
+    def disclosure(self) -> str:
+        if self.perturbed:
+            return (
+                "Die Werte sind aus Fallzahlen berechnet, die mit dem Cell-Key-Verfahren "
+                "zufällig, aber fest leicht verändert sind; Fallzahlen von 1 bis "
+                f"{self.threshold - 1} kommen darin nicht vor. "
+            )
+        return (
+            f"Fallzahlen unter {self.threshold} und Werte, aus denen sie sich zurückrechnen "
+            "ließen, sind gesperrt. "
+        )
 
 
 def page(site: Site, title: str, body: str, root: str, data: object | None = None) -> str:
@@ -124,8 +139,7 @@ def page(site: Site, title: str, body: str, root: str, data: object | None = Non
         f'<header><a class="marke" href="{root}index.html">Sozialatlas {escape(site.city)}</a>'
         f'<span class="stand">Stand {escape(site.stamp)}</span></header>'
         f'<main id="inhalt">{body}</main>'
-        "<footer>Werte mit 95-%-Intervall in Klammern. Fallzahlen unter "
-        f"{site.threshold} und Werte, aus denen sie sich zurückrechnen ließen, sind gesperrt. "
+        f"<footer>Werte mit 95-%-Intervall in Klammern. {site.disclosure}"
         "Quelle: Auswertungspaket der Kommune (kekiz).</footer>"
         f'{data_block}<script src="{root}{SCRIPT}"></script></body></html>\n'
     )
