@@ -12,8 +12,10 @@ table and indicator:
   participants of the reach table (the same cell), its children of the target band the sum
   over the quarters with the measure, keyed with the sum mod 1 of their keys.
 
-A perturbed numerator is capped at its perturbed denominator (a share stays ≤ 100 %); both
-lie outside 1 … js, so the cap publishes no small count either.
+The counts are published as perturbed, so a numerator can exceed its denominator after the
+noise; a share is computed from the smaller of the two (at most 100 %). Capping the published
+numerator instead would give one quantity two values (the children examined are the
+numerator of the coverage and the denominator of nine indicators).
 
 The pooling statistics (``wirkung_summen``, ``wirkung_gebiete``) are left out: they are exact
 linear functions of the unperturbed quarter values of the outcome, the Land's exact pooling
@@ -85,11 +87,12 @@ def _indicators(
     cells = pd.concat(parts, ignore_index=True)
     noisy = _perturbed(cells, cell_keys(cells, parent_of, method.secret), method).to_numpy()
     out = values.copy()
-    out["zaehler"], out["nenner"] = _capped(
-        values["zaehler"], values["nenner"], noisy[: len(values)], noisy[len(values) :]
-    )
+    size = len(values)
+    out["zaehler"] = _counts(noisy[:size]).set_axis(out.index)
+    out["nenner"] = _counts(noisy[size:]).set_axis(out.index)
     factor = values["indikator_id"].map(info["faktor"]).astype(float).to_numpy()
-    z, n = _floats(out["zaehler"]), _floats(out["nenner"])
+    n = _floats(out["nenner"])
+    z = np.minimum(_floats(out["zaehler"]), n)
     low, high = wilson_interval(z, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["wert"] = np.where(n > 0, z / n, np.nan) * factor
@@ -97,16 +100,12 @@ def _indicators(
     return out
 
 
+def _counts(noisy: np.ndarray) -> pd.Series:
+    return pd.Series(noisy, dtype="Int64")
+
+
 def _floats(counts: pd.Series) -> np.ndarray:
     return counts.to_numpy(float, na_value=np.nan)
-
-
-def _capped(part: pd.Series, whole: pd.Series, noisy_part, noisy_whole) -> tuple[pd.Series, ...]:
-    """The perturbed part, at most the perturbed whole where the part is at most the whole."""
-    part_new = pd.Series(noisy_part, index=part.index, dtype="Int64")
-    whole_new = pd.Series(noisy_whole, index=whole.index, dtype="Int64")
-    cap = (part <= whole).fillna(False) & (part_new > whole_new).fillna(False)
-    return part_new.mask(cap, whole_new), whole_new
 
 
 def _measures(
@@ -128,12 +127,10 @@ def _measures(
     noisy = _perturbed(cells, keys, method).to_numpy()
     n = len(output)
     out = output.copy()
-    out["teilnehmende_sgb2"], out["teilnehmende"] = _capped(
-        output["teilnehmende_sgb2"], output["teilnehmende"], noisy[n : 2 * n], noisy[:n]
-    )
-    out["zielgruppe"] = pd.Series(noisy[2 * n : 3 * n], index=out.index, dtype="Int64")
+    for at, field in enumerate(fields):
+        out[field] = _counts(noisy[at * n : (at + 1) * n]).set_axis(out.index)
     t, g = _floats(out["teilnehmende"]), _floats(out["zielgruppe"])
-    s = _floats(out["teilnehmende_sgb2"])
+    s = np.minimum(_floats(out["teilnehmende_sgb2"]), t)
     low, high = wilson_interval(t, g)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["reichweite"] = np.where(g > 0, 100 * t / g, np.nan)
@@ -170,7 +167,7 @@ def _costs(
         for m, y in zip(costs["massnahme_id"], costs["jahr"], strict=True)
     ]
     out = costs.copy()
-    out["teilnehmende"] = pd.Series(participants, index=costs.index, dtype="Int64")
+    out["teilnehmende"] = _counts(participants).set_axis(costs.index)
     out["kinder_zielgruppe"] = perturb(
         costs["kinder_zielgruppe"], pd.Series(keys, index=costs.index), method.ptable
     )

@@ -126,8 +126,8 @@ def cell_key_notes(method: CellKeyMethod) -> list[tuple[str, str]]:
          "(Gebiet, Jahr, gezählte Größe) und einem geheimen Schlüssel ab: dieselbe Zahl hat in "
          "jeder Tabelle und jeder Veröffentlichung dieselbe Abweichung. Quoten, Intervalle, "
          "Reichweiten, SGB-II-Anteile und Kosten je Teilnehmenden und je Kind sind aus den "
-         "veränderten Zahlen berechnet, ein Zähler ist höchstens so groß wie sein Nenner. "
-         "Teilgebiete summieren sich deshalb nicht genau zum übergeordneten Gebiet. Gesperrt "
+         "veränderten Zahlen berechnet; ist ein Zähler danach größer als sein Nenner, ist die "
+         "Quote 100 %. Teilgebiete summieren sich nicht genau zum übergeordneten Gebiet. Gesperrt "
          "ist nichts (Spalte gesperrt überall FALSCH). Der Hinweis „kleiner Nenner“ beruht auf "
          "der unveränderten Zahl."),
         ("Überlagerungstabelle",
