@@ -326,6 +326,9 @@ def test_the_atlas_shows_the_perturbed_values_and_no_exact_small_count(sample_ru
         small += bool(pd.notna(z) and 1 <= z <= JS)
     assert cells > 1000 and small > 50 and exact == []
     assert "Cell-Key-Verfahren" in (result.folder / "index.html").read_text()
+    pages = [p.read_text() for p in (result.folder / "indikatoren").glob("*.html")]
+    assert sum('<svg class="karte"' in page for page in pages) > 0
+    assert not any("gesperrt (Geheimhaltung)" in page or "Schraffierte" in page for page in pages)
 
 
 def test_the_settings_choose_suppression_for_the_package_and_cell_key_for_the_atlas(
