@@ -21,9 +21,11 @@ distribution on the targets has Var ≤ V (counts 1 … js, whose targets lie at
 zeros (row 0 is j = 0 with p = 1). ``indicators/export/ptable.csv`` is the table of the
 default parameters.
 
-**The keys** (``cell_keys``). The ONS gives every record a uniform random key and a cell the
-sum mod 1 of its records' keys, so a cell made of the same records always has the same key.
-kekiz holds no records, only delivered aggregate counts, so it derives pseudo-record keys
+**The keys** (``cell_keys``). Every record gets a uniform random key and a cell the sum of
+its records' keys modulo the key range (ONS ``create_perturbed_table``: integer keys, the
+sum modulo the ptable's 256 cell keys; with keys in [0, 1) the sum mod 1), so a cell made of
+the same records always has the same key. kekiz holds no records, only delivered aggregate
+counts, so it derives pseudo-record keys
 from a secret: the records a cell has beyond its child areas' cells get one key
 ``HMAC-SHA256(secret, "area|year|quantity")`` read as a number in [0, 1) (on the finest
 level that is the whole cell). An area's key is the sum mod 1 of its children's keys plus
