@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.contract import (
     ContractResult,
     ContractViolation,
@@ -120,11 +121,13 @@ def export_package(
     version: str,
     created: datetime,
     progress: Progress = lambda step: None,
+    cell_key: CellKeyMethod | None = None,
 ) -> ExportResult:
-    """Export the published warehouse ``database`` (opened read-only) into ``export_dir``."""
+    """Export the published warehouse ``database`` (opened read-only) into ``export_dir``;
+    with ``cell_key`` the counts are perturbed instead of suppressed."""
     progress(STEPS[0])
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = read_tables(con, threshold)
+        tables = read_tables(con, threshold, cell_key)
         geometries = read_geometries(con)
     city = tables.frames["kommune"].iloc[0]
     target = package_folder(export_dir, city["gebiet_id"], created, run_id)
@@ -201,6 +204,7 @@ def _write(
         created=created.isoformat(timespec="seconds"),
         version=version,
         threshold=threshold,
+        cell_key=tables.cell_key,
     )
     write_json(manifest, work / MANIFEST)
     for path in files_of(work):

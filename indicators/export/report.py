@@ -94,6 +94,7 @@ def report(
         finest=city["analyseebene"],
         below=_level_below_top(tables),
         threshold=threshold,
+        cell_key=tables.cell_key.description() if tables.cell_key else None,
         suppressed=SUPPRESSED,
         not_computable=NOT_COMPUTABLE,
         grades=tables.frames["massnahmen_wirkung"]["bewertung"].value_counts().to_dict(),
