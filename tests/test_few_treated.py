@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import reference_did
 import statsmodels.api as sm
 
 from indicators.effects import evidence
@@ -153,3 +154,32 @@ def test_an_event_time_of_a_single_treated_area_has_no_interval():
     assert single["ki_unten"].isna().all() and single["ki_oben"].isna().all()
     several = effects[effects["n_behandelt"] >= 2]
     assert (several["ki_unten"] < several["effekt_pp"]).all()
+
+
+def test_permutations_without_a_treated_cell_to_impute_do_not_count():
+    # the comparison areas 5–9 are observed from 2014 only: a permutation that moves an
+    # early start onto them leaves no untreated year before it, and no ATT
+    panel = panel_of({0: 2011, 1: 2012}, 10, effect=-3.0, drift=0.0, seed=2)
+    keep = (panel.unit < 5) | (panel.year >= 2014)
+    panel = Panel(panel.unit[keep], panel.year[keep], panel.y[keep], panel.weight[keep],
+                  panel.start[keep])  # fmt: skip
+    draws = permutations(panel, 199, np.random.default_rng(4))
+    valid = np.isfinite(draws.att)
+    assert 0 < valid.sum() < 199
+    exceed = np.sum(np.abs(draws.att[valid]) >= abs(draws.observed) - 1e-12)
+    assert draws.p_value() == pytest.approx((1 + exceed) / (1 + valid.sum()))
+    assert draws.p_value() == pytest.approx(
+        reference_did.randomization_p(panel, 199, np.random.default_rng(4))
+    )
+
+
+def test_a_placebo_year_absorbed_by_its_area_has_no_interval():
+    # Q00 has a single year before its start (2012): its area effect absorbs that row, so the
+    # placebo year −1 rests on Q01 alone
+    panel = panel_of({0: 2013, 1: 2016}, 12, effect=-4.0, drift=0.0, seed=4)
+    keep = (panel.unit != 0) | (panel.year >= 2012)
+    panel = Panel(panel.unit[keep], panel.year[keep], panel.y[keep], panel.weight[keep],
+                  panel.start[keep])  # fmt: skip
+    course = pd.DataFrame(estimate_effect(LINK, *rows_of(panel), FAST).course)
+    placebo = course[course["art"] != "Effekt"].set_index("jahre_seit_start")
+    assert placebo.loc[-1, "n_behandelt"] == 1 and pd.isna(placebo.loc[-1, "ki_unten"])

@@ -92,6 +92,7 @@ def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
     """Effects by years since start with 95 % intervals; placebo years in grey; a year without
     interval (fewer than 2 treated areas behind it) as an open circle."""
     fig, ax = pyplot().subplots(figsize=(WIDTH_INCHES, 4.8))
+    labelled = False
     for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
         color = "grey" if placebo else "tab:blue"
         shown = rows[rows["ki_unten"].notna()]
@@ -113,8 +114,9 @@ def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
                 single["effekt_pp"],
                 facecolors="none",
                 edgecolors=color,
-                label="nur 1 behandeltes Gebiet: ohne Intervall",
+                label=None if labelled else "nur 1 behandeltes Gebiet: ohne Intervall",
             )
+            labelled = True
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axhline(effect, color="tab:blue", linestyle="--", linewidth=1, label="Gesamteffekt")
     ax.axvline(-0.5, color="grey", linestyle=":", linewidth=0.8)

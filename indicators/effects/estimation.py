@@ -244,8 +244,10 @@ def _estimate_effect(
         "begruendung": why,
     }
     untreated = panel.subset(~panel.treated)
+    before_leads = untreated.event_time < -options.leads
+    compared = untreated.subset(np.isin(untreated.unit, untreated.unit[before_leads]))
     course = _course(link, "Placebo (vor Beginn)", trend.event_times, trend.coef, trend.se,
-                     t_crit, _treated_at(untreated, trend.event_times))  # fmt: skip
+                     t_crit, _treated_at(compared, trend.event_times))  # fmt: skip
     course += _course(link, "Effekt", imp.names[1:], imp.estimate[1:], se[1:], t_crit,
                       _treated_at(panel, imp.names[1:]))  # fmt: skip
     totals, per_area = pooling_statistics(imp, left_out, left_out_totals, areas)
@@ -253,7 +255,9 @@ def _estimate_effect(
 
 
 def _treated_at(panel: Panel, times) -> list[int]:
-    """Per event time, how many treated areas have an observation then."""
+    """Per event time, how many treated areas have an observation then. For the placebo years
+    ``panel`` holds only the areas with a year before them: an area whose every year before
+    its start is a placebo year has them absorbed by its own area effect."""
     event = panel.event_time
     return [len(np.unique(panel.unit[event == k])) for k in times]
 

@@ -195,14 +195,16 @@ class Permutations:
     """Per permutation: the pre-trend slope."""
 
     def p_value(self, tau: np.ndarray | float = 0.0) -> np.ndarray | float:
-        """(1 + k)/(1 + B), k the permutations with |ATT| at least the observed one under the
-        null of a constant effect ``tau``."""
+        """(1 + k)/(1 + B), k of the B permutations with an ATT (an assignment that leaves a
+        treated cell to impute) whose |ATT| is at least the observed one under the null of a
+        constant effect ``tau``: the test is conditional on an estimable assignment."""
         tau = np.asarray(tau, dtype=float)
+        valid = np.isfinite(self.att)
+        att, shift = self.att[valid], self.shift[valid]
         observed = np.abs(self.observed - tau)
-        permuted = np.abs(self.att[:, None] - np.multiply.outer(self.shift, tau.ravel()))
-        with np.errstate(invalid="ignore"):
-            exceed = (permuted >= observed.ravel()[None, :] - 1e-12).sum(axis=0)
-        p = (1 + exceed) / (1 + len(self.att))
+        permuted = np.abs(att[:, None] - np.multiply.outer(shift, tau.ravel()))
+        exceed = (permuted >= observed.ravel()[None, :] - 1e-12).sum(axis=0)
+        p = (1 + exceed) / (1 + len(att))
         return float(p[0]) if tau.ndim == 0 else p.reshape(tau.shape)
 
     def interval(self, level: float = 0.95) -> tuple[float, float] | None:
@@ -232,13 +234,14 @@ class Permutations:
 
     def slope_p(self, toward: float) -> float:
         """One-sided p-value of a pre-trend with the sign of ``toward`` (the effect): the share
-        of permutations with a slope at least as far in that direction, (1 + k)/(1 + B)."""
+        of permutations with a slope at least as far in that direction, (1 + k)/(1 + B), B
+        the permutations with a slope."""
         if np.isnan(self.slope) or toward == 0 or np.isnan(toward):
             return float("nan")
         sign = np.sign(toward)
-        with np.errstate(invalid="ignore"):
-            exceed = np.sum(sign * self.slopes >= sign * self.slope - 1e-12)
-        return float((1 + exceed) / (1 + len(self.slopes)))
+        slopes = self.slopes[np.isfinite(self.slopes)]  # assignments with a slope only
+        exceed = np.sum(sign * slopes >= sign * self.slope - 1e-12)
+        return float((1 + exceed) / (1 + len(slopes)))
 
 
 def permutations(panel: Panel, reps: int, rng: np.random.Generator) -> Permutations:
@@ -270,7 +273,8 @@ def permutations(panel: Panel, reps: int, rng: np.random.Generator) -> Permutati
 
 
 def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
-    """Permute adoption dates across areas; share of |ATT| at least the observed one."""
+    """Permute adoption dates across areas; share of |ATT| at least the observed one
+    (``Permutations.p_value``)."""
     return permutations(panel, reps, rng).p_value()
 
 

@@ -139,9 +139,14 @@ def finding(measure_id: str, title: str, outcome: str, effect: pd.Series) -> str
     head = f"{measure_id} {title}: {outcome}"
     if effect["bewertung"] == NOT_ESTIMABLE:
         return f"{head} – {NOT_ESTIMABLE} ({effect['begruendung']})"
+    interval = (
+        "ohne Intervall"
+        if pd.isna(effect["ki_unten"])
+        else f"95-%-KI {decimal(effect['ki_unten'])} bis {decimal(effect['ki_oben'])}"
+    )
     return (
-        f"{head} {decimal(effect['effekt_pp'], 1, signed=True)} Prozentpunkte (95-%-KI "
-        f"{decimal(effect['ki_unten'])} bis {decimal(effect['ki_oben'])}), {effect['bewertung']}"
+        f"{head} {decimal(effect['effekt_pp'], 1, signed=True)} Prozentpunkte ({interval}), "
+        f"{effect['bewertung']}"
     )
 
 
