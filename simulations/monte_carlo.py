@@ -120,7 +120,8 @@ def draw(rng: np.random.Generator, scenario: Scenario) -> tuple[pd.DataFrame, pd
 def replicate(job: tuple[Scenario, int]) -> dict:
     """One replication: the pipeline's estimate of one drawn data set."""
     scenario, seed = job
-    rows, starts, truth = draw(np.random.default_rng(seed), scenario)
+    # the data from a stream of their own, apart from the estimator's draws (seeded ``seed``)
+    rows, starts, truth = draw(np.random.default_rng([seed, 1]), scenario)
     link = pd.Series(
         {"massnahme_id": "MC", "indikator_id": "simuliert", "richtung": scenario.direction,
          "verzoegerung_jahre": 0}
@@ -176,19 +177,21 @@ def covered(group: pd.DataFrame, name: str) -> pd.Series:
     return (group[f"{name}_unten"] <= group["wahr"]) & (group["wahr"] <= group[f"{name}_oben"])
 
 
-SAMPLE_GROUPS = {
-    "4–9 (alle)": lambda n: n >= 0,
-    f"{evidence.RANDOMIZATION_BELOW}–9 (p: Bootstrap)": lambda n: n >= evidence.RANDOMIZATION_BELOW,
-    f"4–{evidence.RANDOMIZATION_BELOW - 1} (p: Randomisierung)": (
-        lambda n: n < evidence.RANDOMIZATION_BELOW
-    ),
-}
+def sample_groups() -> dict[str, object]:
+    """The treated-quarter groups of the sample-like design (4–9): all, and split where the
+    p-value switches from randomization inference to the bootstrap if it switches there."""
+    switch = evidence.RANDOMIZATION_BELOW
+    groups = {"4–9 (alle)": lambda n: n >= 0}
+    if 4 < switch <= 9:
+        groups[f"{switch}–9 (p: Bootstrap)"] = lambda n: n >= switch
+        groups[f"4–{switch - 1} (p: Randomisierung)"] = lambda n: n < switch
+    return groups
 
 
 def sample_summary(results: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for scenario, by_scenario in results.groupby("szenario", sort=False):
-        for treated, selects in SAMPLE_GROUPS.items():
+        for treated, selects in sample_groups().items():
             group = by_scenario[selects(by_scenario["n_behandelt"])]
             for name, label in (("imp", "Imputation (BJS)"), ("twfe", "TWFE (Diagnose)")):
                 error = group[name] - group["wahr"]

@@ -237,6 +237,7 @@ def test_grades_on_the_sample(effects):
     estimated = effects[effects["bewertung"] != evidence.NOT_ESTIMABLE]
     few = estimated["n_behandelt"] < evidence.RANDOMIZATION_BELOW
     assert estimated.loc[few, "p_methode"].str.startswith("Randomisierungsinferenz").all()
+    assert estimated.loc[few, "ki_methode"].str.contains("Testinversion").all() and few.any()
     assert estimated.loc[~few, "p_methode"].str.startswith("Wild-Cluster-Bootstrap").all()
     assert (
         estimated["p_wert"] == estimated["p_randomisierung"].where(few, estimated["p_bootstrap"])

@@ -18,18 +18,19 @@ Rules, checked in this order:
    pre-trend towards the effect or not testable); the reason names which.
 
 The primary p-value and the interval are from randomization inference when fewer than
-``RANDOMIZATION_BELOW`` (7) areas are treated (the interval by inverting the test), otherwise
+``RANDOMIZATION_BELOW`` (10) areas are treated (the interval by inverting the test), otherwise
 from the wild cluster bootstrap with Webb weights and the cluster jackknife.
 
 Why these rules (``simulations/monte_carlo_report.md``, 40 areas, binomial counts): the
-jackknife-t interval covered 0.86–0.91 with 2–5 treated areas, the inverted randomization
-test 0.93–0.97. Against a linear pre-trend that fakes a −9 pp effect, the joint Wald test of
-the last three placebo years let it pass as "belastbar" in 0.43 of the replications even with
-10 treated areas, the F version rejected 0.76–0.93 under parallel trends, an equivalence rule
-(every placebo year within half the effect) lost most real effects; the one-sided slope test
-let it pass in 0.017 with 10 treated areas, 0.073 with 7 and 0.18 with 5, while a real −4 pp
-effect with 10 treated areas stays "belastbar" in 0.80. Below 7 treated areas no test had the
-power to rule out such a trend, so the grade stays "Hinweis" at most.
+jackknife-t interval covered 0.86–0.91 with 2–5 treated areas and 0.92 with 7, the inverted
+randomization test 0.93–0.97. Against a linear pre-trend that fakes a −9 pp effect, the joint
+Wald test of the last three placebo years let it pass as "belastbar" in 0.44 of the
+replications even with 10 treated areas, the F version rejected 0.19–0.88 under parallel
+trends, an equivalence rule (every placebo year within half the effect) lost most real
+effects; the one-sided slope test let it pass in 0.03 with 10 treated areas, 0.10 with 7 and
+0.17 with 5, while a real −4 pp effect with 10 treated areas stays "belastbar" in 0.85.
+Below 7 treated areas no test had the power to rule out such a trend, so the grade stays
+"Hinweis" at most.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ GRADES = (RELIABLE, HINT, NO_EVIDENCE, NOT_ESTIMABLE)
 
 MIN_TREATED = 2
 MIN_RELIABLE_TREATED = 7
-RANDOMIZATION_BELOW = 7
+RANDOMIZATION_BELOW = 10
 MIN_PRE_YEARS = 2
 ALPHA = 0.05
 HINT_ALPHA = 0.10
