@@ -54,22 +54,9 @@ def read_tables(
     views = _mart_views(con)
     raw = {t.name: _read(con, t, views) for t in TABLES}
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
-    areas = raw["gebiete"]
-    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
-    masks = {
-        name: suppress_counts(
-            raw[name], TABLES_BY_NAME[name].counts, area="gebiet_id", group_by=[group, "jahr"],
-            parent_of=parent_of, threshold=threshold,
-        )
-        for name, group in (("indikatoren", "indikator_id"), ("massnahmen_output", "massnahme_id"))
-    }  # fmt: skip
-    masks["massnahmen_kosten"] = _cost_mask(
-        raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
-    )
-    withheld = withheld_links(
-        raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
-    )
-    if cell_key is not None:
+    if cell_key is None:
+        masks, withheld = _suppression(raw, threshold)
+    else:
         raw, masks, withheld = perturb_tables(raw, cell_key)
     for name in POOLING_TABLES:
         rows = raw[name]
@@ -96,6 +83,28 @@ def read_tables(
     )
     docs = export_docs(load_column_docs())
     return ExportTables(frames, suppressed, docs, dates, withheld, cell_key)
+
+
+def _suppression(
+    raw: dict[str, pd.DataFrame], threshold: int
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The suppressed cells of each table with counts, and the pooling links left out."""
+    areas = raw["gebiete"]
+    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
+    masks = {
+        name: suppress_counts(
+            raw[name], TABLES_BY_NAME[name].counts, area="gebiet_id", group_by=[group, "jahr"],
+            parent_of=parent_of, threshold=threshold,
+        )
+        for name, group in (("indikatoren", "indikator_id"), ("massnahmen_output", "massnahme_id"))
+    }  # fmt: skip
+    masks["massnahmen_kosten"] = _cost_mask(
+        raw["massnahmen_kosten"], raw["massnahmen_output"], masks["massnahmen_output"], threshold
+    )
+    withheld = withheld_links(
+        raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
+    )
+    return masks, withheld
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
