@@ -26,13 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from indicators.effects.did import (
-    Imputation,
-    Panel,
-    absorbed,
-    period_codes,
-    untreated_fit,
-)
+from indicators.effects.did import Imputation, Panel, absorbed, period_codes, untreated_fit
 from indicators.effects.fixed_effects import TwoWay
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -161,9 +155,8 @@ def _statistics(
     out[:-1] = np.average(effects, axis=0, weights=weight[treated])
     within = fitted[:, -2:] - alpha[unit[untreated], -2:] - lam[period[untreated], -2:]
     w = weight[untreated]
-    spread = np.sum(w * within[:, 1] ** 2)
-    if spread > 1e-10 * max(np.sum(w * fitted[:, -1] ** 2), 1e-300):
-        out[-1] = np.sum(w * within[:, 1] * within[:, 0]) / spread
+    if absorbed(fitted[:, -1:], within[:, 1:], w)[0]:  # else no year before any start varies
+        out[-1] = np.sum(w * within[:, 1] * within[:, 0]) / np.sum(w * within[:, 1] ** 2)
     return out
 
 
@@ -292,28 +285,20 @@ def pretrend_bootstrap_p(panel: Panel, leads: int, reps: int, rng: np.random.Gen
     before the start plus unit and year effects; the null (no pre-trend) is imposed by
     refitting without the dummies. With few treated areas the cluster-robust F test of the
     same statistic rejects far too often; the bootstrap does not rely on its distribution.
-    The p-value is (1 + k)/(1 + reps).
+    The lead coefficients come from the dummies with the unit and year effects partialled out
+    (Frisch–Waugh–Lovell), so no dummy design is built. The p-value is (1 + k)/(1 + reps).
     """
     sub = panel.subset(~panel.treated)
     event = sub.event_time
     times = [k for k in range(-leads, 0) if np.any(event == k)]
     if not times or sub.n_units < 3:
         return float("nan")
-    dummies = np.column_stack([(event == k).astype(float) for k in times])
-    return _placebo_bootstrap_p(sub, dummies, reps, rng)
-
-
-def _placebo_bootstrap_p(
-    sub: Panel, regressors: np.ndarray, reps: int, rng: np.random.Generator
-) -> float:
-    """Bootstrap Wald p-value that the ``regressors`` (placebo terms on untreated rows) have no
-    effect beside unit and year effects. Their coefficients come with the unit and year
-    effects partialled out (Frisch–Waugh–Lovell), so no dummy design is built."""
     period, reference = period_codes(sub)
     w, y, G, n = sub.weight, sub.y, sub.n_units, len(sub.y)
     fe = TwoWay(sub.unit, period, w, G, reference)
-    leads_within = fe.residual(regressors)
-    usable = absorbed(regressors, leads_within, w)  # a lead the unit effects absorb is dropped
+    dummies = np.column_stack([(event == k).astype(float) for k in times])
+    leads_within = fe.residual(dummies)
+    usable = absorbed(dummies, leads_within, w)  # a lead the unit effects absorb is dropped
     if not usable.any():
         return float("nan")
     leads_within = leads_within[:, usable]
