@@ -33,7 +33,7 @@ dev: install  ## Dagster UI (webserver + daemon) on http://127.0.0.1:3000
 bench: install  ## every benchmark script under benchmarks/ (helpers start with _)
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(UV) run python "$$script" || exit 1; done
 
-montecarlo: install  ## Monte Carlo study of the effect estimators (~9 min), writes simulations/monte_carlo_report.md
+montecarlo: install  ## Monte Carlo study of the effect estimators and the grade rules (~15 min on 2 cores), writes simulations/monte_carlo_report.md
 	$(UV) run python simulations/monte_carlo.py
 
 montecarlo-land: install  ## Monte Carlo study of pooling effects across 18 municipalities (~4 min), writes simulations/pooling_monte_carlo_report.md

@@ -21,9 +21,10 @@ from indicators.export.errors import ExportRefused
         "Der Sozialatlas zum Veröffentlichen: statische Webseiten ohne Netzzugriff im Ordner "
         "`atlas/<AGS>_<Datum>/` (Startseite `index.html`) mit einer Karte, dem Verlauf und "
         "der Tabelle je Indikator und einem Steckbrief je Gebiet der feinsten Ebene. Er "
-        "zeigt genau die Werte des Auswertungspakets (gesperrte Werte bleiben gesperrt, "
-        "keine Fallzahlen) und wird nach jeder Veröffentlichung neu geschrieben; bei Bedarf "
-        "mit `kekiz atlas`."
+        "zeigt die Werte eines Auswertungspakets ohne Fallzahlen, standardmäßig aus "
+        "Fallzahlen, die mit dem Cell-Key-Verfahren überlagert sind (KEKIZ_ATLAS_METHOD, "
+        "sonst gesperrt wie im Paket), und wird nach jeder Veröffentlichung neu geschrieben; "
+        "bei Bedarf mit `kekiz atlas`."
     ),
 )
 def sozialatlas(
@@ -34,6 +35,7 @@ def sozialatlas(
             Path(warehouse.published_path),
             Path(atlas.atlas_dir),
             threshold=atlas.threshold,
+            cell_key=atlas.cell_key(),
             created=datetime.now(),
             progress=lambda step, done, total: context.log.debug(f"{step}: {done}/{total}"),
         )

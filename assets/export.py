@@ -54,6 +54,7 @@ def auswertungspaket(
             Path(exports.export_dir),
             context.run.run_id,
             threshold=exports.threshold,
+            cell_key=exports.cell_key(),
             version=pipeline_version(),
             created=datetime.now(),
             progress=context.log.info,
@@ -72,6 +73,7 @@ def auswertungspaket(
             "ordner": dg.MetadataValue.path(str(result.folder)),
             "zeilen": dg.MetadataValue.json(result.tables),
             "gesperrte_zellen": result.suppressed_cells,
+            "verfahren": exports.method,
         },
         check_results=[
             dg.AssetCheckResult(

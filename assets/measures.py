@@ -16,6 +16,7 @@ from assets.resources import Warehouse
 from assets.steps import warehouse_asset
 from indicators.compute.catalogue import Catalogue
 from indicators.effects.estimation import WEIGHTINGS, EffectOptions
+from indicators.effects.evidence import MIN_RELIABLE_TREATED, RANDOMIZATION_BELOW
 from indicators.store.measures import (
     write_measure_costs,
     write_measure_effects,
@@ -73,9 +74,12 @@ def measure_assets(catalogue: Catalogue) -> list[dg.AssetsDefinition]:
             "Prozentpunkten, mit 95-%-Intervall und Bewertung). Methode: Imputationsschätzer "
             "für gestaffelten Beginn (Borusyak/Jaravel/Spiess, Punktschätzer wie did2s) mit nie "
             "und noch nicht behandelten Quartieren als Vergleich, Ereignisstudie mit "
-            "Placebo-Jahren und Vortrendtest; Standardfehler nach dem Cluster-Jackknife mit "
-            "t(G−1), Wild-Cluster-Bootstrap mit Webb-Gewichten, Randomisierungsinferenz bei "
-            "weniger als 5 behandelten Gebieten; Zwei-Wege-Fixed-Effects nur als Diagnose; "
+            "Placebo-Jahren, Vortrendtest und Vortrend-Steigung; Standardfehler nach dem "
+            "Cluster-Jackknife mit t(G−1), Wild-Cluster-Bootstrap mit Webb-Gewichten; bei "
+            f"weniger als {RANDOMIZATION_BELOW} behandelten Gebieten p-Wert und Intervall aus "
+            "der Randomisierungsinferenz (Testinversion), „belastbar“ erst ab "
+            f"{MIN_RELIABLE_TREATED} behandelten Gebieten; Zwei-Wege-Fixed-Effects nur als "
+            "Diagnose; "
             "Bewertung mit Begründung; dazu je Schätzwert und Gebiet die Statistiken, mit "
             "denen das Land die Schätzwerte der Kommunen exakt poolt. Schreibt "
             "core.massnahmen_wirkung, core.massnahmen_wirkung_verlauf, "

@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from indicators.export.cell_key import CellKeyMethod, chosen_method
+from indicators.export.threshold import CELL_KEY, SUPPRESSION
 from indicators.store.connection import connect_waiting
 
 
@@ -58,6 +60,13 @@ class ExportTarget(dg.ConfigurableResource):
 
     export_dir: str
     threshold: int
+    method: str = SUPPRESSION
+    """``sperrung`` or ``cell-key``."""
+    cell_key_file: str = ""
+    """The secret of the cell keys (only read with the Cell Key Method)."""
+
+    def cell_key(self) -> CellKeyMethod | None:
+        return chosen_method(self.method, Path(self.cell_key_file), self.threshold)
 
 
 class AtlasTarget(dg.ConfigurableResource):
@@ -66,3 +75,8 @@ class AtlasTarget(dg.ConfigurableResource):
 
     atlas_dir: str
     threshold: int
+    method: str = CELL_KEY
+    cell_key_file: str = ""
+
+    def cell_key(self) -> CellKeyMethod | None:
+        return chosen_method(self.method, Path(self.cell_key_file), self.threshold)

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from indicators.export.threshold import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from indicators.export.threshold import (
+    CELL_KEY,
+    DEFAULT_THRESHOLD,
+    METHODS,
+    MIN_THRESHOLD,
+    SUPPRESSION,
+)
 from pipelines.german_cli import (
     PIPED_WIDTH,
     QUIET_LOGS,
@@ -307,6 +313,17 @@ threshold_option = option(
 )
 
 
+def method_option(variable: str, default: str) -> Callable:
+    return option(
+        "--method",
+        type=click.Choice(METHODS),
+        help=f"Geheimhaltungsverfahren: {SUPPRESSION} (Fallzahlen unter der Schwelle sperren) "
+        f"oder {CELL_KEY} (alle Fallzahlen mit dem Cell-Key-Verfahren überlagern, keine unter "
+        f"der Schwelle; Schlüssel in $KEKIZ_CELL_KEY_FILE) (Standard: ${variable} oder "
+        f"{default}).",
+    )
+
+
 @main.command()
 @published_option
 @option(
@@ -316,7 +333,10 @@ threshold_option = option(
     help="Ordner für die Auswertungspakete (Standard: $KEKIZ_EXPORT_DIR oder exports/).",
 )
 @threshold_option
-def export(published: Path | None, export_dir: Path | None, threshold: int | None) -> None:
+@method_option("KEKIZ_EXPORT_METHOD", SUPPRESSION)
+def export(
+    published: Path | None, export_dir: Path | None, threshold: int | None, method: str | None
+) -> None:
     """Das Auswertungspaket schreiben (als Dagster-Lauf).
 
     Liest die veröffentlichte Kopie und materialisiert das Asset auswertungspaket, mit
@@ -325,8 +345,9 @@ def export(published: Path | None, export_dir: Path | None, threshold: int | Non
     geschrieben), 2 ohne veröffentlichte Kopie oder bei ungültiger Einstellung.
     """
     settings = settings_from_env(
-        published=published, export_dir=export_dir, suppression_threshold=threshold
-    )
+        published=published, export_dir=export_dir, suppression_threshold=threshold,
+        export_method=method,
+    )  # fmt: skip
     require_published(settings)
     sys.exit(0 if _export_with_progress(settings) else 1)
 
@@ -434,10 +455,14 @@ def _export_with_progress(settings: Settings) -> bool:
     [package] = result.get_asset_materialization_events()
     metadata = package.materialization.metadata
     rows = metadata["zeilen"].value
+    control = (
+        f"{metadata['gesperrte_zellen'].value} Zellen gesperrt"
+        if settings.export_method == SUPPRESSION
+        else "Fallzahlen mit dem Cell-Key-Verfahren überlagert"
+    )
     console.print(
         f"[green]Auswertungspaket geschrieben:[/green] {shown(metadata['ordner'].value)}\n"
-        f"{sum(rows.values())} Zeilen in {len(rows)} Tabellen, "
-        f"{metadata['gesperrte_zellen'].value} Zellen gesperrt "
+        f"{sum(rows.values())} Zeilen in {len(rows)} Tabellen, {control} "
         f"(Schwelle {settings.suppression_threshold}); Lauf {result.run_id[:8]}."
     )
     return True
@@ -452,19 +477,25 @@ def _export_with_progress(settings: Settings) -> bool:
     help="Ordner für den Sozialatlas (Standard: $KEKIZ_ATLAS_DIR oder atlas/ neben dem Warehouse).",
 )
 @threshold_option
-def atlas(published: Path | None, atlas_dir: Path | None, threshold: int | None) -> None:
+@method_option("KEKIZ_ATLAS_METHOD", CELL_KEY)
+def atlas(
+    published: Path | None, atlas_dir: Path | None, threshold: int | None, method: str | None
+) -> None:
     """Den Sozialatlas schreiben: statische Webseiten ohne Netzzugriff.
 
     Liest die veröffentlichte Kopie und schreibt atlas/<AGS>_<Datum>/ mit Startseite
     index.html, einer Seite mit Karte, Verlauf und Tabelle je Indikator und einem Steckbrief
-    je Gebiet der feinsten Ebene. Gezeigt werden genau die Werte des Auswertungspakets
-    (gesperrte Werte bleiben gesperrt). Ein Atlas desselben Tages wird ersetzt. Exit-Code 1,
+    je Gebiet der feinsten Ebene. Gezeigt werden die Werte eines Auswertungspakets mit dem
+    gewählten Verfahren: standardmäßig aus Fallzahlen, die mit dem Cell-Key-Verfahren
+    überlagert sind, mit --method sperrung die gesperrten Werte des Pakets. Ein Atlas
+    desselben Tages wird ersetzt. Exit-Code 1,
     wenn der Atlas nicht geschrieben werden kann, 2 ohne veröffentlichte Kopie oder bei
     ungültiger Einstellung.
     """
     settings = settings_from_env(
-        published=published, atlas_dir=atlas_dir, suppression_threshold=threshold
-    )
+        published=published, atlas_dir=atlas_dir, suppression_threshold=threshold,
+        atlas_method=method,
+    )  # fmt: skip
     require_published(settings)
     sys.exit(0 if _atlas_with_progress(settings) else 1)
 
@@ -477,6 +508,7 @@ def _atlas_with_progress(settings: Settings) -> bool:
 
     from indicators.atlas.site import build_atlas
     from indicators.display.german import decimal
+    from indicators.export.cell_key import chosen_method
     from indicators.export.errors import ExportRefused
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -493,6 +525,9 @@ def _atlas_with_progress(settings: Settings) -> bool:
                 threshold=settings.suppression_threshold,
                 created=datetime.now(),
                 progress=report,
+                cell_key=chosen_method(
+                    settings.atlas_method, settings.cell_key_path, settings.suppression_threshold
+                ),
             )
     except (ExportRefused, OSError) as exc:
         console.print(f"[red]Sozialatlas nicht geschrieben:[/red] {shown(exc)}")

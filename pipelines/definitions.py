@@ -65,10 +65,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 rejected_dir=str(settings.rejected_dir),
             ),
             "exports": ExportTarget(
-                export_dir=str(settings.export_dir), threshold=settings.suppression_threshold
+                export_dir=str(settings.export_dir),
+                threshold=settings.suppression_threshold,
+                method=settings.export_method,
+                cell_key_file=str(settings.cell_key_path),
             ),
             "atlas": AtlasTarget(
-                atlas_dir=str(settings.atlas_dir), threshold=settings.suppression_threshold
+                atlas_dir=str(settings.atlas_dir),
+                threshold=settings.suppression_threshold,
+                method=settings.atlas_method,
+                cell_key_file=str(settings.cell_key_path),
             ),
         },
         executor=dg.in_process_executor,

@@ -6,7 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.export.threshold import DEFAULT_THRESHOLD, MIN_THRESHOLD
+from indicators.export.threshold import (
+    CELL_KEY,
+    DEFAULT_THRESHOLD,
+    METHODS,
+    MIN_THRESHOLD,
+    SUPPRESSION,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LANDING_ROOT = PROJECT_ROOT / "raw_data"
@@ -35,6 +41,14 @@ class Settings:
     None: ``atlas/`` beside the warehouse (see ``atlas_dir``)."""
     suppression_threshold: int = DEFAULT_THRESHOLD
     """Counts from 1 to this minus 1 are suppressed in exports (KEKIZ_SUPPRESSION_THRESHOLD)."""
+    export_method: str = SUPPRESSION
+    """Disclosure control of the evaluation package: suppression or the Cell Key Method
+    (KEKIZ_EXPORT_METHOD)."""
+    atlas_method: str = CELL_KEY
+    """Disclosure control of the public atlas (KEKIZ_ATLAS_METHOD)."""
+    cell_key_file: Path | None = None
+    """The secret of the cell keys (KEKIZ_CELL_KEY_FILE); None: ``cell_key.secret`` beside
+    the warehouse (see ``cell_key_path``)."""
 
     @classmethod
     def from_env(cls, **overrides: Path | str | int | None) -> Settings:
@@ -60,7 +74,22 @@ class Settings:
                 or os.environ.get("KEKIZ_SUPPRESSION_THRESHOLD")
                 or DEFAULT_THRESHOLD
             ),
-        )
+            export_method=_method(
+                overrides.get("export_method") or os.environ.get("KEKIZ_EXPORT_METHOD"),
+                SUPPRESSION, "KEKIZ_EXPORT_METHOD",
+            ),
+            atlas_method=_method(
+                overrides.get("atlas_method") or os.environ.get("KEKIZ_ATLAS_METHOD"),
+                CELL_KEY, "KEKIZ_ATLAS_METHOD",
+            ),
+            cell_key_file=pick(
+                "cell_key_file", "KEKIZ_CELL_KEY_FILE", warehouse.parent / "cell_key.secret"
+            ),
+        )  # fmt: skip
+
+    @property
+    def cell_key_path(self) -> Path:
+        return self.cell_key_file or self.warehouse.parent / "cell_key.secret"
 
     @property
     def atlas_dir(self) -> Path:
@@ -78,6 +107,9 @@ class Settings:
             "KEKIZ_EXPORT_DIR": str(self.export_dir),
             "KEKIZ_ATLAS_DIR": str(self.atlas_dir),
             "KEKIZ_SUPPRESSION_THRESHOLD": str(self.suppression_threshold),
+            "KEKIZ_EXPORT_METHOD": self.export_method,
+            "KEKIZ_ATLAS_METHOD": self.atlas_method,
+            "KEKIZ_CELL_KEY_FILE": str(self.cell_key_path),
         }
 
     def export_env(self) -> None:
@@ -168,3 +200,14 @@ def _threshold(value: object, variable: str = "KEKIZ_SUPPRESSION_THRESHOLD") -> 
             f"{MIN_THRESHOLD} sein, nicht {value!r}."
         )
     return threshold
+
+
+def _method(value: object, default: str, variable: str) -> str:
+    """The disclosure control method: ``sperrung`` or ``cell-key``."""
+    method = str(value or default)
+    if method not in METHODS:
+        raise ValueError(
+            f"Das Geheimhaltungsverfahren ({variable}) muss {' oder '.join(METHODS)} sein, "
+            f"nicht {method!r}."
+        )
+    return method

@@ -264,17 +264,21 @@ def att(panel: Panel) -> float:
 
 
 def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
-    """Permute adoption dates across areas; share of |ATT| at least the observed one."""
+    """Permute adoption dates across areas; share of |ATT| at least the observed one among the
+    assignments that leave a treated cell to impute."""
     observed = abs(att(panel))
     unit_start = np.full(panel.n_units, np.inf)
     unit_start[panel.unit] = panel.start
-    exceed = 0
+    exceed = valid = 0
     for _ in range(reps):
         start = rng.permutation(unit_start)[panel.unit]
         permuted = panel.with_start(start)
         permuted = permuted.subset(identified(permuted))
+        if not permuted.treated.any():  # no treated cell to impute: not an estimable draw
+            continue
+        valid += 1
         exceed += abs(att(permuted)) >= observed - 1e-12
-    return (1 + exceed) / (1 + reps)
+    return (1 + exceed) / (1 + valid)
 
 
 def pretrend_bootstrap_p(panel: Panel, leads: int, reps: int, rng: np.random.Generator) -> float:

@@ -301,15 +301,17 @@ def test_without_geometries_the_atlas_says_why(sample_run, tmp_path):
 
 def test_the_command_writes_the_atlas(sample_run, tmp_path):
     _, settings = sample_run
+    secret = {"KEKIZ_CELL_KEY_FILE": str(settings.warehouse.parent / "cell_key.secret")}
     done = kekiz("atlas", "--published", str(settings.published), "--atlas-dir", str(tmp_path),
-                 env={"COLUMNS": "250"})  # fmt: skip
+                 env={"COLUMNS": "250", **secret})  # fmt: skip
     assert done.returncode == 0, done.stderr
     [folder] = tmp_path.iterdir()
+    assert "Cell-Key-Verfahren" in (folder / "index.html").read_text()  # the public default
     out = " ".join(done.stderr.split())  # the console writes to stderr
     assert f"Sozialatlas geschrieben: {folder / 'index.html'}" in out
     pages = len(list(folder.rglob("*.html")))
     assert f"{pages} Seiten (" in out and " MB in " in out
-    missing = kekiz("atlas", "--published", str(tmp_path / "fehlt.duckdb"))
+    missing = kekiz("atlas", "--published", str(tmp_path / "fehlt.duckdb"), env=secret)
     assert missing.returncode == 2 and "Keine veröffentlichte Kopie" in missing.stderr
 
 

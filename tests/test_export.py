@@ -135,7 +135,7 @@ def test_the_manifest_names_format_and_municipality_first_and_its_own_hash_last(
     city = csv(folder, "kommune").iloc[0]
     keys = list(manifest)
     assert keys[:3] == ["paketformat", "ags", "kommune"] and keys[-1] == "manifest_sha256"
-    assert manifest["paketformat"] == PACKAGE_FORMAT == 2
+    assert manifest["paketformat"] == PACKAGE_FORMAT == 3
     assert (manifest["ags"], manifest["kommune"]) == (city["gebiet_id"], city["gebiet_name"])
     rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -504,10 +504,13 @@ def test_the_report_names_outcomes_and_writes_numbers_the_german_way(sample_expo
 def test_suppressed_and_uncomputable_cells_differ_in_the_report(sample_export):
     _, folder, _ = sample_export
     page = (folder / "bericht.html").read_text(encoding="utf-8")
-    m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
-    [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m02)
+    m11 = page[page.index('<h3 id="M11">') : page.index('<h3 id="M12">')]
+    [row_2022] = re.findall(r"<tr><td>2022</td>.*?</tr>", m11)
     assert row_2022.endswith("<td>–</td></tr>")  # no cohort in the partial survey year
-    assert "2022: Zweifache Masernimpfung nur als Teilerhebung erhoben" in m02
+    catalogue = csv(folder, "indikatorkatalog").set_index("indikator_id")["indikator_name"]
+    assert f"2022: {catalogue['seu_zahlen']} nur als Teilerhebung erhoben" in m11
+    m02 = page[page.index('<h3 id="M02">') : page.index('<h3 id="M03">')]
+    assert "weil keine Wirkung als belastbar bewertet ist" in m02  # 4 treated areas: Hinweis
     assert re.search(r"<tr><td>\d{4}</td>(<td>[^<]*</td>)*<td>\.</td>", page)  # suppressed
 
 
@@ -597,8 +600,8 @@ def tamper(monkeypatch) -> None:
     """Make one exported rate impossible (150 %) before the contract runs."""
     original = export_package_module.read_tables
 
-    def read_tampered(con, threshold):
-        tables = original(con, threshold)
+    def read_tampered(con, threshold, cell_key=None):
+        tables = original(con, threshold, cell_key)
         values = tables.frames["indikatoren"]
         values.loc[values["wert"].notna().idxmax(), "wert"] = 150.0
         return tables
@@ -661,8 +664,8 @@ def hostile(monkeypatch, city_id: str | None = None) -> None:
     that would lead outside the export folder."""
     original = export_package_module.read_tables
 
-    def read_hostile(con, threshold):
-        tables = original(con, threshold)
+    def read_hostile(con, threshold, cell_key=None):
+        tables = original(con, threshold, cell_key)
         frames = tables.frames
         frames["massnahmen"].loc[0, "titel"] = FORMULA
         frames["massnahmen"].loc[1, "traeger"] = "+cmd|' /C calc'!A0"
@@ -771,8 +774,8 @@ def test_pooling_scores_sum_to_zero_and_cells_to_the_weight_total(sample_export)
 def tamper_pooling(monkeypatch, change) -> None:
     original = export_package_module.read_tables
 
-    def read_tampered(con, threshold):
-        tables = original(con, threshold)
+    def read_tampered(con, threshold, cell_key=None):
+        tables = original(con, threshold, cell_key)
         change(tables.frames)
         return tables
 

@@ -1,5 +1,5 @@
-"""Package format 2 beside format 1: the Land verifies and stores both, and its warehouse has
-the view of every export table even when no package holds it yet."""
+"""Package formats 3, 2 and 1 side by side: the Land verifies and stores each, and its warehouse
+has the view of every export table and column even when no package holds it yet."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from older_packages import TABLES_ADDED_IN_2, as_format_1
+from older_packages import COLUMNS_ADDED, TABLES_ADDED_IN_2, as_older_format
 
 from indicators.export.manifest import PACKAGE_FORMAT
-from indicators.land.format import VERSION_1, VERSION_2, package_files, table_schemas
+from indicators.land.format import (
+    VERSION_1,
+    VERSION_2,
+    VERSION_3,
+    package_files,
+    table_schemas,
+)
 from indicators.land.partitions import FIELD_TYPES, write_partition
 from indicators.land.verify import verify_package
 from indicators.land.warehouse import DATA, build_land_warehouse
@@ -23,7 +29,7 @@ NEW_TABLES = TABLES_ADDED_IN_2
 @pytest.fixture(scope="module")
 def format_1(sample_export, tmp_path_factory) -> Path:
     _, folder, _ = sample_export
-    return as_format_1(folder, tmp_path_factory.mktemp("format1") / folder.name)
+    return as_older_format(folder, tmp_path_factory.mktemp("format1") / folder.name, 1)
 
 
 def threshold_of(package: Path) -> int:
@@ -31,8 +37,36 @@ def threshold_of(package: Path) -> int:
     return manifest["geheimhaltungsschwelle"]
 
 
+def test_format_3_is_format_2_with_the_pretrend_slope_and_the_treated_areas_per_year():
+    assert PACKAGE_FORMAT == 3
+    changed = {t for t, s in VERSION_2.tables.items() if VERSION_3.tables[t] != s}
+    assert changed == {"massnahmen_wirkung", "massnahmen_wirkung_verlauf"}
+    added = {
+        (table, column)
+        for table in changed
+        for column in set(VERSION_3.tables[table].columns) - set(VERSION_2.tables[table].columns)
+    }
+    assert added == set(COLUMNS_ADDED[3])
+    assert package_files(3) == package_files(2) and set(VERSION_3.tables) == set(VERSION_2.tables)
+
+
+def test_a_land_of_a_format_2_package_has_the_new_columns_empty(sample_export, tmp_path):
+    _, folder, _ = sample_export
+    format_2 = as_older_format(folder, tmp_path / "format2" / folder.name, 2)
+    result = verify_package(format_2, threshold_of(format_2))
+    assert result.passed, result
+    write_partition(format_2, tmp_path / DATA)
+    database = tmp_path / "land.duckdb"
+    build_land_warehouse(tmp_path, [{"ags": "05119000", "status": "aufgenommen"}], database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        for table, column in COLUMNS_ADDED[3]:
+            [(rows, filled)] = con.execute(
+                f"SELECT count(*), count({column}) FROM pakete.{table}"
+            ).fetchall()
+            assert rows > 0 and filled == 0
+
+
 def test_format_2_is_format_1_with_measure_types_and_the_pooling_tables():
-    assert PACKAGE_FORMAT == 2
     assert set(VERSION_2.tables) - set(VERSION_1.tables) == set(NEW_TABLES)
     changed = {t for t, s in VERSION_1.tables.items() if VERSION_2.tables[t] != s}
     assert changed == {"massnahmen"}
@@ -62,7 +96,7 @@ def test_a_land_of_format_1_packages_has_the_new_views_empty_and_typed(format_1,
             described = con.execute(f"DESCRIBE SELECT * FROM pakete.{name}").fetchall()
             expected = [
                 ("ags", "VARCHAR"),
-                *((c, FIELD_TYPES[k]) for c, k in table_schemas(2)[name].fields),
+                *((c, FIELD_TYPES[k]) for c, k in table_schemas(PACKAGE_FORMAT)[name].fields),
                 ("paket", "VARCHAR"),
             ]
             assert [(c, kind) for c, kind, *_ in described] == expected

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from older_packages import as_format_1
+from older_packages import as_older_format
 
 from indicators.export.manifest import PACKAGE_FORMAT
 from indicators.export.spec import SUPPRESSED_FLAG, TABLES
@@ -160,7 +160,7 @@ def test_the_exported_package_holds_exactly_the_files_of_its_format(sample_expor
 
 
 def test_a_package_of_format_1_is_still_accepted(land, package, threshold, tmp_path):
-    older = as_format_1(package, tmp_path / "alt" / package.name)
+    older = as_older_format(package, tmp_path / "alt" / package.name, 1)
     assert read_manifest(older)["paketformat"] == 1
     assert "massnahmentyp" not in rows(older / "massnahmen.csv")[0]
     assert verify_package(older, threshold).findings == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from older_packages import as_format_1
+from older_packages import as_older_format
 
 from indicators.compute.rates import Z_95
 from indicators.land.comments import land_docs
@@ -358,7 +358,7 @@ def test_the_measure_type_shows_and_is_empty_for_a_package_of_format_1(land: Lan
     packages = copy_packages(list(land.packages.values()), tmp_path / "pakete")
     registers = {ags: read_csv(p, "massnahmen") for ags, p in packages.items()}
     older, newer = [ags for ags, register in registers.items() if len(register)][:2]
-    packages[older] = as_format_1(packages[older], tmp_path / "alt" / packages[older].name)
+    packages[older] = as_older_format(packages[older], tmp_path / "alt" / packages[older].name, 1)
     database, _ = build(tmp_path / "land", packages)
     measures = query(database, "SELECT ags, massnahme_id, massnahmentyp FROM mart.massnahmen")
     assert measures.loc[measures["ags"] == older, "massnahmentyp"].isna().all()
@@ -373,7 +373,7 @@ def test_a_land_of_format_1_packages_only_has_the_columns_of_the_newest_format(
     land: Land, tmp_path
 ):
     packages = {
-        ags: as_format_1(package, tmp_path / "alt" / package.name)
+        ags: as_older_format(package, tmp_path / "alt" / package.name, 1)
         for ags, package in land.packages.items()
     }
     root = tmp_path / "land"
@@ -502,7 +502,7 @@ def test_packages_without_measure_types_or_statistics_give_empty_pooled_marts(
     """Packages of format 1 name no measure type and hold no pooling statistics: the marts of
     the pooled effects are there, with every column, and empty."""
     packages = {
-        ags: as_format_1(package, tmp_path / "pakete" / ags)
+        ags: as_older_format(package, tmp_path / "pakete" / ags, 1)
         for ags, package in land.packages.items()
     }
     database, _ = build(tmp_path / "land", packages)

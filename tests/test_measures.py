@@ -237,6 +237,7 @@ def test_grades_on_the_sample(effects):
     estimated = effects[effects["bewertung"] != evidence.NOT_ESTIMABLE]
     few = estimated["n_behandelt"] < evidence.RANDOMIZATION_BELOW
     assert estimated.loc[few, "p_methode"].str.startswith("Randomisierungsinferenz").all()
+    assert estimated.loc[few, "ki_methode"].str.contains("Testinversion").all() and few.any()
     assert estimated.loc[~few, "p_methode"].str.startswith("Wild-Cluster-Bootstrap").all()
     assert (
         estimated["p_wert"] == estimated["p_randomisierung"].where(few, estimated["p_bootstrap"])
@@ -406,9 +407,10 @@ def test_no_cost_per_avoided_case_from_the_partial_school_entry_survey(con):
         """
     ).df()
     partial = costs[costs["teilerhebung"]]
-    assert len(partial) >= 4 and partial["kosten_je_vermiedenem_fall"].isna().all()
-    m02 = costs[costs["massnahme_id"] == "M02"].set_index("jahr")["kosten_je_vermiedenem_fall"]
-    assert np.isnan(m02[2022]) and m02[2023] == pytest.approx(16_841, abs=1)
+    assert len(partial) >= 1 and partial["kosten_je_vermiedenem_fall"].isna().all()
+    for measure in partial["massnahme_id"]:  # the full surveys around it do give costs
+        by_year = costs[costs["massnahme_id"] == measure].set_index("jahr")
+        assert by_year.loc[2023, "kosten_je_vermiedenem_fall"] > 0
     full = costs[~costs["teilerhebung"] & (costs["jahr"] == 2022)]
     assert full["kosten_je_vermiedenem_fall"].notna().all() and len(full) >= 1  # M08
 

@@ -4,6 +4,8 @@ control.
 Every value comes from ``indicators/export/tables.py: read_tables``, the function that builds
 the suppressed tables of the evaluation package: the atlas shows exactly the cells the package
 publishes (rate and 95 % interval), and no count at all. Suppression is never repeated here.
+With the Cell Key Method (the atlas's default, it is public) the values are those of a package
+with perturbed counts: rates from perturbed numerators and denominators, nothing suppressed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from indicators.compute.sozialindex import sozialindex
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.report import MIN_INDEX_AREAS
 from indicators.export.spec import SUPPRESSED_FLAG, is_finest
 from indicators.export.tables import read_tables
@@ -43,16 +46,21 @@ class AtlasData:
     rang_status), computed from the published values only, as in the package's report."""
     geometries: pd.DataFrame
     """gebiet_id, ebene_rang, geojson_wgs84 of every area with a geometry (may be empty)."""
+    perturbed: bool = False
+    """The values come from counts perturbed by the Cell Key Method."""
 
     @property
     def finest(self) -> pd.DataFrame:
         return self.areas[is_finest(self.areas)]
 
 
-def read_atlas_data(database: Path, threshold: int) -> AtlasData:
-    """Read the published copy ``database`` (read-only)."""
+def read_atlas_data(
+    database: Path, threshold: int, cell_key: CellKeyMethod | None = None
+) -> AtlasData:
+    """Read the published copy ``database`` (read-only), with ``cell_key`` the values of
+    perturbed counts."""
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = read_tables(con, threshold)
+        tables = read_tables(con, threshold, cell_key)
         geometries = _geometries(con)
     frames = tables.frames
     values = frames["indikatoren"][VALUE_COLUMNS].copy()
@@ -70,6 +78,7 @@ def read_atlas_data(database: Path, threshold: int) -> AtlasData:
         active=active.astype({"jahr": int}),
         sozialindex=_status_index(frames["indikatorkatalog"], frames["indikatoren"]),
         geometries=geometries,
+        perturbed=cell_key is not None,
     )
 
 

@@ -108,6 +108,21 @@ class Site:
     city: str
     stamp: str
     threshold: int
+    perturbed: bool = False
+    """The values come from counts perturbed by the Cell Key Method (nothing suppressed)."""
+
+    @property
+    def disclosure(self) -> str:
+        if self.perturbed:
+            return (
+                "Die Werte sind aus Fallzahlen berechnet, die mit dem Cell-Key-Verfahren "
+                "zufällig, aber fest leicht verändert sind; Fallzahlen von 1 bis "
+                f"{self.threshold - 1} kommen darin nicht vor. "
+            )
+        return (
+            f"Fallzahlen unter {self.threshold} und Werte, aus denen sie sich zurückrechnen "
+            "ließen, sind gesperrt. "
+        )
 
 
 def page(site: Site, title: str, body: str, root: str, data: object | None = None) -> str:
@@ -124,8 +139,7 @@ def page(site: Site, title: str, body: str, root: str, data: object | None = Non
         f'<header><a class="marke" href="{root}index.html">Sozialatlas {escape(site.city)}</a>'
         f'<span class="stand">Stand {escape(site.stamp)}</span></header>'
         f'<main id="inhalt">{body}</main>'
-        "<footer>Werte mit 95-%-Intervall in Klammern. Fallzahlen unter "
-        f"{site.threshold} und Werte, aus denen sie sich zurückrechnen ließen, sind gesperrt. "
+        f"<footer>Werte mit 95-%-Intervall in Klammern. {site.disclosure}"
         "Quelle: Auswertungspaket der Kommune (kekiz).</footer>"
         f'{data_block}<script src="{root}{SCRIPT}"></script></body></html>\n'
     )
@@ -216,12 +230,15 @@ class MapBase:
         return "".join(out)
 
 
-def legend(classes: MapClasses, palette: list[str]) -> str:
+def legend(classes: MapClasses, palette: list[str], hatched: bool) -> str:
+    """The classes' colours, then (with suppression) the hatching and the colour of no
+    value."""
     items = [
         f'<li><span class="feld" style="background:{colour}"></span>{escape(label)}</li>'
         for colour, label in zip(palette, classes.labels, strict=True)
     ]
-    items.append('<li><span class="feld schraffur"></span>gesperrt (Geheimhaltung)</li>')
+    if hatched:
+        items.append('<li><span class="feld schraffur"></span>gesperrt (Geheimhaltung)</li>')
     items.append(f'<li><span class="feld" style="background:{UNKNOWN_COLOUR}"></span>'
                  "kein Wert</li>")  # fmt: skip
     return f'<ul class="legende" aria-label="Legende">{"".join(items)}</ul>'
@@ -334,9 +351,12 @@ def indicator_page(site: Site, data: AtlasData, indicator: pd.Series, rows: pd.D
             f'<span id="kartenjahr" class="kartenjahr">{title}, {latest}</span></div>',
             '<div class="karte-legende">',
             base.svg(fills, titles, f"Karte {title} nach Gebieten ({site.city})", links),
-            legend(classes, palette) if classes.labels else "<p>Keine veröffentlichten Werte.</p>",
+            legend(classes, palette, hatched=not site.perturbed)
+            if classes.labels
+            else "<p>Keine veröffentlichten Werte.</p>",
             "</div>",
-            f'<p class="hinweis">{SUPPRESSION_NOTE} Grau: kein Wert (nicht erhoben, nicht '
+            f'<p class="hinweis">{site.disclosure if site.perturbed else SUPPRESSION_NOTE} '
+            "Grau: kein Wert (nicht erhoben, nicht "
             "geliefert oder zu wenige Fälle). Dicke Linien: Grenzen der übergeordneten "
             "Gebiete. Die Klassen (Quintile über alle Jahre) gelten für jedes Jahr, die "
             "Farben sind also zwischen den Jahren vergleichbar. Ein Klick auf ein Gebiet "

@@ -33,6 +33,7 @@ from indicators.atlas.pages import (
     indicator_page,
     profile_page,
 )
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.errors import ExportRefused
 from indicators.export.package import AREA_KEY
 
@@ -71,11 +72,13 @@ def build_atlas(
     threshold: int,
     created: datetime,
     progress: Progress = lambda step, done, total: None,
+    cell_key: CellKeyMethod | None = None,
 ) -> AtlasResult:
-    """Write the atlas of the published copy ``database`` into ``atlas_dir``."""
+    """Write the atlas of the published copy ``database`` into ``atlas_dir``; with
+    ``cell_key`` its values come from perturbed counts instead of suppressed ones."""
     start = time.perf_counter()
     progress(STEPS[0], 0, 1)
-    data = read_atlas_data(database, threshold)
+    data = read_atlas_data(database, threshold, cell_key)
     target = atlas_folder(atlas_dir, data.city["gebiet_id"], created)
     atlas_dir.mkdir(parents=True, exist_ok=True)
     work = atlas_dir / f".{target.name}{UNFINISHED}"
@@ -102,7 +105,9 @@ def build_atlas(
 def _write(
     data: AtlasData, work: Path, threshold: int, created: datetime, progress: Progress
 ) -> tuple[int, int, bool]:
-    site = Site(str(data.city["gebiet_name"]), created.strftime("%d.%m.%Y"), threshold)
+    site = Site(
+        str(data.city["gebiet_name"]), created.strftime("%d.%m.%Y"), threshold, data.perturbed
+    )
     catalogue = data.catalogue
     values = data.values
     finest = data.finest

@@ -89,20 +89,34 @@ def trend_chart(series: pd.DataFrame, title: str) -> str:
 
 
 def event_study_chart(course: pd.DataFrame, effect: float, title: str) -> str:
-    """Effects by years since start with 95 % intervals; placebo years in grey."""
+    """Effects by years since start with 95 % intervals; placebo years in grey; a year without
+    interval (fewer than 2 treated areas behind it) as an open circle."""
     fig, ax = pyplot().subplots(figsize=(WIDTH_INCHES, 4.8))
+    labelled = False
     for placebo, rows in course.groupby(course["jahre_seit_start"] < 0):
+        color = "grey" if placebo else "tab:blue"
+        shown = rows[rows["ki_unten"].notna()]
         ax.errorbar(
-            rows["jahre_seit_start"],
-            rows["effekt_pp"],
-            yerr=[rows["effekt_pp"] - rows["ki_unten"], rows["ki_oben"] - rows["effekt_pp"]],
+            shown["jahre_seit_start"],
+            shown["effekt_pp"],
+            yerr=[shown["effekt_pp"] - shown["ki_unten"], shown["ki_oben"] - shown["effekt_pp"]],
             fmt="o",
             capsize=4,
-            color="grey" if placebo else "tab:blue",
+            color=color,
             label="Placebo-Jahr vor Beginn, mit 95-%-Intervall"
             if placebo
             else "Effekt im Jahr, mit 95-%-Intervall",
         )
+        single = rows[rows["ki_unten"].isna()]
+        if len(single):
+            ax.scatter(
+                single["jahre_seit_start"],
+                single["effekt_pp"],
+                facecolors="none",
+                edgecolors=color,
+                label=None if labelled else "nur 1 behandeltes Gebiet: ohne Intervall",
+            )
+            labelled = True
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axhline(effect, color="tab:blue", linestyle="--", linewidth=1, label="Gesamteffekt")
     ax.axvline(-0.5, color="grey", linestyle=":", linewidth=0.8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,14 +23,21 @@ from indicators.effects.did import (
     twfe,
 )
 from indicators.effects.inference import (
+    permutations,
     pretrend_bootstrap_p,
-    randomization_p,
     wild_cluster_bootstrap_p,
 )
 from indicators.effects.sufficient import AREA_COLUMNS, TOTAL_COLUMNS, pooling_statistics
 
 ESTIMATOR = "Imputation (Borusyak/Jaravel/Spiess), Punktschätzer wie did2s"
 CI_METHOD = "Cluster-Jackknife-SE (CV3), t-Verteilung mit G−1 Freiheitsgraden"
+RI_CI_METHOD = (
+    "Randomisierungsinferenz, Testinversion: alle konstanten Effekte, die der "
+    "Permutationstest nicht verwirft (p > 0,05)"
+)
+SLOPE_TEST = "Vortrend-Steigung (Randomisierungstest, einseitig in Richtung des Effekts)"
+MIN_EVENT_TREATED = 2
+"""An event time identified by fewer treated areas is shown without interval."""
 WEIGHTINGS = {"gebiete": "jedes Sozialquartier gleich", "kinder": "nach Nenner (Kinderzahl)"}
 POOLABLE_WEIGHTING = WEIGHTINGS["gebiete"]
 """The weighting whose pooling statistics hold no counts of children: the only one exported
@@ -38,12 +46,12 @@ EFFECT_COLUMNS = [
     "massnahme_id", "indikator_id", "schaetzer", "erwartete_richtung", "verzoegerung_jahre",
     "gewichtung", "schaetzgroesse", "n_behandelt", "n_vergleich", "n_beobachtungen",
     "effekt_pp", "se", "ki_unten", "ki_oben", "ki_methode", "p_wert", "p_methode", "p_cluster",
-    "p_bootstrap", "p_randomisierung", "pretrend_p", "pretrend_p_f", "twfe_effekt_pp", "twfe_se",
-    "bewertung", "begruendung",
+    "p_bootstrap", "p_randomisierung", "pretrend_p", "pretrend_p_f", "pretrend_steigung",
+    "pretrend_p_steigung", "twfe_effekt_pp", "twfe_se", "bewertung", "begruendung",
 ]  # fmt: skip
 """Columns of the effect table; a measure that is not estimable leaves the estimates empty."""
 COURSE_COLUMNS = ["massnahme_id", "indikator_id", "jahre_seit_start", "art", "effekt_pp",
-                  "ki_unten", "ki_oben"]  # fmt: skip
+                  "ki_unten", "ki_oben", "n_behandelt"]  # fmt: skip
 LINK = ["massnahme_id", "indikator_id"]
 
 
@@ -191,27 +199,36 @@ def _estimate_effect(
     t_crit = stats.t.ppf(0.975, df)
     p_cluster = 2 * stats.t.sf(np.abs(imp.estimate / se), df)
     p_boot = wild_cluster_bootstrap_p(imp, 0, options.bootstrap_reps, rng)
-    p_ri = randomization_p(panel, options.permutations, rng)
+    permuted = permutations(panel, options.permutations, rng)
+    p_ri = permuted.p_value()
     trend = pretrend(panel, options.leads)
     trend_p = pretrend_bootstrap_p(panel, options.leads, options.bootstrap_reps, rng)
     diagnostic = twfe(panel)
     effect = float(imp.estimate[0])
+    interval = (effect - t_crit * float(se[0]), effect + t_crit * float(se[0]))
+    interval_method = CI_METHOD
     if len(treated_units) < evidence.RANDOMIZATION_BELOW:
         p, p_method = p_ri, f"Randomisierungsinferenz, {whole(options.permutations)} Permutationen"
+        interval = permuted.interval() or (float("nan"), float("nan"))
+        interval_method = f"{RI_CI_METHOD}, {whole(options.permutations)} Permutationen"
     else:
         p = p_boot
         p_method = (
             f"Wild-Cluster-Bootstrap mit Webb-Gewichten, {whole(options.bootstrap_reps)} "
             "Wiederholungen"
         )
-    grade, why = evidence.grade(effect, p, p_method, trend_p, link["richtung"])
+    slope_p = permuted.slope_p(effect)
+    grade, why = evidence.grade(effect, p, p_method, slope_p, link["richtung"], SLOPE_TEST,
+                                n_treated=len(treated_units))  # fmt: skip
+    if math.isnan(interval[0]):
+        why += "; kein Intervall: der Permutationstest verwirft auch beliebig große Effekte nicht"
     row = {
         **base,
         "effekt_pp": effect,
         "se": float(se[0]),
-        "ki_unten": effect - t_crit * float(se[0]),
-        "ki_oben": effect + t_crit * float(se[0]),
-        "ki_methode": CI_METHOD,
+        "ki_unten": interval[0],
+        "ki_oben": interval[1],
+        "ki_methode": interval_method,
         "p_wert": float(p),
         "p_methode": p_method,
         "p_cluster": float(p_cluster[0]),
@@ -219,30 +236,49 @@ def _estimate_effect(
         "p_randomisierung": p_ri,
         "pretrend_p": trend_p,
         "pretrend_p_f": trend.p_value,
+        "pretrend_steigung": permuted.slope,
+        "pretrend_p_steigung": slope_p,
         "twfe_effekt_pp": float(diagnostic.coef[0]),
         "twfe_se": float(np.sqrt(diagnostic.vcov[0, 0])),
         "bewertung": grade,
         "begruendung": why,
     }
-    course = _course(link, "Placebo (vor Beginn)", trend.event_times, trend.coef, trend.se, t_crit)
-    course += _course(link, "Effekt", imp.names[1:], imp.estimate[1:], se[1:], t_crit)
+    untreated = panel.subset(~panel.treated)
+    before_leads = untreated.event_time < -options.leads
+    compared = untreated.subset(np.isin(untreated.unit, untreated.unit[before_leads]))
+    course = _course(link, "Placebo (vor Beginn)", trend.event_times, trend.coef, trend.se,
+                     t_crit, _treated_at(compared, trend.event_times))  # fmt: skip
+    course += _course(link, "Effekt", imp.names[1:], imp.estimate[1:], se[1:], t_crit,
+                      _treated_at(panel, imp.names[1:]))  # fmt: skip
     totals, per_area = pooling_statistics(imp, left_out, left_out_totals, areas)
     return LinkEstimate(row, course, totals, per_area)
 
 
-def _course(link: pd.Series, kind: str, times, effects, ses, t_crit: float) -> list[dict]:
-    return [
-        {
+def _treated_at(panel: Panel, times) -> list[int]:
+    """Per event time, how many treated areas have an observation then. For the placebo years
+    ``panel`` holds only the areas with a year before them: an area whose every year before
+    its start is a placebo year has them absorbed by its own area effect."""
+    event = panel.event_time
+    return [len(np.unique(panel.unit[event == k])) for k in times]
+
+
+def _course(link: pd.Series, kind: str, times, effects, ses, t_crit: float, treated) -> list[dict]:
+    """Rows of the event study; an event time of fewer than ``MIN_EVENT_TREATED`` treated areas
+    gets no interval: one area's binomial noise alone is wider than its jackknife interval."""
+    rows = []
+    for k, b, s, n in zip(times, effects, ses, treated, strict=True):
+        shown = n >= MIN_EVENT_TREATED
+        rows.append({
             "massnahme_id": link["massnahme_id"],
             "indikator_id": link["indikator_id"],
             "jahre_seit_start": int(k),
             "art": kind,
             "effekt_pp": float(b),
-            "ki_unten": float(b - t_crit * s),
-            "ki_oben": float(b + t_crit * s),
-        }
-        for k, b, s in zip(times, effects, ses, strict=True)
-    ]
+            "ki_unten": float(b - t_crit * s) if shown else None,
+            "ki_oben": float(b + t_crit * s) if shown else None,
+            "n_behandelt": int(n),
+        })  # fmt: skip
+    return rows
 
 
 def estimand(options: EffectOptions, lag: int) -> str:

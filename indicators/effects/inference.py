@@ -21,6 +21,8 @@ a time.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
@@ -123,18 +125,23 @@ def att(panel: Panel) -> float:
     return float(np.average(effects, weights=panel.weight[treated]))
 
 
-def _att_rows(
+def _statistics(
     unit: np.ndarray,
     period: np.ndarray,
     first_of_stratum: np.ndarray,
     weight: np.ndarray,
-    y: np.ndarray,
+    columns: np.ndarray,
     treated: np.ndarray,
-) -> float:
-    """``att`` of the rows given by codes (``first_of_stratum``: per period code of the full
-    panel, whether it starts a new stratum)."""
+    years_to_start: np.ndarray,
+) -> np.ndarray:
+    """For the rows given by codes (``first_of_stratum``: per period code of the full panel,
+    whether it starts a new stratum) and an assignment ``treated``: the ATT of each of
+    ``columns[:, :-1]`` and the pre-trend slope of the last column, i.e. its coefficient on
+    ``years_to_start`` (0 for areas never treated) beside unit and year effects on the
+    untreated rows. One fit of the unit and year effects serves all of them."""
+    out = np.full(columns.shape[1], np.nan)
     if not treated.any():
-        return float("nan")
+        return out
     _, unit = np.unique(unit, return_inverse=True)
     present, period = np.unique(period, return_inverse=True)
     starts = np.cumsum(first_of_stratum)[present]
@@ -142,31 +149,126 @@ def _att_rows(
     untreated = ~treated
     fe = TwoWay(unit[untreated], period[untreated], weight[untreated], int(unit.max()) + 1,
                 reference)  # fmt: skip
-    alpha, lam = fe.fit(y[untreated])
-    effects = y[treated] - alpha[unit[treated]] - lam[period[treated]]
-    return float(np.average(effects, weights=weight[treated]))
+    fitted = np.column_stack([columns[untreated], years_to_start[untreated]])
+    alpha, lam = fe.fit(fitted)
+    effects = columns[treated, :-1] - alpha[unit[treated], :-2] - lam[period[treated], :-2]
+    out[:-1] = np.average(effects, axis=0, weights=weight[treated])
+    within = fitted[:, -2:] - alpha[unit[untreated], -2:] - lam[period[untreated], -2:]
+    w = weight[untreated]
+    if absorbed(fitted[:, -1:], within[:, 1:], w)[0]:  # else no year before any start varies
+        out[-1] = np.sum(w * within[:, 1] * within[:, 0]) / np.sum(w * within[:, 1] ** 2)
+    return out
 
 
-def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
-    """Permute adoption dates across areas; share of |ATT| at least the observed one."""
-    observed = abs(att(panel))
+@dataclass(frozen=True)
+class Permutations:
+    """Randomization inference: the ATT and the pre-trend slope under adoption dates permuted
+    across areas.
+
+    Under the sharp null of a constant effect τ the outcome without the measure is
+    y − τ·D (D: the actual treated cells), and the ATT is linear in the outcome, so for every τ
+    the observed statistic is ``observed − τ`` and a permutation's is ``att − τ · shift``:
+    two ATTs per permutation give the whole family of tests and their inversion.
+
+    The pre-trend slope (how much faster the treated areas moved than the others in the years
+    before their start, from every such year) is computed on y − ATT·D, the outcome with the
+    estimated effect taken out, so that a permuted assignment's "years before the start" do
+    not pick up the real effect; its randomization distribution is exact when adoption is as
+    good as random.
+    """
+
+    observed: float
+    att: np.ndarray
+    """Per permutation: the ATT of the outcome."""
+    shift: np.ndarray
+    """Per permutation: the ATT of D, the actual treated cells."""
+    slope: float
+    """The observed pre-trend slope (pp per year)."""
+    slopes: np.ndarray
+    """Per permutation: the pre-trend slope."""
+
+    def p_value(self, tau: np.ndarray | float = 0.0) -> np.ndarray | float:
+        """(1 + k)/(1 + B), k of the B permutations with an ATT (an assignment that leaves a
+        treated cell to impute) whose |ATT| is at least the observed one under the null of a
+        constant effect ``tau``: the test is conditional on an estimable assignment."""
+        tau = np.asarray(tau, dtype=float)
+        valid = np.isfinite(self.att)
+        att, shift = self.att[valid], self.shift[valid]
+        observed = np.abs(self.observed - tau)
+        permuted = np.abs(att[:, None] - np.multiply.outer(shift, tau.ravel()))
+        exceed = (permuted >= observed.ravel()[None, :] - 1e-12).sum(axis=0)
+        p = (1 + exceed) / (1 + len(att))
+        return float(p[0]) if tau.ndim == 0 else p.reshape(tau.shape)
+
+    def interval(self, level: float = 0.95) -> tuple[float, float] | None:
+        """The constant effects the test does not reject at 1 − ``level`` (test inversion),
+        as their hull; None when that set is unbounded (too few distinct assignments)."""
+        alpha = 1 - level
+        a, c = self.att[np.isfinite(self.att)], self.shift[np.isfinite(self.att)]
+        # a permutation's indicator changes where (a − τc)² = (A − τ)²
+        quadratic, linear = c**2 - 1, -2 * (a * c - self.observed)
+        constant = a**2 - self.observed**2
+        flat = np.abs(quadratic) < 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(linear**2 - 4 * quadratic * constant)
+            roots = np.concatenate([
+                ((-linear - root) / (2 * quadratic))[~flat],
+                ((-linear + root) / (2 * quadratic))[~flat],
+                (-constant / linear)[flat],
+            ])  # fmt: skip
+        roots = np.unique(roots[np.isfinite(roots)])
+        if not roots.size:
+            return None
+        outside = np.array([roots[0] - 1 - abs(roots[0]), roots[-1] + 1 + abs(roots[-1])])
+        if np.any(self.p_value(outside) > alpha):
+            return None
+        accepted = roots[self.p_value(roots) > alpha]
+        return float(accepted.min()), float(accepted.max())
+
+    def slope_p(self, toward: float) -> float:
+        """One-sided p-value of a pre-trend with the sign of ``toward`` (the effect): the share
+        of permutations with a slope at least as far in that direction, (1 + k)/(1 + B), B
+        the permutations with a slope."""
+        if np.isnan(self.slope) or toward == 0 or np.isnan(toward):
+            return float("nan")
+        sign = np.sign(toward)
+        slopes = self.slopes[np.isfinite(self.slopes)]  # assignments with a slope only
+        exceed = np.sum(sign * slopes >= sign * self.slope - 1e-12)
+        return float((1 + exceed) / (1 + len(slopes)))
+
+
+def permutations(panel: Panel, reps: int, rng: np.random.Generator) -> Permutations:
+    """Permute adoption dates across areas ``reps`` times (``Permutations``)."""
+    observed = att(panel)
     unit_start = np.full(panel.n_units, np.inf)
     unit_start[panel.unit] = panel.start
     period, reference = period_codes(panel)
     G, P = panel.n_units, len(reference)
-    unit, year, weight, y = panel.unit, panel.year, panel.weight, panel.y
-    exceed = 0
-    for _ in range(reps):
-        start = rng.permutation(unit_start)[unit]
+    unit, year, weight = panel.unit, panel.year, panel.weight
+    D = panel.treated.astype(float)
+    columns = np.column_stack([panel.y, D, panel.y - observed * D])
+
+    def statistics(start: np.ndarray) -> np.ndarray:
         treated = year >= start
         untreated = ~treated
         unit_ok = np.bincount(unit[untreated], minlength=G) > 0
         period_ok = np.bincount(period[untreated], minlength=P) > 0
         keep = untreated | (unit_ok[unit] & period_ok[period])
-        value = _att_rows(unit[keep], period[keep], reference, weight[keep], y[keep],
-                          treated[keep])  # fmt: skip
-        exceed += abs(value) >= observed - 1e-12
-    return (1 + exceed) / (1 + reps)
+        with np.errstate(invalid="ignore"):
+            years_to_start = np.where(np.isfinite(start), year - start, 0.0)
+        return _statistics(unit[keep], period[keep], reference, weight[keep], columns[keep],
+                           treated[keep], years_to_start[keep])  # fmt: skip
+
+    draws = np.array([statistics(rng.permutation(unit_start)[unit]) for _ in range(reps)])
+    draws = draws.reshape(reps, 3)
+    slope = statistics(panel.start)[2]
+    return Permutations(observed, draws[:, 0], draws[:, 1], float(slope), draws[:, 2])
+
+
+def randomization_p(panel: Panel, reps: int, rng: np.random.Generator) -> float:
+    """Permute adoption dates across areas; share of |ATT| at least the observed one
+    (``Permutations.p_value``)."""
+    return permutations(panel, reps, rng).p_value()
 
 
 def wald_statistics(coef: np.ndarray, vcov: np.ndarray) -> np.ndarray:

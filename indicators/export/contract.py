@@ -264,9 +264,17 @@ def _failure(table: str, result: dict) -> str:
     return text
 
 
-def html_report(result: ContractResult, title: str, secrecy: dict) -> str:
+SECRECY_RULE = (
+    "Geheimhaltung: keine gesperrte Zelle genau berechenbar oder enger als 2 × Schwelle "
+    "eingrenzbar, keine veröffentlichte Fallzahl oder Differenz verschachtelter Fallzahlen "
+    "unter der Schwelle"
+)
+
+
+def html_report(result: ContractResult, title: str, secrecy: dict | None) -> str:
     """A self-contained German HTML rendering of the checkpoint results and of the summary
-    of the disclosure audit (``secrecy``, from ``audit.AuditResult.summary``)."""
+    of the disclosure audit (``secrecy``, from ``audit.AuditResult.summary``; None for a
+    perturbed package)."""
     rows = []
     for table, described in result.results.items():
         for run in described["validation_results"]:
@@ -278,13 +286,11 @@ def html_report(result: ContractResult, title: str, secrecy: dict) -> str:
                 status = "bestanden" if e["success"] else "NICHT bestanden"
                 cells = [table, e[DESCRIPTION_KEY], str(kwargs), str(unexpected), status]
                 rows.append({"success": e["success"], "cells": cells})
-    rows.append({"success": secrecy["bestanden"], "cells": [
-        "alle Fallzahlen", "Geheimhaltung: keine gesperrte Zelle genau berechenbar, keine "
-        "veröffentlichte Fallzahl oder Differenz verschachtelter Fallzahlen unter der Schwelle",
-        str(secrecy), str(secrecy["zellen_genau_bestimmt"] + secrecy[
-            "kleine_veroeffentlichte_werte"]),
-        "bestanden" if secrecy["bestanden"] else "NICHT bestanden",
-    ]})  # fmt: skip
-    success = result.success and secrecy["bestanden"]
+    if secrecy is not None:
+        rows.append({"success": secrecy["bestanden"], "cells": [
+            "alle Fallzahlen", SECRECY_RULE, str(secrecy), str(secrecy["zellen_verletzt"]),
+            "bestanden" if secrecy["bestanden"] else "NICHT bestanden",
+        ]})  # fmt: skip
+    success = result.success and (secrecy is None or secrecy["bestanden"])
     verdict = "Alle Erwartungen erfüllt." if success else "Erwartungen verletzt."
     return render("pruefbericht.html", title=title, verdict=verdict, rows=rows)

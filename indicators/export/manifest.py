@@ -2,7 +2,10 @@
 
 ``manifest.json`` names the package format, the municipality, the run, the threshold, the
 deliveries and the sha256 of every other file of the package, and at the end
-``manifest_sha256``, the sha256 of the manifest without that key (``manifest_hash``). The
+``manifest_sha256``, the sha256 of the manifest without that key (``manifest_hash``). A
+package whose counts are perturbed by the Cell Key Method instead of suppressed also names
+the method, its parameters and the sha256 of its ptable (``geheimhaltungsverfahren``; never
+the secret); a package without that field is suppressed, as every package before it. The
 checksums detect damage on the way (a truncated copy, an edited file); they are no signature:
 whoever changes a file can compute the checksums anew.
 """
@@ -13,14 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.files import csv_frame
 from indicators.ingest.archive import sha256_of
 
-PACKAGE_FORMAT = 2
+PACKAGE_FORMAT = 3
 """Version of the package layout: tables, columns and manifest fields. A change of any of them
 raises it, so the Land knows what a package holds."""
 MANIFEST = "manifest.json"
 HASH_KEY = "manifest_sha256"
+METHOD_KEY = "geheimhaltungsverfahren"
 DELIVERY_FIELDS = ("quelle", "datei", "sha256", "eingang", "status")
 """What the manifest lists of each delivery (the rows of the table datenqualitaet)."""
 
@@ -42,6 +47,7 @@ def build_manifest(
     created: str,
     version: str,
     threshold: int,
+    cell_key: CellKeyMethod | None = None,
 ) -> dict:
     """The manifest of the package written into ``folder`` (every file there is listed):
     ``city`` is the row of the table kommune, ``deliveries`` the table datenqualitaet."""
@@ -58,6 +64,8 @@ def build_manifest(
         .to_dict("records"),
         "dateien": {p.relative_to(folder).as_posix(): sha256_of(p) for p in files_of(folder)},
     }
+    if cell_key is not None:
+        manifest[METHOD_KEY] = cell_key.description()
     # as read back from the file, so the hash is that of what a reader sees
     manifest = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
     return {**manifest, HASH_KEY: manifest_hash(manifest)}

@@ -1,8 +1,10 @@
 """The codebook and the notes sheet of the export: every column and indicator explained,
-reference dates, the suppression rule and the data gaps."""
+reference dates, the suppression rule (or the Cell Key Method) and the data gaps."""
 
 import pandas as pd
 
+from indicators.display.german import decimal
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.files import EXCEL_NOTE, NEUTRALISED
 from indicators.export.spec import TABLES, is_top
 from indicators.export.tables import ExportTables
@@ -32,6 +34,9 @@ def codebook(tables: ExportTables) -> pd.DataFrame:
          f"Faktor {r.faktor:g}. Quelle {r.quelle} ({r.periode})."]
         for r in catalogue.itertuples()
     ]  # fmt: skip
+    if tables.cell_key:
+        rows += [["Geheimhaltung", "", title, "", text]
+                 for title, text in cell_key_notes(tables.cell_key)]  # fmt: skip
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
 
 
@@ -108,14 +113,37 @@ def pooling_notes(tables: ExportTables) -> list[tuple[str, str]]:
     return [*POOLING_NOTES, *left_out]
 
 
+def cell_key_notes(method: CellKeyMethod) -> list[tuple[str, str]]:
+    """How the counts are perturbed: method, parameters and ptable (never the secret)."""
+    p = method.description()
+    return [
+        ("Geheimhaltung",
+         "Cell-Key-Verfahren statt Sperrung: jede Fallzahl (Zähler, Nenner, Teilnehmende, "
+         "Teilnehmende aus SGB-II-Familien, Kinder der Zielgruppe) ist um eine zufällige, aber "
+         f"feste Abweichung von höchstens {p['D']} verändert, im Mittel 0. 0 bleibt 0; "
+         f"Fallzahlen von 1 bis {p['js']} werden nie veröffentlicht, eine solche Zahl erscheint "
+         f"als 0 oder als mindestens {p['js'] + 1}. Die Abweichung hängt nur von der Zelle "
+         "(Gebiet, Jahr, gezählte Größe) und einem geheimen Schlüssel ab: dieselbe Zahl hat in "
+         "jeder Tabelle und jeder Veröffentlichung dieselbe Abweichung. Quoten, Intervalle, "
+         "Reichweiten, SGB-II-Anteile und Kosten je Teilnehmenden und je Kind sind aus den "
+         "veränderten Zahlen berechnet; ist ein Zähler danach größer als sein Nenner, ist die "
+         "Quote 100 %. Teilgebiete summieren sich nicht genau zum übergeordneten Gebiet. Gesperrt "
+         "ist nichts (Spalte gesperrt überall FALSCH). Der Hinweis „kleiner Nenner“ beruht auf "
+         "der unveränderten Zahl."),
+        ("Überlagerungstabelle",
+         "Wahrscheinlichkeiten der Abweichungen je Fallzahl (ptable) mit maximaler Entropie "
+         "wie im R-Paket ptable des Statistischen Bundesamts: unverzerrt, Varianz höchstens "
+         f"V = {decimal(p['V'])}, größte Abweichung D = {p['D']}, keine Fallzahl von 1 "
+         f"bis js = {p['js']}; SHA-256 der Tabelle {p['ptable_sha256']}. Der geheime Schlüssel "
+         "ist nicht Teil des Pakets."),
+    ]  # fmt: skip
+
+
 def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
     catalogue = tables.frames["indikatorkatalog"]
     periods = catalogue.drop_duplicates("quelle").sort_values("quelle")
     city = tables.frames["kommune"].iloc[0]
-    out = [
-        ("Kommune", f"{city['gebiet_name']} (AGS {city['gebiet_id']}), Berichtsjahre "
-                    f"{city['erstes_jahr']}–{city['letztes_jahr']}."),
-        *[(f"Stichtag {r.quelle}", r.periode) for r in periods.itertuples()],
+    suppression = [
         ("Geheimhaltung",
          f"Fallzahlen (Zähler, Nenner, Teilnehmende, Teilnehmende aus SGB-II-Familien, Kinder "
          f"der Zielgruppe) von 1 bis {threshold - 1} sind gesperrt, ebenso alle daraus "
@@ -142,6 +170,12 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "Exportvertrag das Paket aus seinen Dateien darauf (Geheimhaltungsprüfung im "
          "Prüfbericht); „kekiz audit“ berechnet zusätzlich für jede gesperrte Zelle den "
          "kleinsten und größten möglichen Wert."),
+    ]  # fmt: skip
+    out = [
+        ("Kommune", f"{city['gebiet_name']} (AGS {city['gebiet_id']}), Berichtsjahre "
+                    f"{city['erstes_jahr']}–{city['letztes_jahr']}."),
+        *[(f"Stichtag {r.quelle}", r.periode) for r in periods.itertuples()],
+        *(cell_key_notes(tables.cell_key) if tables.cell_key else suppression),
         ("Leere Zellen ohne Sperrung",
          "Unbekannte Werte (in der Lieferung „.“, fehlendes Sozialquartier, keine Lieferung) "
          "sind leer und nicht grau hinterlegt; der Grund steht in der Spalte hinweis. Sie sind "

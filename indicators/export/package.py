@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from indicators.export.audit import AUDIT_KEY, audit_failures, audit_package
+from indicators.export.cell_key import CellKeyMethod
 from indicators.export.contract import (
     ContractResult,
     ContractViolation,
@@ -121,11 +122,13 @@ def export_package(
     version: str,
     created: datetime,
     progress: Progress = lambda step: None,
+    cell_key: CellKeyMethod | None = None,
 ) -> ExportResult:
-    """Export the published warehouse ``database`` (opened read-only) into ``export_dir``."""
+    """Export the published warehouse ``database`` (opened read-only) into ``export_dir``;
+    with ``cell_key`` the counts are perturbed instead of suppressed."""
     progress(STEPS[0])
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = read_tables(con, threshold)
+        tables = read_tables(con, threshold, cell_key)
         geometries = read_geometries(con)
     city = tables.frames["kommune"].iloc[0]
     target = package_folder(export_dir, city["gebiet_id"], created, run_id)
@@ -181,12 +184,14 @@ def _write(
     catalogue = tables.frames["indikatorkatalog"]
     factors = dict(zip(catalogue["indikator_id"], catalogue["faktor"].astype(float), strict=True))
     contract = run_contract(package, expectations(package, tables, factors, threshold), tables)
-    secrecy = audit_package(work, threshold, bounds=False)
-    write_json({**contract.results, AUDIT_KEY: secrecy.summary()}, work / CONTRACT_JSON)
+    # a perturbed package is protected by its noise, not by suppression: nothing to audit
+    secrecy = None if tables.cell_key else audit_package(work, threshold)
+    summary = secrecy.summary() if secrecy else None
+    write_json({**contract.results, AUDIT_KEY: summary}, work / CONTRACT_JSON)
     title = f"Prüfbericht Exportvertrag {city['gebiet_name']}"
-    page = html_report(contract, title, secrecy.summary())
+    page = html_report(contract, title, summary)
     (work / CONTRACT_HTML).write_text(page, encoding="utf-8")
-    failures = contract.failures + audit_failures(secrecy)
+    failures = contract.failures + (audit_failures(secrecy) if secrecy else [])
     if failures:
         raise ContractViolation(
             "Der Exportvertrag ist verletzt, es wurde kein Paket geschrieben:\n"
@@ -205,6 +210,7 @@ def _write(
         created=created.isoformat(timespec="seconds"),
         version=version,
         threshold=threshold,
+        cell_key=tables.cell_key,
     )
     write_json(manifest, work / MANIFEST)
     for path in files_of(work):

@@ -32,6 +32,7 @@ from indicators.display.report_charts import (
 from indicators.display.summary import Chart
 from indicators.effects.evidence import (
     HINT,
+    MIN_RELIABLE_TREATED,
     NO_EVIDENCE,
     NOT_ESTIMABLE,
     RANDOMIZATION_BELOW,
@@ -93,11 +94,13 @@ def report(
         finest=city["analyseebene"],
         below=_level_below_top(tables),
         threshold=threshold,
+        cell_key=tables.cell_key.description() if tables.cell_key else None,
         suppressed=SUPPRESSED,
         not_computable=NOT_COMPUTABLE,
         grades=tables.frames["massnahmen_wirkung"]["bewertung"].value_counts().to_dict(),
         grade_names=GRADE_NAMES,
         randomization_below=RANDOMIZATION_BELOW,
+        min_reliable=MIN_RELIABLE_TREATED,
         groups={"above": ABOVE, "below": BELOW, "near": NEAR},
         measures=measures,
         sozialindex=_sozialindex(tables),
@@ -136,9 +139,14 @@ def finding(measure_id: str, title: str, outcome: str, effect: pd.Series) -> str
     head = f"{measure_id} {title}: {outcome}"
     if effect["bewertung"] == NOT_ESTIMABLE:
         return f"{head} – {NOT_ESTIMABLE} ({effect['begruendung']})"
+    interval = (
+        "ohne Intervall"
+        if pd.isna(effect["ki_unten"])
+        else f"95-%-KI {decimal(effect['ki_unten'])} bis {decimal(effect['ki_oben'])}"
+    )
     return (
-        f"{head} {decimal(effect['effekt_pp'], 1, signed=True)} Prozentpunkte (95-%-KI "
-        f"{decimal(effect['ki_unten'])} bis {decimal(effect['ki_oben'])}), {effect['bewertung']}"
+        f"{head} {decimal(effect['effekt_pp'], 1, signed=True)} Prozentpunkte ({interval}), "
+        f"{effect['bewertung']}"
     )
 
 

@@ -7,6 +7,8 @@ import pandas as pd
 
 from indicators.effects.estimation import LINK
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
+from indicators.export.cell_key import CellKeyMethod
+from indicators.export.cell_key_tables import perturb_tables
 from indicators.export.disclosure import withheld_links
 from indicators.export.linked import linked_cells, table_masks
 from indicators.export.spec import (
@@ -39,19 +41,22 @@ class ExportTables:
     withheld: pd.DataFrame
     """Measure × outcome links whose pooling statistics are left out, with the reason
     (``disclosure.withheld_links``)."""
+    cell_key: CellKeyMethod | None = None
+    """The Cell Key Method the counts are perturbed with; None: cells are suppressed."""
 
 
-def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
+def read_tables(
+    con: duckdb.DuckDBPyConnection, threshold: int, cell_key: CellKeyMethod | None = None
+) -> ExportTables:
+    """The exported tables: cells suppressed, or with ``cell_key`` perturbed counts and
+    nothing suppressed (``indicators/export/cell_key_tables.py``)."""
     views = _mart_views(con)
     raw = {t.name: _read(con, t, views) for t in TABLES}
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
-    areas = raw["gebiete"]
-    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
-    system = linked_cells(raw)
-    masks = table_masks(raw, system, suppress_linked(system, parent_of, threshold))
-    withheld = withheld_links(
-        raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
-    )
+    if cell_key is None:
+        masks, withheld = _suppression(raw, threshold)
+    else:
+        raw, masks, withheld = perturb_tables(raw, cell_key)
     for name in POOLING_TABLES:
         rows = raw[name]
         raw[name] = rows[~_matching(rows, withheld, LINK)].reset_index(drop=True)
@@ -75,7 +80,22 @@ def read_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> ExportTables:
     dates = frozenset(
         (t.name, c) for t in TABLES for c in t.columns if types.get((t.view, c)) == "DATE"
     )
-    return ExportTables(frames, suppressed, export_docs(load_column_docs()), dates, withheld)
+    docs = export_docs(load_column_docs())
+    return ExportTables(frames, suppressed, docs, dates, withheld, cell_key)
+
+
+def _suppression(
+    raw: dict[str, pd.DataFrame], threshold: int
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The suppressed cells of each table with counts, and the pooling links left out."""
+    areas = raw["gebiete"]
+    parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
+    system = linked_cells(raw)
+    masks = table_masks(raw, system, suppress_linked(system, parent_of, threshold))
+    withheld = withheld_links(
+        raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
+    )
+    return masks, withheld
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:

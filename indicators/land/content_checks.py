@@ -3,8 +3,9 @@
 No cell of a table or of its copy in ``excel/`` holds a control character. The AGS of the
 manifest is that of the municipality in ``kommune.csv`` and of the top rows of ``gebiete.csv``
 and ``indikatoren.csv``, and the name matches. The package was exported with at least the
-Land's disclosure threshold; no count of people lies between 1 and the threshold − 1, and a
-value derived from a suppressed count is suppressed as well.
+Land's disclosure threshold and with suppression, not the Cell Key Method; no count of people
+lies between 1 and the threshold − 1, and a value derived from a suppressed count is
+suppressed as well.
 """
 
 import csv
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from indicators.export.manifest import MANIFEST
+from indicators.export.manifest import MANIFEST, METHOD_KEY
 from indicators.land.findings import Finding, capped
 from indicators.land.format import (
     SUPPORTED_FORMATS,
@@ -182,6 +183,29 @@ def land_threshold(threshold: int, min_threshold: int) -> list[Finding]:
             f"verlangt mindestens {min_threshold}. Bitte mit kekiz export --threshold "
             f"{min_threshold} oder höher neu exportieren.",
             spalte="geheimhaltungsschwelle",
+        )
+    ]
+
+
+def land_method(manifest: dict) -> list[Finding]:
+    """A package with counts perturbed by the Cell Key Method is refused: the Land pools the
+    effect estimates exactly with the pooling statistics, which such a package leaves out
+    (they follow from the unperturbed values), and adds and compares counts across
+    municipalities, which noise would bias in small areas. A package without the field is
+    suppressed (every package before the method existed)."""
+    method = manifest.get(METHOD_KEY)
+    if method is None:
+        return []
+    name = method.get("verfahren") if isinstance(method, dict) else method
+    return [
+        Finding(
+            MANIFEST,
+            "verfahren",
+            f"Das Paket wurde mit dem Geheimhaltungsverfahren {name!r} exportiert (Fallzahlen "
+            "überlagert statt gesperrt, ohne Poolingstatistik); das Land poolt Schätzwerte "
+            "exakt und nimmt nur Pakete mit Sperrung an. Bitte mit kekiz export --method "
+            "sperrung neu exportieren.",
+            spalte=METHOD_KEY,
         )
     ]
 

@@ -226,7 +226,27 @@ VERSION_2 = replace(
 pooling statistics of the effects (``wirkung_summen``, ``wirkung_gebiete``): what the Land
 needs to pool the municipalities' effect estimates exactly."""
 
-SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1, 2: VERSION_2}
+VERSION_3 = replace(
+    VERSION_2,
+    tables={
+        **VERSION_2.tables,
+        "massnahmen_wirkung": _with_field(
+            _with_field(
+                VERSION_2.tables["massnahmen_wirkung"], "pretrend_steigung:number",
+                after="verzoegerung_jahre",
+            ),
+            "pretrend_p_steigung:number", after="pretrend_steigung",
+        ),
+        "massnahmen_wirkung_verlauf": _with_field(
+            VERSION_2.tables["massnahmen_wirkung_verlauf"], "n_behandelt:integer", after="art"
+        ),
+    },
+)  # fmt: skip
+"""Format 2 with the linear pre-trend test of each effect (``pretrend_steigung``,
+``pretrend_p_steigung``, what the grade "belastbar" rests on) and, per event time, how many
+treated areas identify it (``n_behandelt``; below 2 the interval stays empty)."""
+
+SUPPORTED_FORMATS: dict[int, PackageFormat] = {1: VERSION_1, 2: VERSION_2, 3: VERSION_3}
 NEWEST_FORMAT = max(SUPPORTED_FORMATS)
 """The format the Land reads every package as: what an older package lacks stays empty."""
 

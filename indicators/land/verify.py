@@ -15,6 +15,7 @@ from pathlib import Path
 from indicators.land.content_checks import (
     area_key,
     control_characters,
+    land_method,
     land_threshold,
     open_derived,
     small_counts,
@@ -77,6 +78,7 @@ def _verify(folder: Path, min_threshold: int, now: datetime) -> Verification:
     if not any(f.regel == "tabelle_fehlt" for f in findings):
         findings += area_key(folder, manifest)
         findings += land_threshold(manifest["geheimhaltungsschwelle"], min_threshold)
+        findings += land_method(manifest)
         least = max(manifest["geheimhaltungsschwelle"], min_threshold)
         findings += small_counts(folder, version, least)
         findings += open_derived(folder, version)

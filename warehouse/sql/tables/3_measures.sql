@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS core.massnahmen_wirkung (
     n_beobachtungen      INTEGER NOT NULL,
     pretrend_p           DOUBLE,
     pretrend_p_f         DOUBLE,
+    pretrend_steigung    DOUBLE,
+    pretrend_p_steigung  DOUBLE,
     twfe_effekt_pp       DOUBLE,
     twfe_se              DOUBLE,
     bewertung            VARCHAR NOT NULL,
@@ -55,8 +57,9 @@ CREATE TABLE IF NOT EXISTS core.massnahmen_wirkung_verlauf (
     jahre_seit_start  INTEGER NOT NULL,
     art               VARCHAR NOT NULL,
     effekt_pp         DOUBLE NOT NULL,
-    ki_unten          DOUBLE NOT NULL,
-    ki_oben           DOUBLE NOT NULL,
+    ki_unten          DOUBLE,
+    ki_oben           DOUBLE,
+    n_behandelt       INTEGER,
     PRIMARY KEY (massnahme_id, indikator_id, jahre_seit_start)
 );
 

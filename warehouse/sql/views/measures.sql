@@ -17,11 +17,13 @@ CREATE OR REPLACE VIEW mart.massnahmen_wirkung AS
 SELECT massnahme_id, indikator_id, schaetzer, effekt_pp, se, ki_unten, ki_oben, p_wert,
        p_methode, n_behandelt, n_vergleich, pretrend_p, bewertung, begruendung,
        schaetzgroesse, gewichtung, ki_methode, p_bootstrap, p_randomisierung, p_cluster,
-       twfe_effekt_pp, twfe_se, n_beobachtungen, erwartete_richtung, verzoegerung_jahre
+       twfe_effekt_pp, twfe_se, n_beobachtungen, erwartete_richtung, verzoegerung_jahre,
+       pretrend_steigung, pretrend_p_steigung
 FROM core.massnahmen_wirkung;
 
 CREATE OR REPLACE VIEW mart.massnahmen_wirkung_verlauf AS
-SELECT massnahme_id, indikator_id, jahre_seit_start, effekt_pp, ki_unten, ki_oben, art
+SELECT massnahme_id, indikator_id, jahre_seit_start, effekt_pp, ki_unten, ki_oben, art,
+       n_behandelt
 FROM core.massnahmen_wirkung_verlauf;
 
 CREATE OR REPLACE VIEW mart.massnahmen_wirkung_summen AS
