@@ -355,25 +355,25 @@ def export(
 @main.command()
 @click.argument("package", type=click.Path(exists=True, path_type=Path), metavar="PAKET")
 @option(
-    "--ohne-bereiche",
-    "without_ranges",
+    "--genau",
+    "exact",
     is_flag=True,
-    help="Nur genaue Berechenbarkeit und kleine Werte prüfen, ohne die Wertebereiche der "
-    "linearen Optimierung (schneller, wie der Exportvertrag).",
+    help="Für jede gesperrte Zelle den genauen kleinsten und größten Wert berechnen (sonst "
+    "nur, wo die Lösungen der gebündelten Optimierung nicht schon einen ausreichend breiten "
+    "Bereich zeigen; langsamer).",
 )
-def audit(package: Path, without_ranges: bool) -> None:
+def audit(package: Path, exact: bool) -> None:
     """Die Geheimhaltung eines Auswertungspakets prüfen (Ordner oder ZIP-Datei).
 
-    Berechnet für jede gesperrte Fallzahl und jede nicht veröffentlichte Differenz
-    verschachtelter Fallzahlen den kleinsten und größten Wert, der zu allen veröffentlichten
-    Zahlen passt (lineare Optimierung), und prüft, dass keine veröffentlichte Fallzahl oder
-    Differenz zwischen 1 und Schwelle − 1 liegt. Liest nur die Dateien des Pakets. Exit-Code 0,
-    wenn keine Zelle genau bestimmbar ist, keine kleine Zahl veröffentlicht ist und die Zahlen
-    sich nicht widersprechen, sonst 1; schmale Wertebereiche werden als Hinweis genannt.
+    Grenzt jede gesperrte Fallzahl und jede nicht veröffentlichte Differenz verschachtelter
+    Fallzahlen mit allen veröffentlichten Zahlen ein (lineare Optimierung): der Bereich muss
+    mindestens 2 × Schwelle breit sein. Prüft außerdem, dass keine veröffentlichte Fallzahl oder
+    Differenz zwischen 1 und Schwelle − 1 liegt und sich die Zahlen nicht widersprechen. Liest
+    nur die Dateien des Pakets. Exit-Code 0, wenn alles eingehalten ist, sonst 1.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from indicators.export.audit import audit_package
+    from indicators.export.audit import audit_failures, audit_package
     from indicators.export.manifest import stated_threshold
     from indicators.land.packages import PackageRefused, open_package
 
@@ -389,32 +389,29 @@ def audit(package: Path, without_ranges: bool) -> None:
                 folder,
                 stated_threshold(folder),
                 lambda done, total: bar.update(task, completed=done, total=total),
-                bounds=not without_ranges,
+                exact=exact,
             )
     except (PackageRefused, OSError, KeyError, ValueError) as exc:
         console.print(f"Das Paket lässt sich nicht prüfen: {printable(str(exc))}")
         sys.exit(1)
     summary = result.summary()
     console.print(f"Geheimhaltungsschwelle {summary['schwelle']}; geprüfte Zellen: "
-                  f"{summary['zellen_geprueft']}, davon genau bestimmbar: "
-                  f"{summary['zellen_genau_bestimmt']}.")  # fmt: skip
-    if "mindestbreite" in summary:
-        narrow = summary["zellen_schmaler_als_mindestbreite"]
-        console.print(f"Wertebereich schmaler als {summary['mindestbreite']}: {narrow} "
-                      "Zellen (Hinweis).")  # fmt: skip
-    narrowest = summary.get("engster_bereich")
+                  f"{summary['zellen_geprueft']}, Bereich genau berechnet: "
+                  f"{summary['zellen_bereich_exakt']}; alle übrigen sind nachweislich "
+                  f"mindestens {summary['mindestbreite']} breit.")  # fmt: skip
+    narrowest = summary["engster_bereich"]
     if narrowest:
-        console.print(f"Engster Bereich: {printable(narrowest['menge'])}, Gebiet "
-                      f"{narrowest['gebiet_id']}, {narrowest['jahr']}: {narrowest['minimum']:g} "
-                      f"bis {narrowest['maximum']:g}.")  # fmt: skip
-    for row in result.cells[result.cells["bestimmt"]].head(20).itertuples(index=False):
-        console.print(f"- genau bestimmbar: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
-                      f"{row.jahr}")  # fmt: skip
+        console.print(f"Engster genau berechneter Bereich: {printable(narrowest['menge'])}, "
+                      f"Gebiet {narrowest['gebiet_id']}, {narrowest['jahr']}: "
+                      f"{narrowest['minimum']:g} bis {narrowest['maximum']:g}.")  # fmt: skip
+    for row in result.narrow.head(20).itertuples(index=False):
+        console.print(f"- zu eng eingrenzbar: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
+                      f"{row.jahr}: {row.minimum:g} bis {row.maximum:g}")  # fmt: skip
     for row in result.small.head(20).itertuples(index=False):
         console.print(f"- veröffentlicht unter der Schwelle: {printable(row.menge)}, Gebiet "
                       f"{row.gebiet_id}, {row.jahr}")  # fmt: skip
-    if result.contradictions:
-        console.print(f"Widersprüchliche Zahlen bei {result.contradictions} Zellen.")
+    for line in audit_failures(result):
+        console.print(line)
     console.print("Geheimhaltung eingehalten." if result.success
                   else "Geheimhaltung NICHT eingehalten.")  # fmt: skip
     sys.exit(0 if result.success else 1)

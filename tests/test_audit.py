@@ -33,18 +33,20 @@ def tampered_copy(folder, target):
 
 def test_the_sample_package_passes_the_audit_from_its_files(sample_export):
     _, folder, _ = sample_export
-    result = audit_package(folder, THRESHOLD, bounds=False)
+    result = audit_package(folder, THRESHOLD)
     assert result.success and len(result.cells) > 0
-    assert not result.cells["bestimmt"].any() and result.small.empty
+    assert result.narrow.empty and result.small.empty
+    widths = result.cells["maximum"] - result.cells["minimum"]
+    assert (widths >= 2 * THRESHOLD).all() and result.cells["exakt"].any()
 
 
 def test_a_tampered_small_difference_fails_kekiz_audit(sample_export, tmp_path):
     _, folder, _ = sample_export
     copy, area, year = tampered_copy(folder, tmp_path)
-    result = audit_package(copy, THRESHOLD, bounds=False)
+    result = audit_package(copy, THRESHOLD)
     small = result.small.set_index(["menge", "gebiet_id", "jahr"]).index
     assert ("schuleingang:jahrgang − schuleingang:untersuchte", area, year) in small
-    outcome = CliRunner().invoke(main, ["audit", "--ohne-bereiche", str(copy)])
+    outcome = CliRunner().invoke(main, ["audit", str(copy)])
     assert outcome.exit_code == 1, outcome.output
     assert "unter der Schwelle" in outcome.output and "NICHT eingehalten" in outcome.output
 

@@ -3,11 +3,12 @@
 An attacker knows every published count and every linear relation among them (``linked``):
 area sums, nested counts, the same quantity in several tables, all counts ≥ 0. For every
 cell the package withholds — a suppressed count, or the difference of two nested counts of
-which one is suppressed — the audit solves min and max of the cell over everything that fits
-the published numbers (scipy's HiGHS, one LP pair per cell on the cell's connected component
-of unknowns, so each LP is small). A cell is protected when its feasible range is at least
-``2 × threshold`` wide (which lower and upper protection of ``threshold`` each side imply
-too; a small count can have no lower protection of the threshold). No published count and no
+which one is suppressed — the audit bounds the cell over everything that fits the published
+numbers by linear programming (HiGHS through highspy: one model per connected component of
+unknown cells, re-solved with changing objectives from the last basis; see ``ranges``).
+A cell is protected when its feasible range is at least ``2 × threshold`` wide (which lower
+and upper protection of ``threshold`` each side imply too; a small count can have no lower
+protection of the threshold), so no cell is fixed exactly. No published count and no
 difference of two published nested counts may lie in ``1 … threshold − 1``.
 
 The audit reads nothing but the package's tables, so it can check any package.
@@ -17,11 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.linalg import null_space
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from indicators.export.linked import LinkedCells, linked_cells
@@ -29,8 +29,13 @@ from indicators.export.linked import LinkedCells, linked_cells
 Progress = Callable[[int, int], None]
 AUDIT_KEY = "geheimhaltungspruefung"
 """Key of the audit's summary in the contract report (pruefbericht.json)."""
-INFEASIBLE = 2
 TOLERANCE = 1e-9
+CAP = 1e9
+"""Upper bound of every cell in the LPs; no count comes near it, so a cell above half of
+it is unbounded."""
+POOL_ROUNDS = 3
+POOL_PROGRESS = 0.8
+"""The pooled LPs stop once a round leaves more than this share of the cells narrow."""
 
 
 @dataclass(frozen=True)
@@ -72,139 +77,126 @@ class Components:
             yield self.unknown[members], self.matrix[rows][:, members], self.rhs[rows], local
 
 
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    exact: bool
+    """``low`` and ``high`` are the minimum and maximum; else feasible values of the cell
+    at least ``need`` apart (the true range is at least as wide)."""
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+CONTRADICTION = Range(np.nan, np.nan, True)
+
+
+class Polytope:
+    """``{x ≥ 0 : block @ x = rhs}`` as a HiGHS model re-solved for changing objectives.
+
+    The cells are capped at ``CAP`` so that every LP has an optimum; a maximum at the cap is
+    reported as unbounded."""
+
+    def __init__(self, block: sparse.csr_matrix, rhs: np.ndarray) -> None:
+        columns = block.tocsc()
+        size = columns.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = size, columns.shape[0]
+        lp.col_cost_ = np.zeros(size)
+        lp.col_lower_, lp.col_upper_ = np.zeros(size), np.full(size, CAP)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(rhs, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = columns.indptr
+        lp.a_matrix_.index_ = columns.indices
+        lp.a_matrix_.value_ = columns.data.astype(float)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.cost = np.zeros(size)
+
+    def solve(self, cost: np.ndarray) -> np.ndarray | None:
+        """A solution minimising ``cost @ x``; None when the relations contradict."""
+        changed = np.flatnonzero(cost != self.cost)
+        self.highs.changeColsCost(len(changed), changed.astype(np.int32), cost[changed])
+        self.cost = cost.copy()
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.highs.getSolution().col_value)
+
+
 def ranges(
     system: LinkedCells,
     known: np.ndarray,
     targets: Iterable[int],
+    need: float = np.inf,
     progress: Progress | None = None,
-) -> dict[int, tuple[float, float]]:
-    """(min, max) of each target cell with the cells ``known`` published; (nan, nan) where
-    the published numbers contradict each other."""
+    cache: dict | None = None,
+) -> dict[int, Range]:
+    """The feasible range of each target cell with the cells ``known`` published.
+
+    Per connected component one HiGHS model is solved with changing objectives, each warm
+    started from the last basis. Every solution is a feasible table, so the spread of a cell
+    over the solutions seen so far is a range the cell certainly has: first the sum of the
+    component's targets is minimised and maximised (and again over the cells still narrower
+    than ``need``), then each cell still narrower gets its own min and max LP. With the
+    default ``need`` every range is exact. ``cache`` keeps the ranges of each component (by
+    its cells, right-hand side and targets) across calls."""
     targets = sorted(set(targets))
-    out: dict[int, tuple[float, float]] = {}
-    for cells, block, rhs, local in Components.of(system, known).blocks(targets):
-        for index in local:
-            out[int(cells[index])] = _sum_range(block, rhs, index) or _range(block, rhs, index)
-            if progress:
-                progress(len(out), len(targets))
-    return out
-
-
-def determined(
-    system: LinkedCells,
-    known: np.ndarray,
-    targets: Iterable[int],
-    cache: dict[tuple, np.ndarray] | None = None,
-    *,
-    inequalities: bool = True,
-) -> set[int]:
-    """The target cells the published equations fix exactly, by Gaussian elimination: a
-    combination of cells is fixed when it is zero on the null space of the relations.
-
-    Non-negativity can fix cells too (hidden children of a sum of 0, a part as large as its
-    whole): the cells every solution sets to 0 are added as equations first, so the null
-    space is that of the smallest affine space holding all solutions.
-
-    A difference that is in no other relation than whole = part + difference adds nothing
-    to the system: it is left out and checked as whole − part. ``cache`` keeps the null
-    space of each component (by its cells) across calls; without ``inequalities`` the
-    equations alone count (faster, and enough while many cells are still fixed by them)."""
     cache = {} if cache is None else cache
-    targets = set(targets)
-    matrix = system.relations.tocsc()
-    difference = system.pairs[:, 2]
-    single = np.diff(matrix.indptr) == 1
-    leaf = np.zeros(len(known), dtype=bool)
-    leaf[difference] = ~system.present[difference] & single[difference]
-    operands = {int(d): (int(p), int(w)) for p, w, d in system.pairs if leaf[d] and not known[d]}
-    checked = {c for c in targets if not leaf[c]}
-    checked |= {o for d in targets & operands.keys() for o in operands[d] if not known[o]}
-    free: dict[int, tuple[int, np.ndarray]] = {}
-    for cells, block, rhs, _ in Components.of(system, known).blocks(checked):
-        key = (tuple(cells), tuple(np.round(rhs, 9)))
+    out: dict[int, Range] = {}
+    for cells, block, rhs, local in Components.of(system, known).blocks(targets):
+        key = (cells.tobytes(), np.round(rhs, 9).tobytes(), tuple(local), need)
         if key not in cache:
-            cache[key] = _null_space(block.toarray(), rhs, leaf[cells], inequalities)
-        inner = cells[~leaf[cells]]
-        for index, cell in enumerate(inner):
-            free[int(cell)] = (id(cache[key]), cache[key][index])
-    out = {c for c in checked & targets if np.abs(free[c][1]).max(initial=0.0) <= TOLERANCE}
-    for d in targets & operands.keys():
-        p, w = operands[d]
-        parts = [
-            (free[c][0], sign * free[c][1]) for c, sign in ((w, 1.0), (p, -1.0)) if not known[c]
-        ]
-        if len(parts) == 2 and parts[0][0] == parts[1][0]:
-            parts = [(parts[0][0], parts[0][1] + parts[1][1])]
-        if all(np.abs(v).max(initial=0.0) <= TOLERANCE for _, v in parts):
-            out.add(d)
+            cache[key] = _component_ranges(Polytope(block, rhs), np.array(local), need)
+        out.update(zip((int(c) for c in cells[local]), cache[key], strict=True))
+        if progress:
+            progress(len(out), len(targets))
     return out
 
 
-def _null_space(
-    block: np.ndarray, rhs: np.ndarray, leaf: np.ndarray, inequalities: bool
-) -> np.ndarray:
-    """Null space (over the cells that are not leaves) of the smallest affine space holding
-    every non-negative solution: relations through a leaf are left out unless the leaf is
-    forced to 0, and every cell forced to 0 adds an equation."""
-    zero = _forced_zero(block, rhs) if inequalities else np.zeros(len(leaf), dtype=bool)
-    through_leaf = (block[:, leaf] != 0).any(axis=1)
-    forced_leaf = (block[:, leaf & zero] != 0).any(axis=1)
-    rows = block[~through_leaf | forced_leaf][:, ~leaf]
-    fixed = np.eye(int((~leaf).sum()))[zero[~leaf]]
-    return null_space(np.vstack([rows, fixed]))
+def _component_ranges(polytope: Polytope, local: np.ndarray, need: float) -> list[Range]:
+    low = np.full(len(local), np.inf)
+    high = np.full(len(local), -np.inf)
+    exact = np.zeros((len(local), 2), dtype=bool)
+    size = len(polytope.cost)
 
+    def run(cells: np.ndarray, sign: float) -> bool:
+        cost = np.zeros(size)
+        cost[local[cells]] = sign
+        x = polytope.solve(cost)
+        if x is None:
+            return False
+        np.minimum(low, x[local], out=low)
+        np.maximum(high, x[local], out=high)
+        return True
 
-def _forced_zero(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Boolean per cell: 0 in every non-negative solution of ``block @ x = rhs``.
+    def narrow() -> np.ndarray:
+        return np.flatnonzero(high - low < need - TOLERANCE)
 
-    Repeatedly maximise Σ t over the open cells with 0 ≤ t_i ≤ min(x_i, 1): a cell with
-    t_i > 0 can be positive; when none can, the open cells are all forced to 0."""
-    size = block.shape[1]
-    if block.shape[0] == 1:  # one sum: with mixed signs every cell can grow, else total 0
-        signs = set(np.sign(block[0][block[0] != 0]))
-        return np.full(size, len(signs) == 1 and abs(rhs[0]) <= TOLERANCE)
-    open_ = np.ones(size, dtype=bool)
-    while open_.any():
-        t = np.flatnonzero(open_)
-        cost = np.concatenate([np.zeros(size), -np.ones(len(t))])
-        pick = np.zeros((len(t), size))
-        pick[np.arange(len(t)), t] = -1.0
-        upper = np.hstack([pick, np.eye(len(t))])  # t_i − x_i ≤ 0
-        equal = np.hstack([block, np.zeros((block.shape[0], len(t)))])
-        bounds = [(0, None)] * size + [(0, 1)] * len(t)
-        result = linprog(cost, A_ub=upper, b_ub=np.zeros(len(t)), A_eq=equal, b_eq=rhs,
-                         bounds=bounds, method="highs")  # fmt: skip
-        if result.status != 0:
-            return np.zeros(size, dtype=bool)  # contradiction: reported by the ranges
-        positive = t[result.x[size:] > TOLERANCE**0.5]
-        if not len(positive):
-            return open_
-        open_[positive] = False
-    return open_
-
-
-def _sum_range(block: sparse.csr_matrix, rhs: np.ndarray, index: int) -> tuple | None:
-    """The range without an LP when the component is one sum of at least two cells with
-    coefficients of one sign: each cell lies in [0, total / coefficient]."""
-    coefficients = block.toarray()[0] if block.shape[0] == 1 else None
-    if coefficients is None or len(coefficients) < 2:
-        return None
-    sign = np.sign(coefficients)
-    if not (np.all(sign == sign[0]) and rhs[0] * sign[0] >= 0):
-        return None
-    return (0.0, float(rhs[0] / coefficients[index]))
-
-
-def _range(block: sparse.csr_matrix, rhs: np.ndarray, index: int) -> tuple[float, float]:
-    objective = np.zeros(block.shape[1])
-    objective[index] = 1.0
-    bounds = []
-    for sign in (1.0, -1.0):
-        result = linprog(sign * objective, A_eq=block, b_eq=rhs, bounds=(0, None), method="highs")
-        if result.status == INFEASIBLE:
-            return (np.nan, np.nan)
-        bounds.append(sign * result.fun if result.status == 0 else np.inf)  # max unbounded
-    return bounds[0], bounds[1]
+    everything = np.arange(len(local))
+    if not run(everything, 1.0):
+        return [CONTRADICTION] * len(local)
+    run(everything, -1.0)
+    for _ in range(POOL_ROUNDS):
+        before = narrow()
+        if not len(before):
+            break
+        run(before, -1.0)
+        run(before, 1.0)
+        if len(narrow()) > len(before) * POOL_PROGRESS:
+            break
+    for cell in narrow():
+        for side, sign in enumerate((1.0, -1.0)):
+            if high[cell] - low[cell] < need - TOLERANCE:
+                run(np.array([cell]), sign)
+                exact[cell, side] = True
+    high[high >= CAP / 2] = np.inf  # only an unbounded cell gets near the cap
+    return [
+        Range(float(a), float(b), bool(e.all())) for a, b, e in zip(low, high, exact, strict=True)
+    ]
 
 
 def withheld(system: LinkedCells, known: np.ndarray) -> np.ndarray:
@@ -216,38 +208,6 @@ def withheld(system: LinkedCells, known: np.ndarray) -> np.ndarray:
     nested = present[part] & present[whole] & (hidden[part] | hidden[whole])
     cells = np.union1d(np.flatnonzero(hidden), difference[nested]).astype(int)
     return cells[~known[cells]]
-
-
-def with_differences(
-    system: LinkedCells,
-    known: np.ndarray,
-    targets: np.ndarray,
-    progress: Progress | None = None,
-) -> dict[int, tuple[float, float]]:
-    """Ranges of ``targets``: by LP, except a difference with one published count, whose
-    range is the other count's shifted by the published one."""
-    values = system.values
-    shifted: dict[int, tuple[int, int]] = {}
-    for p, w, d in system.pairs:
-        if d in shifted or known[d] or known[p] == known[w]:
-            continue
-        shifted[int(d)] = (int(p), int(w))
-    targets = set(targets.tolist())
-    solve = (targets - set(shifted)) | {c for pw in shifted.values() for c in pw if not known[c]}
-    found = ranges(system, known, solve, progress)
-    out = {}
-    for cell in targets:
-        if cell in found:
-            out[cell] = found[cell]
-            continue
-        p, w = shifted[cell]
-        if known[p]:
-            low, high = found[w]
-            out[cell] = (low - values[p], high - values[p])
-        else:
-            low, high = found[p]
-            out[cell] = (values[w] - high, values[w] - low)
-    return out
 
 
 def small_published(system: LinkedCells, known: np.ndarray, threshold: int) -> np.ndarray:
@@ -262,55 +222,62 @@ def small_published(system: LinkedCells, known: np.ndarray, threshold: int) -> n
     return np.flatnonzero((shown >= 1) & (shown <= threshold - 1))
 
 
-def protected(low: float, high: float, threshold: int) -> bool:
-    return bool(high - low >= 2 * threshold)
-
-
 @dataclass(frozen=True)
 class AuditResult:
     threshold: int
     cells: pd.DataFrame
-    """Per audited cell: ``menge``, ``gebiet_id``, ``jahr``, ``bestimmt`` (fixed exactly by
-    the published equations) and, with the LP, ``minimum``, ``maximum`` and ``geschuetzt``
-    (range at least 2 × threshold wide)."""
+    """Per audited cell: ``menge``, ``gebiet_id``, ``jahr``, ``minimum``, ``maximum``,
+    ``exakt`` (both are the LP's optimum; else two feasible values at least 2 × threshold
+    apart), ``bestimmt`` (minimum = maximum) and ``geschuetzt`` (range at least
+    2 × threshold wide)."""
     small: pd.DataFrame
     """Published counts or differences in 1 … threshold − 1."""
-    contradictions: int
-    """Cells whose LP has no solution (the published numbers contradict each other)."""
+
+    @property
+    def width(self) -> int:
+        return 2 * self.threshold
+
+    @property
+    def contradictions(self) -> int:
+        """Cells whose LP has no solution (the published numbers contradict each other)."""
+        return int(self.cells["minimum"].isna().sum())
+
+    @property
+    def narrow(self) -> pd.DataFrame:
+        """The cells with a range narrower than 2 × threshold, narrowest first."""
+        cells = self.cells[~self.cells["geschuetzt"] & self.cells["minimum"].notna()]
+        return cells.assign(breite=cells["maximum"] - cells["minimum"]).sort_values("breite")
 
     @property
     def success(self) -> bool:
-        """No small published count or difference, no cell fixed exactly, no contradiction."""
-        return not (self.cells["bestimmt"].any() or len(self.small) or self.contradictions)
+        """No small published count or difference, every range at least 2 × threshold wide
+        (so no cell fixed exactly), no contradiction."""
+        return not (len(self.narrow) or len(self.small) or self.contradictions)
 
     def summary(self) -> dict:
         """The audit's figures for the contract report (JSON-ready, German keys)."""
-        out = {
+        exact = self.cells[self.cells["exakt"] & self.cells["minimum"].notna()]
+        widths = exact["maximum"] - exact["minimum"]
+        narrowest = exact.loc[widths.idxmin()] if len(exact) else None
+        return {
             "schwelle": self.threshold,
+            "mindestbreite": self.width,
             "zellen_geprueft": len(self.cells),
+            "zellen_bereich_exakt": len(exact),
             "zellen_genau_bestimmt": int(self.cells["bestimmt"].sum()),
+            "zellen_schmaler_als_mindestbreite": len(self.narrow),
             "kleine_veroeffentlichte_werte": len(self.small),
-            "bestanden": self.success,
-        }
-        if "minimum" not in self.cells.columns:
-            return out
-        widths = self.cells["maximum"] - self.cells["minimum"]
-        narrowest = self.cells.loc[widths.idxmin()] if widths.notna().any() else None
-        out |= {
-            "mindestbreite": 2 * self.threshold,
-            "zellen_schmaler_als_mindestbreite": int((~self.cells["geschuetzt"]).sum()),
             "widersprueche": self.contradictions,
-            "engster_bereich": None
-            if narrowest is None
-            else {
+            "zellen_verletzt": len(self.narrow) + len(self.small) + self.contradictions,
+            "engster_bereich": None if narrowest is None else {
                 "menge": narrowest["menge"],
                 "gebiet_id": narrowest["gebiet_id"],
                 "jahr": int(narrowest["jahr"]),
                 "minimum": _number(narrowest["minimum"]),
                 "maximum": _number(narrowest["maximum"]),
             },
-        }
-        return out
+            "bestanden": self.success,
+        }  # fmt: skip
 
 
 def audit_failures(result: AuditResult) -> list[str]:
@@ -319,6 +286,9 @@ def audit_failures(result: AuditResult) -> list[str]:
     if fixed := int(result.cells["bestimmt"].sum()):
         lines.append(f"Geheimhaltung: {fixed} gesperrte Zellen lassen sich aus den "
                      "veröffentlichten Zahlen genau berechnen")  # fmt: skip
+    if narrow := len(result.narrow) - fixed:
+        lines.append(f"Geheimhaltung: {narrow} gesperrte Zellen lassen sich auf weniger als "
+                     f"{result.width} mögliche Werte eingrenzen")  # fmt: skip
     if len(result.small):
         lines.append(f"Geheimhaltung: {len(result.small)} veröffentlichte Fallzahlen oder "
                      f"Differenzen verschachtelter Fallzahlen liegen zwischen 1 und "
@@ -333,31 +303,26 @@ def _number(value: float) -> float | None:
 
 
 def audit(
-    system: LinkedCells,
-    threshold: int,
-    progress: Progress | None = None,
-    *,
-    bounds: bool = True,
+    system: LinkedCells, threshold: int, progress: Progress | None = None, *, exact: bool = False
 ) -> AuditResult:
-    """Audit the cells of ``system`` whose value is missing (withheld by the package): which
-    are fixed exactly (Gaussian elimination) and, with ``bounds``, their ranges (LP)."""
+    """Audit the cells of ``system`` whose value is missing (withheld by the package): the
+    range of each by LP, exact for every cell with ``exact``, else for the cells the pooled
+    solutions do not already show to be at least 2 × threshold wide."""
     known = system.present & ~np.isnan(system.values)
     targets = withheld(system, known)
-    fixed = determined(system, known, targets)
+    need = np.inf if exact else 2 * threshold
+    found = ranges(system, known, targets, need, progress)
+    low = np.array([found[c].low for c in targets])
+    high = np.array([found[c].high for c in targets])
     cells = system.cells.iloc[targets][["menge", "gebiet_id", "jahr"]].assign(
-        bestimmt=[int(c) in fixed for c in targets]
+        minimum=low,
+        maximum=high,
+        exakt=[found[c].exact for c in targets],
+        bestimmt=high - low <= TOLERANCE**0.5,
+        geschuetzt=high - low >= 2 * threshold - TOLERANCE**0.5,
     )
-    contradictions = 0
-    if bounds:
-        found = with_differences(system, known, targets, progress)
-        low = np.array([found[c][0] for c in targets])
-        high = np.array([found[c][1] for c in targets])
-        cells = cells.assign(minimum=low, maximum=high)
-        cells["geschuetzt"] = [protected(a, b, threshold) for a, b in zip(low, high, strict=True)]
-        cells["bestimmt"] |= high - low <= TOLERANCE
-        contradictions = int(np.isnan(low).sum())
     small = system.cells.iloc[small_published(system, known, threshold)]
-    return AuditResult(threshold, cells.reset_index(drop=True), small, contradictions)
+    return AuditResult(threshold, cells.reset_index(drop=True), small)
 
 
 PACKAGE_TABLES = ("gebiete", "indikatorkatalog", "indikatoren", "massnahmen",
@@ -379,7 +344,7 @@ def read_package(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def audit_package(
-    folder: Path, threshold: int, progress: Progress | None = None, *, bounds: bool = True
+    folder: Path, threshold: int, progress: Progress | None = None, *, exact: bool = False
 ) -> AuditResult:
     """The audit of the package in ``folder``, from its CSV files alone."""
-    return audit(linked_cells(read_package(folder)), threshold, progress, bounds=bounds)
+    return audit(linked_cells(read_package(folder)), threshold, progress, exact=exact)

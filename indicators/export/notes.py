@@ -162,14 +162,13 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "Adipositas und Adipositas, Jahrgang und Untersuchte, Teilnehmende und Teilnehmende "
          "aus SGB-II-Familien, der Zähler eines Anteils und sein Nenner) werden so gesperrt, "
          f"dass keine veröffentlichte Differenz zwischen 1 und {threshold - 1} liegt. Danach "
-         "wird zusätzlich gesperrt, bis sich keine gesperrte Zelle mehr aus allen "
-         "veröffentlichten Zahlen zusammen genau berechnen lässt: übergeordnete Summen über "
-         "alle Ebenen der Gebietsgliederung, verschachtelte Fallzahlen, Werte in mehreren "
-         f"Tabellen und dass keine Fallzahl negativ ist. Die gesperrten Zellen eines Gebiets "
-         f"umfassen zusammen 0 oder mindestens {threshold} Fälle. Vor dem Abschluss prüft der "
-         "Exportvertrag das Paket aus seinen Dateien darauf (Geheimhaltungsprüfung im "
-         "Prüfbericht); „kekiz audit“ berechnet zusätzlich für jede gesperrte Zelle den "
-         "kleinsten und größten möglichen Wert."),
+         "wird zusätzlich gesperrt, bis sich jede gesperrte Zelle aus allen veröffentlichten "
+         "Zahlen zusammen (übergeordnete Summen über alle Ebenen der Gebietsgliederung, "
+         "verschachtelte Fallzahlen, Werte in mehreren Tabellen, keine Fallzahl negativ) nur "
+         f"auf einen Bereich von mindestens {2 * threshold} möglichen Werten eingrenzen lässt. "
+         "Vor dem Abschluss prüft der Exportvertrag das Paket aus seinen Dateien darauf, mit "
+         "linearer Optimierung für jede gesperrte Zelle (Geheimhaltungsprüfung im "
+         "Prüfbericht); „kekiz audit“ wiederholt die Prüfung an jedem Paket."),
     ]  # fmt: skip
     out = [
         ("Kommune", f"{city['gebiet_name']} (AGS {city['gebiet_id']}), Berichtsjahre "
