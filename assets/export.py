@@ -79,7 +79,10 @@ def auswertungspaket(
             dg.AssetCheckResult(
                 check_name=CONTRACT_CHECK,
                 passed=True,
-                metadata={"bericht": dg.MetadataValue.path(str(result.folder / CONTRACT_HTML))},
+                metadata={
+                    "bericht": dg.MetadataValue.path(str(result.folder / CONTRACT_HTML)),
+                    "geheimhaltungspruefung": dg.MetadataValue.json(result.secrecy or {}),
+                },
             )
         ],
     )

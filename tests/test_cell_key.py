@@ -18,6 +18,7 @@ from scipy.optimize import minimize
 from test_atlas import published_cells
 
 from indicators.atlas.site import build_atlas
+from indicators.export.audit import AUDIT_KEY
 from indicators.export.cell_key import (
     PTABLE_FILE,
     CellKeyMethod,
@@ -288,6 +289,8 @@ def test_the_package_states_the_method_in_manifest_and_codebook_never_the_secret
             assert SECRET not in path.read_bytes(), path
     counts = pd.read_csv(ckm_package / "indikatoren.csv")[["zaehler", "nenner"]]
     assert not counts.stack().between(1, JS).any()
+    report = json.loads((ckm_package / "pruefbericht.json").read_text())
+    assert report[AUDIT_KEY] is None  # no suppressed cell to audit
 
 
 def test_the_land_refuses_a_perturbed_package_for_exact_pooling(ckm_package):

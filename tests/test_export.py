@@ -110,6 +110,10 @@ def test_the_job_writes_a_complete_package_and_passes_its_contract(sample_export
     assert set(contract) == {t.name for t in TABLES}
     assert all(r["success"] for r in contract.values())
     assert secrecy["bestanden"] and secrecy["zellen_geprueft"] > 0
+    assert secrecy["zellen_schmaler_als_mindestbreite"] == secrecy["zellen_verletzt"] == 0
+    narrowest = secrecy["engster_bereich"]
+    assert narrowest["maximum"] - narrowest["minimum"] >= secrecy["mindestbreite"] == 2 * THRESHOLD
+    assert check.metadata["geheimhaltungspruefung"].data == secrecy  # shown in the UI
 
 
 def test_the_manifest_lists_every_file_with_its_hash_the_version_and_the_deliveries(sample_export):

@@ -73,6 +73,8 @@ class ExportResult:
     """Rows per table."""
     suppressed_cells: int
     contract: ContractResult
+    secrecy: dict | None
+    """The disclosure audit's summary (None for a perturbed package)."""
 
 
 def pipeline_version(root: Path = PROJECT_ROOT) -> str:
@@ -140,7 +142,7 @@ def export_package(
         work = export_dir / f".{target.name}{UNFINISHED}"
         work.mkdir()
         try:
-            contract = _write(
+            contract, secrecy = _write(
                 tables, geometries, work, threshold, created, progress, run_id, version
             )
         except BaseException:
@@ -152,6 +154,7 @@ def export_package(
         {name: len(frame) for name, frame in tables.frames.items()},
         sum(int(mask.to_numpy().sum()) for mask in tables.suppressed.values()),
         contract,
+        secrecy,
     )
 
 
@@ -164,8 +167,9 @@ def _write(
     progress: Progress,
     run_id: str,
     version: str,
-) -> ContractResult:
-    """Every file of the package into ``work``, the manifest last, all read-only."""
+) -> tuple[ContractResult, dict | None]:
+    """Every file of the package into ``work``, the manifest last, all read-only; the
+    contract's result and the disclosure audit's summary."""
     city = tables.frames["kommune"].iloc[0]
     progress(STEPS[1])
     package = datapackage(
@@ -215,4 +219,4 @@ def _write(
     write_json(manifest, work / MANIFEST)
     for path in files_of(work):
         path.chmod(0o444)
-    return contract
+    return contract, summary
