@@ -362,7 +362,15 @@ def export(
     "nur, wo die Lösungen der gebündelten Optimierung nicht schon einen ausreichend breiten "
     "Bereich zeigen; langsamer).",
 )
-def audit(package: Path, exact: bool) -> None:
+@option(
+    "--schwelle",
+    "threshold",
+    type=click.IntRange(min=MIN_THRESHOLD),
+    default=None,
+    help="Mindestens gegen diese Geheimhaltungsschwelle prüfen (sonst die des Manifests, "
+    "mindestens 2).",
+)
+def audit(package: Path, exact: bool, threshold: int | None) -> None:
     """Die Geheimhaltung eines Auswertungspakets prüfen (Ordner oder ZIP-Datei).
 
     Grenzt jede gesperrte Fallzahl und jede nicht veröffentlichte Differenz verschachtelter
@@ -373,7 +381,7 @@ def audit(package: Path, exact: bool) -> None:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from indicators.export.audit import audit_failures, audit_package
+    from indicators.export.audit import audit_failures, audit_package, german_range
     from indicators.export.manifest import stated_threshold
     from indicators.land.packages import PackageRefused, open_package
 
@@ -387,11 +395,11 @@ def audit(package: Path, exact: bool) -> None:
             task = bar.add_task("Zellen prüfen", total=None)
             result = audit_package(
                 folder,
-                stated_threshold(folder),
+                max(stated_threshold(folder), threshold or MIN_THRESHOLD),
                 lambda done, total: bar.update(task, completed=done, total=total),
                 exact=exact,
             )
-    except (PackageRefused, OSError, KeyError, ValueError) as exc:
+    except (PackageRefused, OSError, KeyError, ValueError, AttributeError, TypeError) as exc:
         console.print(f"Das Paket lässt sich nicht prüfen: {printable(str(exc))}")
         sys.exit(1)
     summary = result.summary()
@@ -403,10 +411,10 @@ def audit(package: Path, exact: bool) -> None:
     if narrowest:
         console.print(f"Engster genau berechneter Bereich: {printable(narrowest['menge'])}, "
                       f"Gebiet {narrowest['gebiet_id']}, {narrowest['jahr']}: "
-                      f"{narrowest['minimum']:g} bis {narrowest['maximum']:g}.")  # fmt: skip
+                      f"{german_range(narrowest['minimum'], narrowest['maximum'])}.")  # fmt: skip
     for row in result.narrow.head(20).itertuples(index=False):
         console.print(f"- zu eng eingrenzbar: {printable(row.menge)}, Gebiet {row.gebiet_id}, "
-                      f"{row.jahr}: {row.minimum:g} bis {row.maximum:g}")  # fmt: skip
+                      f"{row.jahr}: {german_range(row.minimum, row.maximum)}")  # fmt: skip
     for row in result.small.head(20).itertuples(index=False):
         console.print(f"- veröffentlicht unter der Schwelle: {printable(row.menge)}, Gebiet "
                       f"{row.gebiet_id}, {row.jahr}")  # fmt: skip

@@ -69,3 +69,59 @@ def test_the_export_contract_refuses_a_package_that_publishes_a_small_difference
     else:
         raise AssertionError("the export was not refused")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sum_that_does_not_add_up_is_a_contradiction(sample_export, tmp_path):
+    _, folder, _ = sample_export
+    copy = tmp_path / "paket"
+    shutil.copytree(folder, copy)
+    path = copy / "indikatoren.csv"
+    path.chmod(0o644)
+    rows = pd.read_csv(path, dtype={"gebiet_id": str})
+    city = rows[(rows["ebene_rang"] == 0) & rows["nenner"].notna()].index[0]
+    rows.loc[city, "nenner"] += 100  # the city no longer equals the sum of its districts
+    rows.to_csv(path, index=False)
+    result = audit_package(copy, THRESHOLD)
+    assert result.contradictions >= 1 and not result.success
+
+
+def test_notes_and_flags_tell_nothing_about_a_suppressed_count(sample_export):
+    _, folder, _ = sample_export
+    rows = pd.read_csv(folder / "indikatoren.csv", dtype={"gebiet_id": str})
+    notes = rows["hinweis"].fillna("")
+    hidden = rows["nenner"].isna() & rows["gesperrt"]
+    assert hidden.any()
+    assert not notes[hidden].str.contains("kleiner Nenner|Nenner ist 0").any()
+    assert rows.loc[hidden, "kleiner_nenner"].isna().all()
+    # the partial-survey share is the ratio of children examined to the cohort: it is
+    # only stated where both counts are published in that area and year
+    catalogue = pd.read_csv(folder / "indikatorkatalog.csv")
+    coverage = catalogue[
+        (catalogue["zaehler_definition"] == "untersuchte")
+        & (catalogue["nenner_definition"] == "jahrgang")
+    ]["indikator_id"]
+    both = rows[rows["indikator_id"].isin(coverage)].set_index(["gebiet_id", "jahr"])
+    known = both[both["zaehler"].notna() & both["nenner"].notna()].index
+    shares = rows[notes.str.contains("Teilerhebung: nur")]
+    assert len(shares) > 0
+    assert shares.set_index(["gebiet_id", "jahr"]).index.isin(known).all()
+
+
+def test_avoided_cases_are_published_only_over_published_denominators(sample_export):
+    _, folder, _ = sample_export
+    costs = pd.read_csv(folder / "massnahmen_kosten.csv")
+    output = pd.read_csv(folder / "massnahmen_output.csv", dtype={"gebiet_id": str})
+    rows = pd.read_csv(folder / "indikatoren.csv", dtype={"gebiet_id": str})
+    active = output[output["analyseeinheit"] & output["aktiv"]]
+    published = costs[costs["vermiedene_faelle"].notna()]
+    assert len(published) > 0
+    for cost in published.itertuples(index=False):
+        began = active[
+            (active["massnahme_id"] == cost.massnahme_id) & (active["jahr"] <= cost.jahr)
+        ]
+        summed = rows[(rows["indikator_id"] == cost.fall_indikator_id) & (rows["jahr"] == cost.jahr)
+                      & rows["gebiet_id"].isin(began["gebiet_id"])]  # fmt: skip
+        assert summed["nenner"].notna().all(), (cost.massnahme_id, cost.jahr)
+    withheld = costs[costs["fall_indikator_id"].notna() & costs["vermiedene_faelle"].isna()]
+    assert withheld["kosten_je_vermiedenem_fall"].isna().all()
+    assert withheld["netto_nutzen_je_euro"].isna().all()

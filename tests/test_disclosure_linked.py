@@ -1,8 +1,6 @@
 """Suppression on the linked system of nested counts, attacked by differencing and by an LP
 formulated here independently of ``indicators/export/audit.py``."""
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -238,7 +236,7 @@ def test_one_quantity_gets_one_decision_in_every_indicator():
         index="gebiet_id", columns="indikator_id", values="nenner"
     )
     coverage = published[published["indikator_id"] == "abdeckung"].set_index("gebiet_id")
-    for _, values in itertools.chain(examined.iterrows()):
+    for _, values in examined.iterrows():
         assert values.isna().all() or values.notna().all()
     assert (
         examined["adipositas"].isna() == coverage["zaehler"].reindex(examined.index).isna()

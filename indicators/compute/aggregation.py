@@ -184,10 +184,17 @@ def _derive(values: pd.DataFrame, catalogue: Catalogue, coverage: Coverage | Non
     return values
 
 
+SMALL_DENOMINATOR_NOTE = "kleiner Nenner"
+ZERO_DENOMINATOR_NOTE = "Nenner ist 0"
+PARTIAL_NOTE = "Teilerhebung"
+"""The openings of the notes in ``hinweis`` that tell something about the counts."""
+NOTE_SEPARATOR = "; "
+
+
 def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
     quarter = values["quartier"]
     unknown = values["quartiere_ohne_angabe"] > 0
-    small_note = f"kleiner Nenner (unter {small} Fällen): Wert unsicher"
+    small_note = f"{SMALL_DENOMINATOR_NOTE} (unter {small} Fällen): Wert unsicher"
     notes = [
         values["luecke"].where(quarter & unknown),
         pd.Series("keine Lieferung für dieses Jahr", index=values.index).where(
@@ -201,14 +208,14 @@ def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
             + values["quartiere"].astype(str)
             + " Gebieten der feinsten Ebene fehlen Angaben oder sind gesperrt"
         ).where(~quarter & unknown & values["geliefert"] & values["luecke_nicht_geliefert"].isna()),
-        pd.Series("Nenner ist 0: Quote nicht definiert", index=values.index).where(
+        pd.Series(f"{ZERO_DENOMINATOR_NOTE}: Quote nicht definiert", index=values.index).where(
             values["nenner"] == 0
         ),
         pd.Series(small_note, index=values.index).where(
             values["kleiner_nenner"] & (values["nenner"] > 0)
         ),
         (
-            "Teilerhebung: nur "
+            f"{PARTIAL_NOTE}: nur "
             + (covered * 100).round().astype("Int64").astype(str)
             + " % erfasst, mit anderen Jahren nicht vergleichbar"
         ).where(values["teilerhebung"]),
@@ -216,7 +223,7 @@ def _notes(values: pd.DataFrame, covered: pd.Series, small: int) -> pd.Series:
     return join_notes(notes)
 
 
-def join_notes(notes: list[pd.Series], separator: str = "; ") -> pd.Series:
+def join_notes(notes: list[pd.Series], separator: str = NOTE_SEPARATOR) -> pd.Series:
     """Join the non-missing notes of each row; None where a row has none."""
     joined = pd.Series("", index=notes[0].index, dtype=object)
     for note in notes:

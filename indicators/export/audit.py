@@ -29,7 +29,8 @@ from indicators.export.linked import LinkedCells, linked_cells
 Progress = Callable[[int, int], None]
 AUDIT_KEY = "geheimhaltungspruefung"
 """Key of the audit's summary in the contract report (pruefbericht.json)."""
-TOLERANCE = 1e-9
+SLACK = 1e-6
+"""Two LP values closer than this are equal."""
 CAP = 1e9
 """Upper bound of every cell in the LPs; no count comes near it, so a cell above half of
 it is unbounded."""
@@ -174,7 +175,7 @@ def _component_ranges(polytope: Polytope, local: np.ndarray, need: float) -> lis
         return True
 
     def narrow() -> np.ndarray:
-        return np.flatnonzero(high - low < need - TOLERANCE)
+        return np.flatnonzero(high - low < need - SLACK)
 
     everything = np.arange(len(local))
     if not run(everything, 1.0):
@@ -190,9 +191,8 @@ def _component_ranges(polytope: Polytope, local: np.ndarray, need: float) -> lis
             break
     for cell in narrow():
         for side, sign in enumerate((1.0, -1.0)):
-            if high[cell] - low[cell] < need - TOLERANCE:
-                run(np.array([cell]), sign)
-                exact[cell, side] = True
+            if high[cell] - low[cell] < need - SLACK:
+                exact[cell, side] = run(np.array([cell]), sign)
     high[high >= CAP / 2] = np.inf  # only an unbounded cell gets near the cap
     return [
         Range(float(a), float(b), bool(e.all())) for a, b, e in zip(low, high, exact, strict=True)
@@ -232,15 +232,14 @@ class AuditResult:
     2 × threshold wide)."""
     small: pd.DataFrame
     """Published counts or differences in 1 … threshold − 1."""
+    contradictions: int
+    """Relations the published numbers contradict: withheld cells whose LP has no
+    solution, relations among published counts that do not add up, and counts shown twice
+    with different values."""
 
     @property
     def width(self) -> int:
         return 2 * self.threshold
-
-    @property
-    def contradictions(self) -> int:
-        """Cells whose LP has no solution (the published numbers contradict each other)."""
-        return int(self.cells["minimum"].isna().sum())
 
     @property
     def narrow(self) -> pd.DataFrame:
@@ -294,8 +293,18 @@ def audit_failures(result: AuditResult) -> list[str]:
                      f"Differenzen verschachtelter Fallzahlen liegen zwischen 1 und "
                      f"{result.threshold - 1}")  # fmt: skip
     if result.contradictions:
-        lines.append(f"Geheimhaltung: {result.contradictions} Zellen mit widersprüchlichen Zahlen")
+        lines.append(f"Geheimhaltung: {result.contradictions} Summen oder mehrfach gezeigte "
+                     "Fallzahlen passen nicht zusammen (widersprüchliche Zahlen)")  # fmt: skip
     return lines
+
+
+def german_range(low: float | None, high: float | None) -> str:
+    """``0 bis 12``, ``0 bis unbegrenzt`` (a bound None or infinite is unbounded)."""
+
+    def bound(value: float | None) -> str:
+        return "unbegrenzt" if value is None or not np.isfinite(value) else f"{value:g}"
+
+    return f"{bound(low)} bis {bound(high)}"
 
 
 def _number(value: float) -> float | None:
@@ -318,11 +327,20 @@ def audit(
         minimum=low,
         maximum=high,
         exakt=[found[c].exact for c in targets],
-        bestimmt=high - low <= TOLERANCE**0.5,
-        geschuetzt=high - low >= 2 * threshold - TOLERANCE**0.5,
+        bestimmt=high - low <= SLACK,
+        geschuetzt=high - low >= 2 * threshold - SLACK,
     )
     small = system.cells.iloc[small_published(system, known, threshold)]
-    return AuditResult(threshold, cells.reset_index(drop=True), small)
+    contradictions = int(np.isnan(low).sum()) + _violated(system, known) + len(system.conflicting)
+    return AuditResult(threshold, cells.reset_index(drop=True), small, contradictions)
+
+
+def _violated(system: LinkedCells, known: np.ndarray) -> int:
+    """Relations among published counts only that do not hold."""
+    relations = system.relations.tocsr()
+    unknown_terms = abs(relations) @ (~known).astype(float)
+    residual = relations @ np.where(known, system.values, 0.0)
+    return int(np.sum((unknown_terms == 0) & (np.abs(residual) > SLACK)))
 
 
 PACKAGE_TABLES = ("gebiete", "indikatorkatalog", "indikatoren", "massnahmen",

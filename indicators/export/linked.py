@@ -41,6 +41,7 @@ from indicators.export.spec import TABLES
 
 ATLAS = "sozialstrukturatlas"
 SHARE_UNIT = "%"
+CONFLICT_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class LinkedCells:
     """Per cell, where the package shows it."""
     pairs: np.ndarray
     """One row (part, whole, difference) of cell numbers per nested pair and area-year."""
+    conflicting: np.ndarray
+    """Cells shown with two different values."""
 
     @property
     def values(self) -> np.ndarray:
@@ -93,6 +96,7 @@ class _Builder:
         self.occurrences: list[list[Occurrence]] = []
         self.relations: list[dict[int, float]] = []
         self.pairs: list[tuple[int, int, int]] = []
+        self.conflicting: set[int] = set()
 
     def cell(self, quantity: str, area: str, year: int) -> int:
         key = (quantity, str(area), int(year))
@@ -110,6 +114,8 @@ class _Builder:
         row["vorhanden"] = True
         if not pd.isna(value) and np.isnan(row["wert"]):
             row["wert"] = float(value)
+        elif not pd.isna(value) and abs(row["wert"] - float(value)) > CONFLICT_TOLERANCE:
+            self.conflicting.add(cell)
         self.occurrences[cell].append(where)
 
     def relation(self, terms: dict[int, float]) -> None:
@@ -275,7 +281,8 @@ def _finish(build: _Builder) -> LinkedCells:
     matrix = sparse.csr_matrix((data, (rows, cols)), shape=shape)
     cells = pd.DataFrame(build.rows, columns=["menge", "gebiet_id", "jahr", "wert", "vorhanden"])
     pairs = np.array(build.pairs, dtype=int).reshape(-1, 3)
-    return LinkedCells(cells, matrix, build.occurrences, pairs)
+    conflicting = np.array(sorted(build.conflicting), dtype=int)
+    return LinkedCells(cells, matrix, build.occurrences, pairs, conflicting)
 
 
 def table_masks(

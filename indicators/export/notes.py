@@ -136,6 +136,10 @@ def cell_key_notes(method: CellKeyMethod) -> list[tuple[str, str]]:
          f"V = {decimal(p['V'])}, größte Abweichung D = {p['D']}, keine Fallzahl von 1 "
          f"bis js = {p['js']}; SHA-256 der Tabelle {p['ptable_sha256']}. Der geheime Schlüssel "
          "ist nicht Teil des Pakets."),
+        ("Vermiedene Fälle",
+         "Die vermiedenen Fälle, die Kosten je vermiedenem Fall und der Nettonutzen fehlen: "
+         "sie wären eine genaue Summe von Fallzahlen der Quartiere, deren veröffentlichte "
+         "Werte verrauscht sind."),
     ]  # fmt: skip
 
 
@@ -154,6 +158,12 @@ def notes(tables: ExportTables, threshold: int) -> list[tuple[str, str]]:
          "hinterlegt, in den CSV-Dateien leer; in ihrer Zeile ist die Spalte „Gesperrt "
          "(Geheimhaltung)“ WAHR (CSV: gesperrt = true). So bleiben Zahlenspalten reine Zahlen, "
          "die sich filtern, sortieren und summieren lassen. 0 bedeutet genau null."),
+        ("Hinweise und Kennzeichen",
+         "Was eine gesperrte Fallzahl verraten würde, fehlt mit ihr: die Kennzeichen kleiner "
+         "Nenner und Teilerhebung und die entsprechenden Hinweise (der Anteil einer "
+         "Teilerhebung steht nur, wo Untersuchte und Jahrgang veröffentlicht sind), und die "
+         "vermiedenen Fälle mit den Kosten je vermiedenem Fall und dem Nettonutzen, wenn ihre "
+         "Summe über die Quartiere mit der Maßnahme einen gesperrten Nenner enthielte."),
         ("Sekundäre Sperrung",
          "Jede Fallzahl ist eine Zelle (Zählgröße, Gebiet, Jahr) eines verknüpften Systems: "
          "dieselbe Zählgröße (z. B. die untersuchten Kinder, Nenner mehrerer Indikatoren, oder "

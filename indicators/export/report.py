@@ -39,7 +39,7 @@ from indicators.effects.evidence import (
     RELIABLE,
 )
 from indicators.export.html import render
-from indicators.export.spec import is_finest, is_top
+from indicators.export.spec import SUPPRESSED_FLAG, is_finest, is_top
 from indicators.export.tables import ExportTables
 
 SUPPRESSED = "."
@@ -285,9 +285,17 @@ def _cost_notes(tables: ExportTables, effects: pd.DataFrame, names: dict[str, st
     indicator = reliable["indikator_id"].iloc[0]
     values = tables.frames["indikatoren"]
     city = values[(values["indikator_id"] == indicator) & is_top(values)]
-    partial = sorted(city.loc[city["teilerhebung"].fillna(False).astype(bool), "jahr"])
-    missing = sorted(city.loc[city["nenner"].isna() & ~city["teilerhebung"].astype(bool), "jahr"])
+    partial = city["teilerhebung"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    missing = city["nenner"].isna() & ~partial & ~city[SUPPRESSED_FLAG]
+    costs = tables.frames["massnahmen_kosten"]
+    withheld = costs[costs["fall_indikator_id"].notna() & costs["vermiedene_faelle"].isna()
+                     & costs[SUPPRESSED_FLAG]]  # fmt: skip
+    partial, missing = sorted(city.loc[partial, "jahr"]), sorted(city.loc[missing, "jahr"])
     notes = [f"Kosten je vermiedenem Fall aus der Wirkung auf {names[indicator]}."]
+    if len(withheld):
+        notes.append(f"{', '.join(map(str, sorted(set(withheld['jahr']))))}: vermiedene Fälle "
+                     "nicht veröffentlicht, weil sie eine genaue Summe gesperrter oder "
+                     "verrauschter Fallzahlen von Quartieren wären (Geheimhaltung).")  # fmt: skip
     if partial:
         notes.append(f"{', '.join(map(str, partial))}: {names[indicator]} nur als Teilerhebung "
                      f"erhoben, kein vergleichbarer Jahrgang – Kosten je vermiedenem Fall "

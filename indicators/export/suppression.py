@@ -16,9 +16,12 @@ everywhere or nowhere.
    "Models and algorithms for optimizing cell suppression in tabular data with linear
    constraints" (JASA 95, 2000) – with the audit's protection requirement: a range at least
    2 × threshold wide. Each round suppresses, for every cell still narrower (narrowest first),
-   the nearest published count through the relations – preferably one of at least
-   2 × threshold, then the one shown least often, then the smallest – unless a count
-   suppressed in the same round already shares a relation with the cell. Unlike their
+   the nearest published count through the relations – preferably one that would not be the
+   only unknown of another relation (which would fix it), then one of at least
+   2 × threshold, then one of the finest area level (the totals of the city and its
+   districts are what evaluators compare), then the one shown least often, then the
+   smallest – unless a count suppressed in the same round already shares a relation with
+   the cell. Unlike their
    branch-and-cut, the repair is greedy: it meets the requirement but does not minimise the
    number of suppressed cells.
 
@@ -32,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from indicators.export.audit import TOLERANCE, ranges, small_published, withheld
+from indicators.export.audit import SLACK, ranges, small_published, withheld
 from indicators.export.disclosure import suppress_counts
 from indicators.export.linked import LinkedCells
 
@@ -53,20 +56,19 @@ def suppress_linked(
     hidden |= _structural(system, hidden, parent_of, threshold)
     _hide_small_differences(system, hidden, uses, threshold)
     graph = _Graph(system)
+    finer_first = -_depth(system, parent_of)
     cache: dict = {}
     for round_ in range(1, len(values) + 1):
         known = present & ~hidden & ~np.isnan(values)
         targets = withheld(system, known)
         found = ranges(system, known, targets, 2 * threshold, cache=cache)
-        narrow = sorted(
-            (r.width, c) for c, r in found.items() if r.width < 2 * threshold - TOLERANCE
-        )
+        narrow = sorted((r.width, c) for c, r in found.items() if r.width < 2 * threshold - SLACK)
         progress(f"Runde {round_}: {len(targets)} gesperrte Zellen, {len(narrow)} zu eng")
         served: set[int] = set()
         for _, cell in narrow:
             if cell in served:
                 continue
-            candidate = graph.nearest_published(cell, known, values, uses, threshold)
+            candidate = graph.nearest_published(cell, known, values, uses, threshold, finer_first)
             if candidate is not None:
                 hidden[candidate], known[candidate] = True, False
                 served |= graph.neighbours(candidate)
@@ -123,6 +125,19 @@ def _created(system: LinkedCells) -> np.ndarray:
     return ~system.present & ~derived
 
 
+def _depth(system: LinkedCells, parent_of: dict[str, str]) -> np.ndarray:
+    """Per cell, how many levels its area lies below the top of the hierarchy."""
+
+    def depth(area: str) -> int:
+        steps = 0
+        while not pd.isna(parent_of.get(area)) and steps <= len(parent_of):
+            area, steps = parent_of[area], steps + 1
+        return steps
+
+    areas = {a: depth(a) for a in system.cells["gebiet_id"].unique()}
+    return system.cells["gebiet_id"].map(areas).to_numpy()
+
+
 class _Graph:
     """The relations as adjacency lists: the cells of each row, the rows of each cell."""
 
@@ -142,9 +157,11 @@ class _Graph:
         values: np.ndarray,
         uses: np.ndarray,
         threshold: int,
+        order: np.ndarray,
     ) -> int | None:
         """The published count nearest to ``cell`` through the relations (breadth first over
-        unknown cells) that is cheapest to suppress."""
+        unknown cells) that is cheapest to suppress; ``order`` ranks cells of equal cost
+        (lower first)."""
         seen, frontier = {cell}, [cell]
         while frontier:
             found, following = [], []
@@ -153,6 +170,17 @@ class _Graph:
                     seen.add(other)
                     (found if published[other] else following).append(other)
             if found:
-                return min(found, key=lambda c: (values[c] < 2 * threshold, uses[c], values[c], c))
+                return min(found, key=lambda c: (
+                    self.pinned(c, published), values[c] < 2 * threshold, order[c], uses[c],
+                    values[c], c,
+                ))  # fmt: skip
             frontier = following
         return None
+
+    def pinned(self, cell: int, published: np.ndarray) -> bool:
+        """Whether ``cell``, once suppressed, would be the only unknown of a relation (and so
+        fixed by it: suppressing it alone widens nothing)."""
+        return any(
+            all(published[other] for other in self.cells_of[row] if other != cell)
+            for row in self.rows_of[cell]
+        )

@@ -5,12 +5,19 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from indicators.compute.aggregation import (
+    NOTE_SEPARATOR,
+    PARTIAL_NOTE,
+    SMALL_DENOMINATOR_NOTE,
+    ZERO_DENOMINATOR_NOTE,
+)
+from indicators.compute.catalogue import load_catalogue
 from indicators.effects.estimation import LINK
 from indicators.effects.reach import SOCIAL_REACH_INDICATOR
 from indicators.export.cell_key import CellKeyMethod
 from indicators.export.cell_key_tables import perturb_tables
 from indicators.export.disclosure import withheld_links
-from indicators.export.linked import linked_cells, table_masks
+from indicators.export.linked import field_quantity, linked_cells, table_masks
 from indicators.export.spec import (
     POOLING_TABLES,
     SUPPRESSED_FLAG,
@@ -57,6 +64,12 @@ def read_tables(
         masks, withheld = _suppression(raw, threshold)
     else:
         raw, masks, withheld = perturb_tables(raw, cell_key)
+    masks["indikatoren"]["teilerhebung"] = _coverage_hidden(raw, masks["indikatoren"])
+    masks["massnahmen_kosten"]["vermiedene_faelle"] = (
+        _avoided_cases_hidden(raw, masks["indikatoren"])
+        if cell_key is None
+        else raw["massnahmen_kosten"]["fall_indikator_id"].notna()
+    )
     for name in POOLING_TABLES:
         rows = raw[name]
         raw[name] = rows[~_matching(rows, withheld, LINK)].reset_index(drop=True)
@@ -70,6 +83,8 @@ def read_tables(
                     frame, raw["indikatoren"], masks["indikatoren"], SOCIAL_REACH_INDICATOR
                 )
             frame = frame.mask(cells.reindex(columns=frame.columns, fill_value=False))
+            if table.name == "indikatoren":
+                frame["hinweis"] = _without_count_notes(frame["hinweis"], cells)
             frame[SUPPRESSED_FLAG] = cells.any(axis=1)
             suppressed[table.name] = cells
         frames[table.name] = frame
@@ -96,6 +111,86 @@ def _suppression(
         raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
     )
     return masks, withheld
+
+
+def _coverage_hidden(raw: dict[str, pd.DataFrame], hidden: pd.DataFrame) -> pd.Series:
+    """True for the indicator rows whose source's coverage counts (e.g. children examined
+    and the cohort) are suppressed in their area and year: the partial-survey flag and note
+    would tell their ratio."""
+    catalogue = raw["indikatorkatalog"]
+    values = raw["indikatoren"]
+    source = values["indikator_id"].map(
+        dict(zip(catalogue["indikator_id"], catalogue["quelle"], strict=True))
+    )
+    out = pd.Series(False, index=values.index)
+    for name, coverage in load_catalogue().coverage.items():
+        fields = {
+            field_quantity(name, "+".join(f)) for f in (coverage.covered, coverage.population)
+        }
+        definitions = {
+            (row.indikator_id, column)
+            for row in catalogue[catalogue["quelle"] == name].itertuples(index=False)
+            for column, definition in (("zaehler", row.zaehler_definition),
+                                       ("nenner", row.nenner_definition))
+            if field_quantity(name, definition) in fields
+        }  # fmt: skip
+        hidden_where = pd.Series(False, index=values.index)
+        for indicator, column in definitions:
+            hidden_where |= (values["indikator_id"] == indicator) & hidden[column]
+        keys = values.loc[hidden_where, ["gebiet_id", "jahr"]]
+        out |= (source == name) & _matching(values, keys, ["gebiet_id", "jahr"])
+    return out
+
+
+def _avoided_cases_hidden(raw: dict[str, pd.DataFrame], hidden: pd.DataFrame) -> pd.Series:
+    """True for the cost rows whose avoided cases must not be published.
+
+    They are the effect times the sum of the outcome's denominators over the quarters where
+    the measure has begun, an exact sum of counts: withheld when one of those denominators
+    is suppressed (counted over every finest area active in the year or before, a superset
+    of the quarters summed). A perturbed package withholds them everywhere (an exact sum of
+    perturbed counts)."""
+    costs, values = raw["massnahmen_kosten"], raw["indikatoren"]
+    output = raw["massnahmen_output"]
+    active = output[output["analyseeinheit"].fillna(False) & output["aktiv"].fillna(False)]
+    begun = active.groupby(["massnahme_id", "gebiet_id"], as_index=False)["jahr"].min()
+    finest = values.assign(gesperrt_nenner=hidden["nenner"])
+    out = []
+    for row in costs.itertuples(index=False):
+        if pd.isna(row.fall_indikator_id):
+            out.append(False)
+            continue
+        started = (begun["massnahme_id"] == row.massnahme_id) & (begun["jahr"] <= row.jahr)
+        summed = finest[
+            (finest["indikator_id"] == row.fall_indikator_id)
+            & (finest["jahr"] == row.jahr)
+            & finest["gebiet_id"].isin(begun.loc[started, "gebiet_id"])
+        ]
+        out.append(bool(summed["gesperrt_nenner"].any()))
+    return pd.Series(out, index=costs.index, dtype=bool)
+
+
+def _without_count_notes(notes: pd.Series, cells: pd.DataFrame) -> pd.Series:
+    """``hinweis`` without the notes that tell something about a suppressed count: small or
+    zero denominator where the denominator is suppressed, the partial-survey share where the
+    coverage counts are."""
+    drop = {
+        SMALL_DENOMINATOR_NOTE: cells["nenner"],
+        ZERO_DENOMINATOR_NOTE: cells["nenner"],
+        PARTIAL_NOTE: cells["teilerhebung"],
+    }
+
+    def kept(row: int, text: object) -> object:
+        if not isinstance(text, str):
+            return text
+        parts = [
+            part
+            for part in text.split(NOTE_SEPARATOR)
+            if not any(part.startswith(k) and rows.iloc[row] for k, rows in drop.items())
+        ]
+        return NOTE_SEPARATOR.join(parts) or None
+
+    return pd.Series([kept(i, t) for i, t in enumerate(notes)], index=notes.index, dtype=object)
 
 
 def _mart_views(con: duckdb.DuckDBPyConnection) -> set[str]:
