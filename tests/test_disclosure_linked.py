@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import linprog
 from test_disclosure import PARENT_OF, QUARTERS, tree_frame
 
-from indicators.export.audit import audit
+from indicators.export.audit import audit, audit_package
 from indicators.export.disclosure import suppress_counts
 from indicators.export.linked import linked_cells, table_masks
 from indicators.export.suppression import suppress_linked
@@ -241,3 +241,18 @@ def test_one_quantity_gets_one_decision_in_every_indicator():
     assert (
         examined["adipositas"].isna() == coverage["zaehler"].reindex(examined.index).isna()
     ).all()
+
+
+def test_a_small_count_the_model_has_no_cell_for_still_fails_the_audit(tmp_path):
+    frames = package(random_quarters(1))
+    frames["indikatoren"] = published_new(frames)
+    frames["massnahmen_kosten"] = pd.DataFrame(
+        {"massnahme_id": ["M01"], "jahr": [2031], "teilnehmende": [3], "kinder_zielgruppe": [40]}
+    )  # a year without the city's row in the reach table: no cell in the linked model
+    for name, frame in frames.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    result = audit_package(tmp_path, THRESHOLD)
+    assert not result.success
+    assert result.small[["menge", "jahr"]].values.tolist() == [
+        ["massnahmen_kosten.teilnehmende", 2031]
+    ]

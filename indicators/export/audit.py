@@ -15,7 +15,7 @@ The audit reads nothing but the package's tables, so it can check any package.
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import highspy
@@ -25,6 +25,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from indicators.export.linked import LinkedCells, linked_cells
+from indicators.export.spec import TABLES
 
 Progress = Callable[[int, int], None]
 AUDIT_KEY = "geheimhaltungspruefung"
@@ -365,4 +366,27 @@ def audit_package(
     folder: Path, threshold: int, progress: Progress | None = None, *, exact: bool = False
 ) -> AuditResult:
     """The audit of the package in ``folder``, from its CSV files alone."""
-    return audit(linked_cells(read_package(folder)), threshold, progress, exact=exact)
+    frames = read_package(folder)
+    system = linked_cells(frames)
+    result = audit(system, threshold, progress, exact=exact)
+    stray = _unmodelled_small(frames, system, threshold)
+    return replace(result, small=pd.concat([result.small, stray], ignore_index=True))
+
+
+def _unmodelled_small(
+    frames: dict[str, pd.DataFrame], system: LinkedCells, threshold: int
+) -> pd.DataFrame:
+    """Counts in ``1 … threshold − 1`` that the linked model holds no cell for (a cost year
+    without the city's reach row, a target band the register does not know)."""
+    shown = {(o.table, o.row, o.column) for cell in system.occurrences for o in cell}
+    rows = []
+    for table in TABLES:
+        frame = frames.get(table.name)
+        for column in table.counts if frame is not None else ():
+            values = pd.to_numeric(frame[column], errors="coerce")
+            for row in np.flatnonzero(values.between(1, threshold - 1)):
+                if (table.name, int(row), column) not in shown:
+                    area = frame["gebiet_id"].iloc[row] if "gebiet_id" in frame else ""
+                    rows.append({"menge": f"{table.name}.{column}", "gebiet_id": str(area),
+                                 "jahr": int(frame["jahr"].iloc[row])})  # fmt: skip
+    return pd.DataFrame(rows, columns=["menge", "gebiet_id", "jahr"])

@@ -249,7 +249,7 @@ def _outcome_series(tables: ExportTables, measure: str, indicator: str) -> pd.Da
         .groupby(["label", "jahr"], as_index=False)
         .agg(wert=("wert", "mean"), teilerhebung=("teilerhebung", "any"))
     )
-    series["teilerhebung"] = series["teilerhebung"].astype(bool)
+    series["teilerhebung"] = _flag(series["teilerhebung"])
     return series.assign(ki_unten=float("nan"), ki_oben=float("nan"))
 
 
@@ -285,7 +285,7 @@ def _cost_notes(tables: ExportTables, effects: pd.DataFrame, names: dict[str, st
     indicator = reliable["indikator_id"].iloc[0]
     values = tables.frames["indikatoren"]
     city = values[(values["indikator_id"] == indicator) & is_top(values)]
-    partial = city["teilerhebung"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    partial = _flag(city["teilerhebung"]).to_numpy()
     missing = city["nenner"].isna() & ~partial & ~city[SUPPRESSED_FLAG]
     costs = tables.frames["massnahmen_kosten"]
     withheld = costs[costs["fall_indikator_id"].notna() & costs["vermiedene_faelle"].isna()
@@ -369,7 +369,7 @@ def map_data(tables: ExportTables) -> list[MapData]:
     and its suppression mask (a publication never shows a raw value)."""
     values = tables.frames["indikatoren"]
     hidden = tables.suppressed["indikatoren"]["wert"].reindex(values.index, fill_value=False)
-    full = ~values["teilerhebung"].fillna(False).astype(bool)
+    full = ~_flag(values["teilerhebung"])
     finest = values[is_finest(values) & full].assign(gesperrt=hidden.astype(bool))
     names = _indicator_names(tables)
     out = []
@@ -437,7 +437,7 @@ def _indicator(tables: ExportTables, indicator) -> dict:
     values = values[values["indikator_id"] == iid]
     city = values[is_top(values)]
     title = f"{indicator.indikator_name}: Kommune insgesamt mit 95-%-KI"
-    series = city.assign(label=city["gebiet_name"], teilerhebung=city["teilerhebung"].astype(bool))
+    series = city.assign(label=city["gebiet_name"], teilerhebung=_flag(city["teilerhebung"]))
     better = indicator.hoeher_ist_besser
     return {
         "id": iid,
@@ -478,7 +478,7 @@ def _districts(tables: ExportTables, values: pd.DataFrame) -> Table | None:
 def _ranking(tables: ExportTables, indicator, values: pd.DataFrame) -> dict | None:
     """The finest areas of the latest fully surveyed year with a municipality value, with their
     intervals, grouped by how their interval lies against the municipality's value."""
-    full = values[~values["teilerhebung"].fillna(False).astype(bool) & values["wert"].notna()]
+    full = values[~_flag(values["teilerhebung"]) & values["wert"].notna()]
     city = full[is_top(full)].set_index("jahr")["wert"]
     finest = full[is_finest(full) & full["jahr"].isin(city.index)]
     if finest.empty:
@@ -499,3 +499,8 @@ def _ranking(tables: ExportTables, indicator, values: pd.DataFrame) -> dict | No
         },
         "missing": area_count - len(shown),
     }
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    """A flag column as plain booleans: empty (withheld with a suppressed count) is False."""
+    return values.astype("boolean").fillna(False).astype(bool)
