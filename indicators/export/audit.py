@@ -14,8 +14,11 @@ difference of two published nested counts may lie in ``1 … threshold − 1``.
 The audit reads nothing but the package's tables, so it can check any package.
 """
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import highspy
@@ -113,8 +116,7 @@ class Polytope:
         lp.a_matrix_.start_ = columns.indptr
         lp.a_matrix_.index_ = columns.indices
         lp.a_matrix_.value_ = columns.data.astype(float)
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = _silent_highs()
         self.highs.passModel(lp)
         self.cost = np.zeros(size)
 
@@ -157,6 +159,29 @@ def ranges(
         if progress:
             progress(len(out), len(targets))
     return out
+
+
+@cache
+def _banner_swallowed() -> bool:
+    """Create the process's first HiGHS instance with file descriptor 1 on /dev/null: its
+    constructor prints a banner to the console once per process."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return True
+
+
+def _silent_highs() -> highspy.Highs:
+    _banner_swallowed()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 def _component_ranges(polytope: Polytope, local: np.ndarray, need: float) -> list[Range]:
