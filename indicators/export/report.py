@@ -288,8 +288,7 @@ def _cost_notes(tables: ExportTables, effects: pd.DataFrame, names: dict[str, st
     partial = _flag(city["teilerhebung"]).to_numpy()
     missing = city["nenner"].isna() & ~partial & ~city[SUPPRESSED_FLAG]
     costs = tables.frames["massnahmen_kosten"]
-    withheld = costs[costs["fall_indikator_id"].notna() & costs["vermiedene_faelle"].isna()
-                     & costs[SUPPRESSED_FLAG]]  # fmt: skip
+    withheld = costs[tables.suppressed["massnahmen_kosten"]["vermiedene_faelle"]]
     partial, missing = sorted(city.loc[partial, "jahr"]), sorted(city.loc[missing, "jahr"])
     notes = [f"Kosten je vermiedenem Fall aus der Wirkung auf {names[indicator]}."]
     if len(withheld):

@@ -28,6 +28,11 @@ from indicators.export.spec import (
 from indicators.export.suppression import suppress_linked
 from schemas.columns import ColumnDoc, load_column_docs
 
+ANNOTATIONS = ("teilerhebung", "vermiedene_faelle", "kosten_je_vermiedenem_fall",
+               "netto_nutzen_je_euro")  # fmt: skip
+"""Columns withheld for what they tell about counts of other rows: they leave the row's
+``gesperrt`` flag alone, which says that a count of the row itself (or a value computed
+from it) is suppressed."""
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
@@ -85,7 +90,9 @@ def read_tables(
             frame = frame.mask(cells.reindex(columns=frame.columns, fill_value=False))
             if table.name == "indikatoren":
                 frame["hinweis"] = _without_count_notes(frame["hinweis"], cells)
-            frame[SUPPRESSED_FLAG] = cells.any(axis=1)
+            frame[SUPPRESSED_FLAG] = cells.drop(columns=list(ANNOTATIONS), errors="ignore").any(
+                axis=1
+            )
             suppressed[table.name] = cells
         frames[table.name] = frame
     columns = con.sql(
