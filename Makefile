@@ -42,7 +42,7 @@ montecarlo-land: install  ## Monte Carlo study of pooling effects across 18 muni
 LAND_SAMPLE := var/land-beispiel
 PACKAGE_FORMAT = $(shell $(UV) run python -c "from indicators.export.manifest import PACKAGE_FORMAT as f; print(f)")
 
-land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export on each, ~4 min) into var/land-beispiel/, once per package format
+land-sample: install  ## export packages of 18 synthetic municipalities (city pipeline + export with its disclosure audit on each, several minutes) into var/land-beispiel/, once per package format
 	@test "$$(cat $(LAND_SAMPLE)/.fertig 2>/dev/null)" = "$(PACKAGE_FORMAT)" || { rm -rf $(LAND_SAMPLE) && \
 	  $(UV) run python -m raw_data.generate_land --out $(LAND_SAMPLE) --count 18 && \
 	  echo "$(PACKAGE_FORMAT)" > $(LAND_SAMPLE)/.fertig; }

@@ -56,7 +56,7 @@ def test_the_export_contract_refuses_a_package_that_publishes_a_small_difference
 ):
     _, _, settings = sample_export
 
-    def primary_only(system, parent_of, threshold):
+    def primary_only(system, parent_of, threshold, progress):
         values = system.values
         return system.present & (values >= 1) & (values <= threshold - 1)
 

@@ -610,8 +610,8 @@ def tamper(monkeypatch) -> None:
     """Make one exported rate impossible (150 %) before the contract runs."""
     original = export_package_module.read_tables
 
-    def read_tampered(con, threshold, cell_key=None):
-        tables = original(con, threshold, cell_key)
+    def read_tampered(con, threshold, cell_key, progress):
+        tables = original(con, threshold, cell_key, progress)
         values = tables.frames["indikatoren"]
         values.loc[values["wert"].notna().idxmax(), "wert"] = 150.0
         return tables
@@ -674,8 +674,8 @@ def hostile(monkeypatch, city_id: str | None = None) -> None:
     that would lead outside the export folder."""
     original = export_package_module.read_tables
 
-    def read_hostile(con, threshold, cell_key=None):
-        tables = original(con, threshold, cell_key)
+    def read_hostile(con, threshold, cell_key, progress):
+        tables = original(con, threshold, cell_key, progress)
         frames = tables.frames
         frames["massnahmen"].loc[0, "titel"] = FORMULA
         frames["massnahmen"].loc[1, "traeger"] = "+cmd|' /C calc'!A0"
@@ -784,8 +784,8 @@ def test_pooling_scores_sum_to_zero_and_cells_to_the_weight_total(sample_export)
 def tamper_pooling(monkeypatch, change) -> None:
     original = export_package_module.read_tables
 
-    def read_tampered(con, threshold, cell_key=None):
-        tables = original(con, threshold, cell_key)
+    def read_tampered(con, threshold, cell_key, progress):
+        tables = original(con, threshold, cell_key, progress)
         change(tables.frames)
         return tables
 

@@ -130,7 +130,7 @@ def export_package(
     with ``cell_key`` the counts are perturbed instead of suppressed."""
     progress(STEPS[0])
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = read_tables(con, threshold, cell_key)
+        tables = read_tables(con, threshold, cell_key, progress)
         geometries = read_geometries(con)
     city = tables.frames["kommune"].iloc[0]
     target = package_folder(export_dir, city["gebiet_id"], created, run_id)

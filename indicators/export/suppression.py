@@ -63,7 +63,8 @@ def suppress_linked(
         targets = withheld(system, known)
         found = ranges(system, known, targets, 2 * threshold, cache=cache)
         narrow = sorted((r.width, c) for c, r in found.items() if r.width < 2 * threshold - SLACK)
-        progress(f"Runde {round_}: {len(targets)} gesperrte Zellen, {len(narrow)} zu eng")
+        progress(f"Sekundäre Sperrung, Runde {round_}: {len(targets)} gesperrte Zellen, "
+                 f"{len(narrow)} mit zu engem Wertebereich")  # fmt: skip
         served: set[int] = set()
         for _, cell in narrow:
             if cell in served:

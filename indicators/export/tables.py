@@ -25,7 +25,7 @@ from indicators.export.spec import (
     Table,
     export_docs,
 )
-from indicators.export.suppression import suppress_linked
+from indicators.export.suppression import Progress, suppress_linked
 from schemas.columns import ColumnDoc, load_column_docs
 
 ANNOTATIONS = ("teilerhebung", "vermiedene_faelle", "kosten_je_vermiedenem_fall",
@@ -58,15 +58,19 @@ class ExportTables:
 
 
 def read_tables(
-    con: duckdb.DuckDBPyConnection, threshold: int, cell_key: CellKeyMethod | None = None
+    con: duckdb.DuckDBPyConnection,
+    threshold: int,
+    cell_key: CellKeyMethod | None = None,
+    progress: Progress = lambda line: None,
 ) -> ExportTables:
-    """The exported tables: cells suppressed, or with ``cell_key`` perturbed counts and
-    nothing suppressed (``indicators/export/cell_key_tables.py``)."""
+    """The exported tables: cells suppressed (each round of the secondary suppression
+    reported to ``progress``), or with ``cell_key`` perturbed counts and nothing suppressed
+    (``indicators/export/cell_key_tables.py``)."""
     views = _mart_views(con)
     raw = {t.name: _read(con, t, views) for t in TABLES}
     raw["massnahmen"]["wirkindikatoren"] = raw["massnahmen"]["wirkindikatoren"].map(", ".join)
     if cell_key is None:
-        masks, withheld = _suppression(raw, threshold)
+        masks, withheld = _suppression(raw, threshold, progress)
     else:
         raw, masks, withheld = perturb_tables(raw, cell_key)
     masks["indikatoren"]["teilerhebung"] = _coverage_hidden(raw, masks["indikatoren"])
@@ -107,13 +111,13 @@ def read_tables(
 
 
 def _suppression(
-    raw: dict[str, pd.DataFrame], threshold: int
+    raw: dict[str, pd.DataFrame], threshold: int, progress: Progress
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The suppressed cells of each table with counts, and the pooling links left out."""
     areas = raw["gebiete"]
     parent_of = dict(zip(areas["gebiet_id"], areas["uebergeordnet_id"], strict=True))
     system = linked_cells(raw)
-    masks = table_masks(raw, system, suppress_linked(system, parent_of, threshold))
+    masks = table_masks(raw, system, suppress_linked(system, parent_of, threshold, progress))
     withheld = withheld_links(
         raw["wirkung_summen"], raw["massnahmen_wirkung"], raw["indikatoren"], masks["indikatoren"]
     )
