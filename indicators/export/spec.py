@@ -165,7 +165,7 @@ TABLES: tuple[Table, ...] = (
         ("gebiet_id", "jahr", "indikator_id"),
         (AREA, INDICATOR),
         counts=("zaehler", "nenner"),
-        derived={**{c: ("zaehler", "nenner") for c in RATE}, "kleiner_nenner": ("nenner",)},
+        derived={c: ("zaehler", "nenner") for c in RATE},
     ),
     Table(
         "massnahmen",
@@ -341,10 +341,6 @@ TABLES: tuple[Table, ...] = (
             # of other years) and every cost column gives the total back: all go with them
             **dict.fromkeys(COST_COLUMNS, ("teilnehmende",)),
             "kosten_je_erreichtem_kind": ("teilnehmende", "kinder_zielgruppe"),
-            # the avoided cases are a sum of the outcome's denominators (``tables.py``), and
-            # these two give them back with the costs
-            "kosten_je_vermiedenem_fall": ("teilnehmende", "vermiedene_faelle"),
-            "netto_nutzen_je_euro": ("teilnehmende", "vermiedene_faelle"),
         },
     ),
     Table(

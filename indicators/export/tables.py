@@ -33,6 +33,14 @@ ANNOTATIONS = ("teilerhebung", "vermiedene_faelle", "kosten_je_vermiedenem_fall"
 """Columns withheld for what they tell about counts of other rows: they leave the row's
 ``gesperrt`` flag alone, which says that a count of the row itself (or a value computed
 from it) is suppressed."""
+ANNOTATION_SOURCES = {
+    "indikatoren": {"kleiner_nenner": "nenner"},
+    "massnahmen_kosten": {"kosten_je_vermiedenem_fall": "vermiedene_faelle",
+                          "netto_nutzen_je_euro": "vermiedene_faelle"},
+}  # fmt: skip
+"""Columns withheld with another withheld cell of their row: the small-denominator flag
+with the denominator, and what gives the avoided cases back with the costs. Not part of the
+package format's derived columns: the flag is published for an unknown denominator too."""
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
@@ -87,6 +95,8 @@ def read_tables(
         frame = raw[table.name]
         if table.suppressed:
             cells = _with_derived(table, masks[table.name])
+            for column, sources in ANNOTATION_SOURCES.get(table.name, {}).items():
+                cells[column] = cells.get(column, False) | cells[sources]
             if table.name == "massnahmen_output":
                 cells["sgb2_anteil_zielgruppe"] = _hidden_in_indicator(
                     frame, raw["indikatoren"], masks["indikatoren"], SOCIAL_REACH_INDICATOR
