@@ -28,11 +28,6 @@ from indicators.export.spec import (
 from indicators.export.suppression import Progress, suppress_linked
 from schemas.columns import ColumnDoc, load_column_docs
 
-ANNOTATIONS = ("teilerhebung", "vermiedene_faelle", "kosten_je_vermiedenem_fall",
-               "netto_nutzen_je_euro")  # fmt: skip
-"""Columns withheld for what they tell about counts of other rows: they leave the row's
-``gesperrt`` flag alone, which says that a count of the row itself (or a value computed
-from it) is suppressed."""
 ANNOTATION_SOURCES = {
     "indikatoren": {"kleiner_nenner": "nenner"},
     "massnahmen_kosten": {"kosten_je_vermiedenem_fall": "vermiedene_faelle",
@@ -41,6 +36,10 @@ ANNOTATION_SOURCES = {
 """Columns withheld with another withheld cell of their row: the small-denominator flag
 with the denominator, and what gives the avoided cases back with the costs. Not part of the
 package format's derived columns: the flag is published for an unknown denominator too."""
+ANNOTATIONS = ("teilerhebung", "vermiedene_faelle", *ANNOTATION_SOURCES["massnahmen_kosten"])
+"""Columns withheld for what they tell about counts of other rows: they leave the row's
+``gesperrt`` flag alone, which says that a count of the row itself (or a value computed
+from it) is suppressed."""
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
